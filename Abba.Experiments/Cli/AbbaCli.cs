@@ -1,0 +1,227 @@
+using System.CommandLine;
+using System.Globalization;
+using Abba.Core.Native;
+using Abba.Experiments.Experiments;
+using Abba.Experiments.Output;
+using Spectre.Console;
+using Profile = Abba.Experiments.Experiments.Profile;
+
+namespace Abba.Experiments.Cli;
+
+/// <summary>Exit codes of <c>abba</c>.</summary>
+public static class ExitCodes
+{
+    /// <summary>Everything ran.</summary>
+    public const int Ok = 0;
+    /// <summary>An experiment failed.</summary>
+    public const int Failed = 1;
+    /// <summary>Bad command-line input; nothing ran.</summary>
+    public const int BadInput = 2;
+    /// <summary>TorchSharp's native runtime did not load.</summary>
+    public const int TorchUnavailable = 3;
+    /// <summary>Stopped by Ctrl+C.</summary>
+    public const int Cancelled = 130;
+}
+
+/// <summary>The <c>abba</c> command line: list, run, all, plot, info.</summary>
+public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
+{
+    readonly Option<string> profile = new("--profile") { Description = "quick (CPU-friendly default) or paper (the paper's settings)", DefaultValueFactory = _ => "quick" };
+    readonly Option<int> seed = new("--seed") { Description = "first seed", DefaultValueFactory = _ => 0 };
+    readonly Option<int?> seeds = new("--seeds") { Description = "number of seeds (seed, seed+1, ...); default: the profile's" };
+    readonly Option<string> device = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+    readonly Option<int> threads = new("--threads") { Description = "libtorch threads (0 = libtorch's default)", DefaultValueFactory = _ => 0 };
+    readonly Option<string> output = new("--out") { Description = "results root folder", DefaultValueFactory = _ => RunSettings.DefaultOutputRoot };
+
+    /// <summary>Cancelled by Ctrl+C.</summary>
+    public CancellationToken Cancel { get; init; } = CancellationToken.None;
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    public int Invoke(string[] args)
+    {
+        if (args is ["run", var name, ..] && !name.StartsWith('-') && Registry.TryCreate(name) is null)
+            return BadInput($"unknown experiment '{name}'. Valid names: {string.Join(", ", Registry.Names)}");
+        if (args is ["plot", var plotName, ..] && !plotName.StartsWith('-') && plotName != "all" && Registry.TryCreate(plotName) is null)
+            return BadInput($"unknown experiment '{plotName}'. Valid names: all, {string.Join(", ", Registry.Names)}");
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) stderr.WriteLine("error: " + e.Message);
+            return ExitCodes.BadInput;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
+    }
+
+    RootCommand BuildRoot()
+    {
+        var root = new RootCommand("abba: reproduce the ABBA-Adapters experiments and compare ABBA, LoRA and HiRA at equal parameter budgets.");
+        root.Subcommands.Add(ListCommand());
+        root.Subcommands.Add(RunCommand());
+        root.Subcommands.Add(AllCommand());
+        root.Subcommands.Add(PlotCommand());
+        root.Subcommands.Add(InfoCommand());
+        return root;
+    }
+
+    Command ListCommand()
+    {
+        var cmd = new Command("list", "every experiment with what it measures and the paper artefact it reproduces");
+        cmd.SetAction(_ =>
+        {
+            foreach (var e in Registry.CreateAll()) stdout.WriteLine($"{e.Name,-16} {e.PaperArtefact,-14} {e.Description}");
+            if (Registry.Names.Count == 0) stdout.WriteLine("(no experiments are registered yet)");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    Command RunCommand()
+    {
+        var cmd = new Command("run", "run one experiment by name: abba run NAME [options]");
+        foreach (var experiment in Registry.CreateAll())
+        {
+            var sub = new Command(experiment.Name, $"{experiment.Description} ({experiment.PaperArtefact})");
+            AddCommonOptions(sub);
+            foreach (var o in experiment.Options) sub.Options.Add(o);
+            sub.SetAction(parse => RunExperiments(parse, [(Registry.TryCreate(experiment.Name)!, new OptionValues(parse))]));
+            cmd.Subcommands.Add(sub);
+        }
+        cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {string.Join(", ", Registry.Names)}"));
+        return cmd;
+    }
+
+    Command AllCommand()
+    {
+        var cmd = new Command("all", "run every experiment in registry order, then print a summary");
+        AddCommonOptions(cmd);
+        cmd.SetAction(parse => RunExperiments(parse, Registry.CreateAll().Select(e => (e, OptionValues.Defaults)).ToArray(), summary: true));
+        return cmd;
+    }
+
+    Command PlotCommand()
+    {
+        var name = new Argument<string>("name") { Description = "an experiment name, or all" };
+        var cmd = new Command("plot", "redraw figures from the CSVs already in the results folder, without recomputing") { name, output };
+        cmd.SetAction(parse =>
+        {
+            string which = parse.GetValue(name)!;
+            var experiments = which == "all" ? Registry.CreateAll() : [Registry.TryCreate(which)!];
+            int code = ExitCodes.Ok;
+            foreach (var e in experiments)
+            {
+                string folder = Path.GetFullPath(Path.Combine(parse.GetValue(output)!, e.Name));
+                try
+                {
+                    var files = e.Plot(folder);
+                    stdout.WriteLine($"{e.Name}: redrew {files.Count} files in {folder}");
+                }
+                catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"error: {e.Name}: {ex.Message}");
+                    code = ExitCodes.Failed;
+                }
+            }
+            return code;
+        });
+        return cmd;
+    }
+
+    Command InfoCommand()
+    {
+        var cmd = new Command("info", "TorchSharp and libtorch versions, devices, threads, where results go") { output };
+        cmd.SetAction(parse => WithTorch(() =>
+        {
+            var info = TorchRuntime.Initialise();
+            stdout.WriteLine($"TorchSharp      {info.TorchSharpVersion} ({TorchRuntime.BackendName} backend)");
+            stdout.WriteLine($"libtorch        {info.LibTorchVersion}");
+            stdout.WriteLine($"devices         cpu{(info.CudaAvailable ? $", cuda x{info.CudaDevices}" : " (no CUDA device)")}");
+            stdout.WriteLine($"threads         {info.Threads} (libtorch intra-op)");
+            stdout.WriteLine($"machine         {Manifest.DescribeMachine()}");
+            stdout.WriteLine($"results         {Path.GetFullPath(parse.GetValue(output)!)}");
+            stdout.WriteLine($"experiments     {(Registry.Names.Count == 0 ? "(none registered)" : string.Join(", ", Registry.Names))}");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    void AddCommonOptions(Command cmd)
+    {
+        foreach (var o in new Option[] { profile, seed, seeds, device, threads, output }) cmd.Options.Add(o);
+    }
+
+    int RunExperiments(ParseResult parse, IReadOnlyList<(IExperiment Experiment, OptionValues Values)> plan, bool summary = false)
+    {
+        var settings = ReadSettings(parse, out var problems);
+        if (settings is not null)
+            foreach (var (e, values) in plan)
+                problems.AddRange(e.Configure(values, settings).Select(p => plan.Count > 1 ? $"{e.Name}: {p}" : p));
+        if (problems.Count > 0)
+        {
+            foreach (var p in problems) stderr.WriteLine("error: " + p);
+            return ExitCodes.BadInput;
+        }
+        return WithTorch(() =>
+        {
+            try { TorchRuntime.ResolveDevice(settings!.Device); }
+            catch (ArgumentException e) { return BadInput(e.Message); }
+            using var log = new RunLog();
+            var runner = new Runner(settings!, log, "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value)), Cancel);
+            var outcomes = new List<RunOutcome>();
+            foreach (var (e, _) in plan)
+            {
+                if (Cancel.IsCancellationRequested) break;
+                outcomes.Add(runner.Run(e));
+            }
+            if (summary) PrintSummary(outcomes);
+            if (outcomes.Any(o => o.Status == "cancelled") || Cancel.IsCancellationRequested) return ExitCodes.Cancelled;
+            return outcomes.All(o => o.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+    }
+
+    RunSettings? ReadSettings(ParseResult parse, out List<string> problems)
+    {
+        problems = [];
+        string profileText = parse.GetValue(profile)!;
+        Profile? p = profileText switch { "quick" => Profile.Quick, "paper" => Profile.Paper, _ => null };
+        if (p is null) problems.Add($"--profile must be quick or paper (got '{profileText}')");
+        int s = parse.GetValue(seed);
+        if (s < 0) problems.Add($"--seed must be 0 or more (got {s})");
+        int? k = parse.GetValue(seeds);
+        if (k is < 1) problems.Add($"--seeds must be 1 or more (got {k})");
+        string d = parse.GetValue(device)!;
+        if (d is not ("auto" or "cpu" or "cuda")) problems.Add($"--device must be auto, cpu or cuda (got '{d}')");
+        int t = parse.GetValue(threads);
+        if (t < 0) problems.Add($"--threads must be 0 or more (got {t})");
+        string o = parse.GetValue(output)!;
+        if (string.IsNullOrWhiteSpace(o)) problems.Add("--out must name a folder");
+        return problems.Count > 0 ? null : new RunSettings(p!.Value, s, k ?? 0, d, t, o);
+    }
+
+    void PrintSummary(IReadOnlyList<RunOutcome> outcomes)
+    {
+        var table = new Table().AddColumns("experiment", "status", "duration", "files written");
+        foreach (var o in outcomes)
+            table.AddRow(Markup.Escape(o.Name), Markup.Escape(o.Status),
+                o.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s", Markup.Escape($"{o.Files.Count} in {o.Folder}"));
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+        console.Write(table);
+        foreach (var o in outcomes.Where(o => o.Error is not null)) stdout.WriteLine($"{o.Name}: {o.Error}");
+    }
+
+    int WithTorch(Func<int> body)
+    {
+        try { return body(); }
+        catch (TorchUnavailableException e)
+        {
+            stderr.WriteLine(e.Message);
+            return ExitCodes.TorchUnavailable;
+        }
+    }
+
+    int BadInput(string message)
+    {
+        stderr.WriteLine("error: " + message);
+        return ExitCodes.BadInput;
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+
+namespace Abba.Experiments.Experiments;
+
+/// <summary>One runnable reproduction of a paper artefact.</summary>
+public interface IExperiment
+{
+    /// <summary>Name used on the command line and as the results folder.</summary>
+    string Name { get; }
+
+    /// <summary>One line saying what it measures.</summary>
+    string Description { get; }
+
+    /// <summary>The paper figure or table it reproduces.</summary>
+    string PaperArtefact { get; }
+
+    /// <summary>Options of this experiment alone, added to <c>abba run NAME</c>.</summary>
+    IReadOnlyList<Option> Options { get; }
+
+    /// <summary>Reads this experiment's options and checks them together with the common settings.</summary>
+    /// <returns>One message per problem; empty when the configuration is valid.</returns>
+    IReadOnlyList<string> Configure(OptionValues values, RunSettings settings);
+
+    /// <summary>The experiment's own settings as resolved by <see cref="Configure"/>, recorded in the manifest.</summary>
+    object Configuration { get; }
+
+    /// <summary>Runs the experiment, writing CSVs and figures through the context.</summary>
+    void Run(ExperimentContext context);
+
+    /// <summary>Redraws the figures from the CSVs already in <paramref name="folder"/>.</summary>
+    /// <returns>The files written.</returns>
+    IReadOnlyList<string> Plot(string folder);
+}
+
+/// <summary>Values of an experiment's own options: parsed ones where given, defaults otherwise.</summary>
+public sealed class OptionValues(ParseResult? parse)
+{
+    /// <summary>No options were given: every option takes its default.</summary>
+    public static OptionValues Defaults { get; } = new(null);
+
+    /// <summary>The value of <paramref name="option"/>.</summary>
+    public T Get<T>(Option<T> option)
+    {
+        if (parse?.GetResult(option) is { } result && !result.Implicit) return parse.GetValue(option)!;
+        return option.DefaultValueFactory is { } make ? make(null!) : default!;
+    }
+}

@@ -1,0 +1,19 @@
+namespace Abba.Experiments.Experiments;
+
+/// <summary>Every experiment the CLI knows, in the order <c>abba all</c> runs them. Each call makes a fresh instance.</summary>
+public static class Registry
+{
+    static readonly (string Name, Func<IExperiment> Create)[] Entries =
+    [
+    ];
+
+    /// <summary>Experiment names in registry order.</summary>
+    public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToArray();
+
+    /// <summary>A fresh instance of every experiment, in registry order.</summary>
+    public static IReadOnlyList<IExperiment> CreateAll() => Entries.Select(e => e.Create()).ToArray();
+
+    /// <summary>A fresh instance of <paramref name="name"/>, or null when no experiment has that name.</summary>
+    public static IExperiment? TryCreate(string name) =>
+        Entries.FirstOrDefault(e => e.Name == name).Create?.Invoke();
+}

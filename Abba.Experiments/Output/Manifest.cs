@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Abba.Experiments.Output;
+
+/// <summary>What a run was: the <c>manifest.json</c> written beside its results.</summary>
+public sealed record Manifest
+{
+    /// <summary>Experiment name.</summary>
+    public required string Experiment { get; init; }
+    /// <summary>Paper artefact it reproduces.</summary>
+    public required string PaperArtefact { get; init; }
+    /// <summary>ok, failed or cancelled.</summary>
+    public required string Status { get; init; }
+    /// <summary>The command line as typed.</summary>
+    public required string CommandLine { get; init; }
+    /// <summary>quick or paper.</summary>
+    public required string Profile { get; init; }
+    /// <summary>Seeds used.</summary>
+    public required IReadOnlyList<int> Seeds { get; init; }
+    /// <summary>Device the run used.</summary>
+    public required string Device { get; init; }
+    /// <summary>libtorch intra-op threads.</summary>
+    public required int Threads { get; init; }
+    /// <summary>The common options as resolved.</summary>
+    public required object Settings { get; init; }
+    /// <summary>The experiment's own options as resolved.</summary>
+    public required object Configuration { get; init; }
+    /// <summary>TorchSharp assembly version.</summary>
+    public required string TorchSharpVersion { get; init; }
+    /// <summary>libtorch version.</summary>
+    public required string LibTorchVersion { get; init; }
+    /// <summary>Machine description (OS, cores, .NET).</summary>
+    public required string Machine { get; init; }
+    /// <summary>Git commit of the working tree, when available.</summary>
+    public string? GitCommit { get; init; }
+    /// <summary>Start time, UTC.</summary>
+    public required DateTimeOffset StartedUtc { get; init; }
+    /// <summary>End time, UTC.</summary>
+    public required DateTimeOffset EndedUtc { get; init; }
+    /// <summary>Wall time in seconds.</summary>
+    public required double DurationSeconds { get; init; }
+    /// <summary>Files written, relative to the results folder.</summary>
+    public required IReadOnlyList<string> Files { get; init; }
+    /// <summary>The error message when the run failed.</summary>
+    public string? Error { get; init; }
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Writes the manifest to <paramref name="path"/> atomically.</summary>
+    public void Save(string path) => AtomicFile.WriteText(path, JsonSerializer.Serialize(this, Json) + "\n");
+
+    /// <summary>Reads a manifest back as a JSON document.</summary>
+    public static JsonDocument Load(string path) => JsonDocument.Parse(File.ReadAllText(path));
+
+    /// <summary>A one-line description of this machine.</summary>
+    public static string DescribeMachine() =>
+        $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {Environment.ProcessorCount} cores; " +
+        $".NET {Environment.Version}; {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
+
+    /// <summary>The current git commit, or null outside a checkout.</summary>
+    public static string? GitCommitOrNull()
+    {
+        try
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", "rev-parse HEAD")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            });
+            if (git is null) return null;
+            string head = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit(5000);
+            if (git.ExitCode != 0 || head.Length == 0) return null;
+            using var status = Process.Start(new ProcessStartInfo("git", "status --porcelain --untracked-files=no")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            });
+            string dirty = status?.StandardOutput.ReadToEnd().Trim() ?? "";
+            status?.WaitForExit(5000);
+            return dirty.Length > 0 ? head + "-dirty" : head;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+}
