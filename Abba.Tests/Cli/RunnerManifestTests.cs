@@ -4,6 +4,7 @@ using Abba.Experiments.Cli;
 using Abba.Experiments.Experiments;
 using Abba.Experiments.Output;
 using Abba.Tests.Output;
+using Abba.Tests.Support;
 
 namespace Abba.Tests.Cli;
 

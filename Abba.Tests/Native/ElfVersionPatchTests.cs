@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Abba.Core.Native;
+using Abba.Tests.Support;
 
 namespace Abba.Tests.Native;
 

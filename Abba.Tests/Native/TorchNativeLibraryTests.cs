@@ -1,4 +1,5 @@
 using Abba.Core.Native;
+using Abba.Tests.Support;
 
 namespace Abba.Tests.Native;
 

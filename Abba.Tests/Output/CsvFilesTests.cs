@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Abba.Experiments.Output;
+using Abba.Tests.Support;
 using CsvHelper;
 
 namespace Abba.Tests.Output;

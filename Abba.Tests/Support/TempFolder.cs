@@ -1,4 +1,4 @@
-namespace Abba.Tests;
+namespace Abba.Tests.Support;
 
 /// <summary>A fresh folder under the system temp directory, deleted on dispose.</summary>
 sealed class TempFolder : IDisposable
