@@ -46,7 +46,7 @@ public static class IterativeFit
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
-            var loss = (target - reconstruct()).square().sum() / norm;
+            var loss = nn.functional.mse_loss(reconstruct(), target, nn.Reduction.Sum) / norm;
             double value = loss.item<float>();   // of the parameters before this step's update
             if (value < bestLoss) { bestLoss = value; Copy(parameters, best); }
             if (value < progressLoss - settings.MinImprovement) (progressLoss, lastProgress) = (value, step);

@@ -85,7 +85,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             var sub = new Command(experiment.Name, $"{experiment.Description} ({experiment.PaperArtefact})");
             AddCommonOptions(sub);
             foreach (var o in experiment.Options) sub.Options.Add(o);
-            sub.SetAction(parse => RunExperiments(parse, [(Registry.TryCreate(experiment.Name)!, new OptionValues(parse))]));
+            // The instance whose Option objects were added: OptionValues looks options up by object, not by name.
+            sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))]));
             cmd.Subcommands.Add(sub);
         }
         cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {ValidNames()}"));

@@ -12,21 +12,63 @@ public sealed partial class ReconstructionExperiment
     /// <summary>The figure's base name.</summary>
     public const string FigureName = "reconstruction";
 
-    /// <inheritdoc />
+    /// <summary>Writes the figure and summary.md, both from the CSV.</summary>
     public IReadOnlyList<string> Plot(string folder)
     {
         var rows = CsvFiles.Read<ReconstructionRow>(Path.Combine(folder, CsvName));
+        string summary = Path.Combine(folder, SummaryName);
+        AtomicFile.WriteText(summary, ReconstructionSummary.Build(rows, rows[0].N));
+        return [summary, .. Figure(folder, rows)];
+    }
+
+    static string[] Figure(string folder, IReadOnlyList<ReconstructionRow> rows)
+    {
         var points = ReconstructionSummary.Points(rows);
         var multiplot = new Multiplot();
         while (multiplot.Subplots.Count > 0) multiplot.Subplots.RemoveAt(0);
         var types = Enum.GetValues<MatrixType>().Select(t => t.Name()).Where(t => points.Any(p => p.Type == t)).ToArray();
-        foreach (var type in types) multiplot.Subplots.Add(Panel(type, [.. points.Where(p => p.Type == type)], legend: type == types[0]));
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: (types.Length + 1) / 2, columns: Math.Min(2, types.Length));
-        return Figures.Save(multiplot, folder, FigureName, 1400, types.Length > 2 ? 1100 : 560);
+        foreach (var type in types) multiplot.Subplots.Add(Panel(type, [.. points.Where(p => p.Type == type)]));
+        multiplot.Subplots.Add(LegendStrip(points.Where(p => p.Type == types[0]).ToArray()));
+        int columns = Math.Min(2, types.Length), gridRows = (types.Length + 1) / 2;
+        multiplot.Layout = new GridAboveStrip(gridRows, columns, StripHeight);
+        return Figures.Save(multiplot, folder, FigureName, 1400, gridRows * 520 + StripHeight);
+    }
+
+    const int StripHeight = 90;
+
+    /// <summary>A frameless plot holding only the legend (the panels' series as manual items), laid out in rows.</summary>
+    static Plot LegendStrip(ReconstructionPoint[] points)
+    {
+        var plot = new Plot();
+        foreach (var s in Panel(points[0].Type, points).GetPlottables().OfType<ScottPlot.Plottables.Scatter>())
+            plot.Legend.ManualItems.Add(new LegendItem
+            {
+                LabelText = s.LegendText, LineColor = s.LineColor, LineWidth = s.LineWidth, LinePattern = s.LinePattern,
+                MarkerShape = s.MarkerShape, MarkerSize = s.MarkerSize, MarkerFillColor = s.MarkerFillColor, MarkerLineColor = s.MarkerLineColor,
+            });
+        plot.Legend.Orientation = Orientation.Horizontal;
+        plot.Legend.FontSize = 15;
+        plot.ShowLegend(Alignment.MiddleCenter);
+        plot.Axes.Frameless();
+        plot.HideGrid();
+        return plot;
+    }
+
+    /// <summary>The first subplots in a rows x columns grid, the last one a strip of fixed height across the bottom.</summary>
+    sealed class GridAboveStrip(int rows, int columns, float stripHeight) : IMultiplotLayout
+    {
+        public PixelRect[] GetSubplotRectangles(SubplotCollection subplots, PixelRect figure)
+        {
+            float cellWidth = figure.Width / columns, cellHeight = (figure.Height - stripHeight) / rows;
+            var cells = Enumerable.Range(0, subplots.Count - 1).Select(i => new PixelRect(
+                figure.Left + i % columns * cellWidth, figure.Left + (i % columns + 1) * cellWidth,
+                figure.Top + (i / columns + 1) * cellHeight, figure.Top + i / columns * cellHeight));
+            return [.. cells, new PixelRect(figure.Left, figure.Right, figure.Bottom, figure.Bottom - stripHeight)];
+        }
     }
 
     /// <summary>One panel: every method against LoRA rank r, the paper's digitised points, and the ABBA Eckart-Young bounds.</summary>
-    static Plot Panel(string type, ReconstructionPoint[] p, bool legend)
+    static Plot Panel(string type, ReconstructionPoint[] p)
     {
         var plot = new Plot();
         double[] r = [.. p.Select(x => (double)x.Rank)];
@@ -49,8 +91,7 @@ public sealed partial class ReconstructionExperiment
         plot.XLabel("LoRA rank r");
         plot.YLabel("||M - M_hat||^2 / ||M||^2");
         plot.Axes.SetLimitsX(0, r.Max() + 4);
-        if (legend) plot.ShowLegend(Alignment.LowerLeft);
-        else plot.HideLegend();
+        plot.HideLegend();
         return plot;
     }
 

@@ -14,10 +14,13 @@ public sealed record ReconstructionPoint(
     public const double BoundFloor = 0.05;
 
     /// <summary>Equal budget within 0.01 of its Eckart-Young bound (only judged on orthogonal and low_rank where the bound exceeds 0.05).</summary>
-    public bool? EqualNearBound => Type is "orthogonal" or "low_rank" && EqualBound > BoundFloor ? EqualMean - EqualBound <= 0.01 : null;
+    public bool? EqualNearBound => Type is "orthogonal" or "low_rank" && EqualMean is { } e && EqualBound is { } b && b > BoundFloor ? e - b <= 0.01 : null;
 
     /// <summary>Doubled budget within 0.02 of the paper's value, or below it.</summary>
-    public bool? DoubledMatchesPaper => Doubled - PaperAbba <= 0.02;
+    public bool? DoubledMatchesPaper => Doubled is { } d && PaperAbba is { } p ? d - p <= 0.02 : null;
+
+    /// <summary>Equal budget within 0.02 of the paper's value, or below it.</summary>
+    public bool? EqualMatchesPaper => EqualMean is { } e && PaperAbba is { } p ? e - p <= 0.02 : null;
 
     /// <summary>LoRA equals 1 - r/n (orthogonal) or 1 - r/128 (low_rank) to 1e-4.</summary>
     public bool? LoraMatchesTheory => LoraTheory is { } t ? Math.Abs(Lora - t) <= 1e-4 : null;
@@ -29,12 +32,12 @@ public static class ReconstructionSummary
     /// <summary>The paper's matrices are about 1000 x 1000 (NOTES.md section 2): comparisons with its values need this n.</summary>
     public const int PaperN = 1000;
 
-    /// <summary>Every (type, rank) point of the main sweep, in panel then rank order.</summary>
+    /// <summary>Every (type, rank) point of the main sweep (ranks with a LoRA fit), in panel then rank order.</summary>
     public static IReadOnlyList<ReconstructionPoint> Points(IReadOnlyList<ReconstructionRow> rows)
     {
         var main = rows.Where(r => r.Method != "abba" || r.R1 == r.R2 && r.R1 == (r.Budget == ReconstructionOptions.EqualBudget ? r.Rank / 2 : r.Rank)).ToArray();
         var order = Enum.GetValues<MatrixType>().Select(t => t.Name()).ToList();
-        return [.. main.GroupBy(r => (r.MatrixType, r.Rank)).OrderBy(g => order.IndexOf(g.Key.MatrixType)).ThenBy(g => g.Key.Rank).Select(Point)];
+        return [.. main.GroupBy(r => (r.MatrixType, r.Rank)).Where(g => g.Any(r => r.Method == "lora")).OrderBy(g => order.IndexOf(g.Key.MatrixType)).ThenBy(g => g.Key.Rank).Select(Point)];
     }
 
     static ReconstructionPoint Point(IGrouping<(string Type, int Rank), ReconstructionRow> g)

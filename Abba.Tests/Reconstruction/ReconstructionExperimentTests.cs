@@ -1,5 +1,6 @@
 using Abba.Experiments.Cli;
 using Abba.Experiments.Experiments;
+using Abba.Tests.Support;
 
 namespace Abba.Tests.Reconstruction;
 
@@ -16,24 +17,17 @@ public class ReconstructionExperimentTests
     [Fact]
     public void Run_TinyProfile_WritesDocumentedCsvHeaderSummaryAndFigure()
     {
-        var root = Directory.CreateTempSubdirectory("abba-recon-");
-        try
-        {
-            var (code, _, err) = Abba("run", "reconstruction", "--out", root.FullName, "--device", "cpu", "--threads", "1",
+        using var root = new TempFolder();
+        var (code, _, err) = Abba("run", "reconstruction", "--out", root.Path, "--device", "cpu", "--threads", "1",
                 "--n", "16", "--ranks", "2,4", "--matrix-types", "orthogonal,random", "--steps", "20", "--extras", "hira");
-            Assert.True(code == ExitCodes.Ok, err);
-            string folder = Path.Combine(root.FullName, "reconstruction");
-            Assert.Equal("matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,fit_seconds",
-                File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).First());
-            var rows = File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).Skip(1).ToArray();
-            Assert.Equal(2 * 2 * 4, rows.Length);   // 2 types x 2 ranks x (lora, abba equal, abba doubled, hira)
-            Assert.Contains("## Which ABBA budget matches the paper's curve", File.ReadAllText(Path.Combine(folder, ReconstructionExperiment.SummaryName)));
-            Assert.True(new FileInfo(Path.Combine(folder, ReconstructionExperiment.FigureName + ".png")).Length > 10_000);
-        }
-        finally
-        {
-            root.Delete(recursive: true);
-        }
+        Assert.True(code == ExitCodes.Ok, err);
+        string folder = Path.Combine(root.Path, "reconstruction");
+        Assert.Equal("matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,fit_seconds",
+            File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).First());
+        var rows = File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).Skip(1).ToArray();
+        Assert.Equal(2 * 2 * 4, rows.Length);   // 2 types x 2 ranks x (lora, abba equal, abba doubled, hira)
+        Assert.Contains("## Which ABBA budget matches the paper's curve", File.ReadAllText(Path.Combine(folder, ReconstructionExperiment.SummaryName)));
+        Assert.True(new FileInfo(Path.Combine(folder, ReconstructionExperiment.FigureName + ".png")).Length > 10_000);
     }
 
     [Theory]
