@@ -61,6 +61,16 @@ public static class MlpLandscape
         return grid;
     }
 
+    /// <summary>Mean cross-entropy of (<paramref name="x"/>, <paramref name="y"/>) for the MLP with flat parameters <paramref name="flat"/>.</summary>
+    public static double Loss(Tensor flat, Tensor x, Tensor y, int inputs, int hidden, int classes)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (W1, b1, W2, b2) = Split(flat.to_type(ScalarType.Float32), inputs, hidden, classes);
+        var logits = nn.functional.linear(nn.functional.relu(nn.functional.linear(x, W1, b1)), W2, b2);
+        return nn.functional.cross_entropy(logits, y).item<float>();
+    }
+
     /// <summary>Splits a flat vector into <c>W1 (H x n), b1, W2 (C x H), b2</c>.</summary>
     public static (Tensor W1, Tensor b1, Tensor W2, Tensor b2) Split(Tensor flat, int inputs, int hidden, int classes)
     {

@@ -13,13 +13,16 @@ public sealed class TrajectoryPlane : IDisposable
 {
     readonly Tensor origin, u, v;
 
-    TrajectoryPlane(Tensor origin, Tensor u, Tensor v, double explained)
+    TrajectoryPlane(Tensor origin, Tensor u, Tensor v, double explainedX, double explainedY)
     {
-        (this.origin, this.u, this.v, ExplainedFraction) = (origin, u, v, explained);
+        (this.origin, this.u, this.v, ExplainedX, ExplainedY) = (origin, u, v, explainedX, explainedY);
     }
 
-    /// <summary>Share of the points' total squared displacement from the origin that lies in the plane.</summary>
-    public double ExplainedFraction { get; }
+    /// <summary>Share of the fitted points' total squared displacement from the origin along u (the x axis).</summary>
+    public double ExplainedX { get; }
+
+    /// <summary>Share of the fitted points' total squared displacement from the origin along v (the y axis).</summary>
+    public double ExplainedY { get; }
 
     /// <summary>
     /// Fits the plane to <paramref name="points"/> (flat parameter vectors) through <paramref name="origin"/>:
@@ -39,9 +42,9 @@ public sealed class TrajectoryPlane : IDisposable
         var direction = orientTowards is null ? D.mean([0]) : orientTowards.to_type(ScalarType.Float64).flatten() - o;
         if (direction.dot(u).item<double>() < 0) u.neg_();
         if (D.matmul(v).mean().item<double>() < 0) v.neg_();
-        double total = S.square().sum().item<double>();
-        double explained = total > 0 ? S[..2].square().sum().item<double>() / total : 1.0;
-        return new TrajectoryPlane(o.MoveToOuterDisposeScope(), u.MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope(), explained);
+        var share = S.square() / S.square().sum();
+        return new TrajectoryPlane(o.MoveToOuterDisposeScope(), u.MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope(),
+            share[0].item<double>(), share[1].item<double>());
     }
 
     /// <summary>Coordinates of the orthogonal projection of <paramref name="point"/> onto the plane.</summary>

@@ -68,7 +68,7 @@ public sealed class MinibatchSampler : IDisposable
         if (order is null || next + batchSize > count)
         {
             order?.Dispose();
-            order = randperm(count, generator: generator);
+            order = randperm(count, generator: generator).DetachFromDisposeScope();   // outlives the caller's step scope
             next = 0;
         }
         var batch = order.narrow(0, next, batchSize);
