@@ -93,10 +93,12 @@ public sealed record HiraConfig(int Rank) : AdapterConfig
 /// <param name="ExplicitScale">s when <paramref name="Scaling"/> is Explicit.</param>
 /// <param name="Init">How the pairs start.</param>
 /// <param name="Forward">Khatri-Rao or dense forward.</param>
+/// <param name="AllowRankAboveFull">Accept r1 r2 > min(m, n) (a rank no m x n update can have), e.g. for reconstruction sweeps.</param>
 public sealed record AbbaConfig(
     int Rank1, int Rank2, double Alpha,
     AbbaScaling Scaling = AbbaScaling.Paper, double? ExplicitScale = null,
-    AbbaInit Init = AbbaInit.Paper, AbbaForward Forward = AbbaForward.KhatriRao) : AdapterConfig
+    AbbaInit Init = AbbaInit.Paper, AbbaForward Forward = AbbaForward.KhatriRao,
+    bool AllowRankAboveFull = false) : AdapterConfig
 {
     /// <inheritdoc />
     public override string Method => "abba";
@@ -116,9 +118,10 @@ public sealed record AbbaConfig(
         CheckRank("ABBA r2", Rank2, outFeatures, inFeatures);
         CheckFinite("ABBA alpha", Alpha);
         if (Scaling == AbbaScaling.Explicit) CheckFinite("ABBA explicit scale", ExplicitScale ?? double.NaN);
-        // Beyond m*n the Khatri-Rao factors hold more numbers than the dense update they stand for.
-        if ((long)Rank1 * Rank2 > outFeatures * inFeatures)
-            throw new ArgumentException($"ABBA r1 * r2 = {(long)Rank1 * Rank2} exceeds the {outFeatures} x {inFeatures} update it parameterises; use smaller ranks.");
+        long full = Math.Min(outFeatures, inFeatures);
+        if ((long)Rank1 * Rank2 > full && !AllowRankAboveFull)
+            throw new ArgumentException($"ABBA r1 * r2 = {(long)Rank1 * Rank2} exceeds min(out, in) = {full}, the largest rank any " +
+                                        $"{outFeatures} x {inFeatures} update can have; use smaller ranks or set AllowRankAboveFull.");
     }
 }
 

@@ -82,7 +82,7 @@ public abstract class AdapterLinear : nn.Module<Tensor, Tensor>
 
     /// <summary>A trainable parameter shaped like <paramref name="value"/> on W0's device and dtype.</summary>
     protected Parameter NewParameter(Tensor value) =>
-        new(value.to(base_layer.weight!.dtype, base_layer.weight!.device).detach().clone(), requires_grad: true);
+        new(value.to(base_layer.weight!.dtype, base_layer.weight!.device).detach().contiguous().clone(), requires_grad: true);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

@@ -22,13 +22,15 @@ public static class Initialisers
 
     /// <summary>
     /// The best rank-r approximation of W (Eckart-Young-Mirsky) split as B = U_r sqrt(S_r), A = sqrt(S_r) V_r^T,
-    /// computed by a full SVD in float32 on W's device (TorchSharp has no svd_lowrank). Rows
+    /// computed by a full SVD on W's device, in float64 for float64 weights and float32 otherwise (TorchSharp has no
+    /// svd_lowrank). Rows
     /// <paramref name="skip"/>..skip+r-1 of the spectrum are taken, so skip = r1 gives the "next r" components.
     /// </summary>
     public static (Tensor B, Tensor A) TruncatedSvd(Tensor W, int r, int skip = 0)
     {
         using var scope = NewDisposeScope();
-        var (U, S, Vh) = linalg.svd(W.detach().to(ScalarType.Float32), fullMatrices: false);
+        var dtype = W.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var (U, S, Vh) = linalg.svd(W.detach().to(dtype), fullMatrices: false);
         var sqrtS = S.narrow(0, skip, r).sqrt();
         var B = U.narrow(1, skip, r) * sqrtS.unsqueeze(0);
         var A = sqrtS.unsqueeze(1) * Vh.narrow(0, skip, r);

@@ -94,7 +94,12 @@ public static class Injector
             ?? throw new InvalidOperationException(
                 $"{parent.GetType().Name} keeps '{child}' in no field that can hold an adapter: declare the field as Module<Tensor, Tensor>.");
         field.SetValue(parent, adapter);
-        parent.register_module(child, adapter);
+        // register_module refuses an existing name, so replace the registry entry itself (TorchSharp keeps submodules
+        // in a managed ordered dictionary; nothing native refers to it).
+        var registry = typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(parent)
+                       as TorchSharp.Utils.OrderedDict<string, nn.Module>
+                       ?? throw new InvalidOperationException("This TorchSharp version keeps submodules where the injector cannot replace them.");
+        registry[child] = adapter;
     }
 
     static FieldInfo? FindField(Type? type, object owner, object old)
