@@ -58,14 +58,22 @@ public sealed partial class MnistExperiment
         var plane = CsvFiles.Read<MnistPlaneRow>(Path.Combine(folder, "plane.csv")).Single();
         double[] xs = [.. grid.Select(g => g.X).Distinct().Order()], ys = [.. grid.Select(g => g.Y).Distinct().Order()];
         var cells = new Coordinates3d[ys.Length, xs.Length];
-        foreach (var g in grid) cells[Array.IndexOf(ys, g.Y), Array.IndexOf(xs, g.X)] = new(g.X, g.Y, Math.Log10(g.Loss));
+        var intensities = new double[ys.Length, xs.Length];
+        foreach (var g in grid)
+        {
+            int j = Array.IndexOf(ys, g.Y), i = Array.IndexOf(xs, g.X);
+            cells[j, i] = new(g.X, g.Y, Math.Log10(g.Loss));
+            intensities[ys.Length - 1 - j, i] = Math.Log10(g.Loss);   // heatmap rows run top to bottom
+        }
+        double dx = (xs[^1] - xs[0]) / (xs.Length - 1), dy = (ys[^1] - ys[0]) / (ys.Length - 1);
         var plot = new Plot();
-        var heatmap = plot.Add.Heatmap(cells);
+        var heatmap = plot.Add.Heatmap(intensities);
+        heatmap.Extent = new CoordinateRect(xs[0] - dx / 2, xs[^1] + dx / 2, ys[0] - dy / 2, ys[^1] + dy / 2);
         heatmap.Colormap = new ScottPlot.Colormaps.Turbo();
         var contours = plot.Add.ContourLines(cells, 14);
         contours.LineColor = Colors.White.WithAlpha(0.6);
         contours.LabelStyle.IsVisible = false;
-        plot.Add.ColorBar(heatmap).Label = "log10 loss on the 8-9 fine-tuning split";
+        plot.Add.ColorBar(heatmap).Label = "log10 cross-entropy on the 8-9 fine-tuning split";
         int firstSeed = runs.Min(r => r.Seed);
         foreach (var (method, label, color) in Styles)
         {
@@ -77,7 +85,7 @@ public sealed partial class MnistExperiment
             line.MarkerSize = 7;
             line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{label}: L_final = {final.FinalLoss:0.0000}{PaperNote(method)}");
         }
-        var start = plot.Add.Marker(0, 0, MarkerShape.FilledCircle, 12, Colors.White);
+        var start = plot.Add.Marker(0, 0, MarkerShape.OpenCircle, 14, Colors.Black);
         start.LegendText = "start: pre-trained W0";
         var target = paths.Single(p => p.Method == "target_optimum");
         var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
@@ -86,8 +94,8 @@ public sealed partial class MnistExperiment
         plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"PC1 ({plane.ExplainedPc1:P1} of displacement)"));
         plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"PC2 ({plane.ExplainedPc2:P1} of displacement)"));
         plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
-        plot.ShowLegend(Alignment.LowerLeft);
-        return Figures.Save(plot, folder, "landscape", 1000, 750);
+        plot.ShowLegend(Edge.Bottom);
+        return Figures.Save(plot, folder, "landscape", 1000, 850);
     }
 
     /// <summary>Test accuracy on the new digits 8-9, the old digits 0-7 (retention) and all ten, mean over seeds with std error bars.</summary>
@@ -110,14 +118,18 @@ public sealed partial class MnistExperiment
             for (int k = 0; k < metrics.Length; k++)
             {
                 var (value, std) = metrics[k].Value(row);
-                plot.Add.Bar(new Bar { Position = group * 4 + k, Value = 100 * value, Error = 100 * std, FillColor = metrics[k].Color });
+                plot.Add.Bar(new Bar
+                {
+                    Position = group * 4 + k, Value = 100 * value, Error = 100 * std, FillColor = metrics[k].Color,
+                    Label = (100 * value).ToString("0.0", CultureInfo.InvariantCulture),
+                });
             }
             ticks.Add(new Tick(group * 4 + 1, $"{label}\n({row.Params:N0} params)"));
             group++;
         }
         foreach (var (name, _, color) in metrics) plot.Legend.ManualItems.Add(new LegendItem { LabelText = name, FillColor = color });
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
-        plot.Axes.SetLimitsY(0, 105);
+        plot.Axes.SetLimitsY(0, 125);
         plot.Title($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))");
         plot.YLabel("accuracy (%)");
         plot.ShowLegend(Alignment.UpperRight);
