@@ -58,6 +58,13 @@ public sealed record MnistOptions
     /// <summary>CPU-friendly: one seed, 300 steps, a 5-point sweep.</summary>
     public static MnistOptions Quick(string data) => new() { DataFolder = data, Steps = 300, Seeds = 1, SweepLearningRates = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1], TargetSteps = 2000, GridSize = 31 };
 
+    /// <summary>Seconds-long settings for the smoke test: a narrow MLP, one pre-training epoch, a few steps, a coarse grid.</summary>
+    public static MnistOptions Tiny(string data) => new()
+    {
+        DataFolder = data, Hidden = 32, PretrainEpochs = 1, PretrainMinimumAccuracy = 0.9, Steps = 20, Seeds = 1,
+        SweepLearningRates = [1e-2, 3e-2], Checkpoints = 4, TargetSteps = 40, GridSize = 5,
+    };
+
     /// <summary>Three seeds, 1000 steps, a 7-point sweep, a finer landscape.</summary>
     public static MnistOptions Paper(string data) => new() { DataFolder = data, Steps = 1000, Seeds = 3, SweepLearningRates = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1], TargetSteps = 5000, GridSize = 41 };
 }
@@ -90,11 +97,15 @@ public sealed partial record MnistSweepRow(
     [CsvColumn("method")] string Method, [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("seed")] int Seed,
     [CsvColumn("val_loss")] double ValLoss, [CsvColumn("val_acc")] double ValAcc, [CsvColumn("chosen")] bool Chosen);
 
-/// <summary>A checkpoint projected onto the landscape plane; off_plane = distance to the plane / distance to the start.</summary>
+/// <summary>
+/// A checkpoint projected onto the landscape plane. loss: at the checkpoint's own weights; off_plane: distance to the
+/// plane / distance to the start; distance_to_target: Euclidean distance to the target optimum in the full parameter space.
+/// </summary>
 [CsvRecord]
 public sealed partial record MnistTrajectoryRow(
     [CsvColumn("method")] string Method, [CsvColumn("checkpoint")] int Checkpoint, [CsvColumn("step")] int Step,
-    [CsvColumn("x")] double X, [CsvColumn("y")] double Y, [CsvColumn("loss")] double Loss, [CsvColumn("off_plane")] double OffPlane);
+    [CsvColumn("x")] double X, [CsvColumn("y")] double Y, [CsvColumn("loss")] double Loss, [CsvColumn("off_plane")] double OffPlane,
+    [CsvColumn("distance_to_target")] double DistanceToTarget);
 
 /// <summary>Loss at one point of the landscape grid.</summary>
 [CsvRecord]
@@ -121,6 +132,9 @@ public sealed partial class MnistExperiment : IExperiment
     readonly Option<int?> hidden = new("--hidden") { Description = "hidden width H of the 784 -> H -> 10 MLP (default 256)" };
     MnistOptions? options;
 
+    /// <summary>Replaces the profile's preset (the smoke test uses <see cref="MnistOptions.Tiny"/>); command-line options still apply.</summary>
+    public Func<string, MnistOptions>? Preset { get; init; }
+
     /// <summary>The MNIST files shipped with the program.</summary>
     public static string DefaultDataFolder => Path.Combine(AppContext.BaseDirectory, "data", "mnist");
 
@@ -139,7 +153,7 @@ public sealed partial class MnistExperiment : IExperiment
     public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings)
     {
         string folder = values.Get(data);
-        var o = settings.Profile == Profile.Paper ? MnistOptions.Paper(folder) : MnistOptions.Quick(folder);
+        var o = Preset?.Invoke(folder) ?? (settings.Profile == Profile.Paper ? MnistOptions.Paper(folder) : MnistOptions.Quick(folder));
         o = o with { Steps = values.Get(steps) ?? o.Steps, Rank = values.Get(rank) ?? o.Rank, Hidden = values.Get(hidden) ?? o.Hidden };
         var problems = new List<string>();
         var missing = Directory.Exists(folder) ? Mnist.MissingFiles(folder) : [$"{Path.GetFullPath(folder)} (no such folder)"];
@@ -160,7 +174,7 @@ public sealed partial class MnistExperiment : IExperiment
         using var split = TransferData.Load(o, seeds[0]);
         ctx.Log.Info($"data: pre-train on {split.Pretrain.Count} images of 0-7; fine-tune on {split.FineTune.Count} of 8-9 ({split.Validation.Count} held out for the sweep); test {split.Test89.Count} / {split.Test07.Count}");
         var pretrained = seeds.ToDictionary(s => s, s => PretrainOrLoad(ctx, o, split, s));
-        ctx.WriteCsv("pretrain.csv", seeds.Select(s => Pretrained(o, split, s, pretrained[s])));
+        ctx.WriteCsv("mnist_pretrain.csv", seeds.Select(s => Pretrained(o, split, s, pretrained[s])));
         var rates = SweepLearningRates(ctx, o, split, pretrained[seeds[0]], seeds[0]);
         var runs = new List<MnistRunRow>();
         var curves = new List<MnistCurveRow>();
@@ -176,9 +190,9 @@ public sealed partial class MnistExperiment : IExperiment
                     if (run.Checkpoints is { } c) trajectories[method.Method] = c;
                     ctx.Log.Info($"seed {seed} {method.Method,-7} lr {run.Row.LearningRate:g3}: final loss {run.Row.FinalLoss:0.0000}, acc 8-9 {run.Row.Acc89:P1}, 0-7 {run.Row.Acc07:P1}, all {run.Row.AccAll:P1} ({run.Row.Seconds:0.0}s)");
                 }
-        ctx.WriteCsv("runs.csv", runs);
-        ctx.WriteCsv("curves.csv", curves);
-        ctx.WriteCsv("summary.csv", Summarise(runs, ReadPaperLosses()));
+        ctx.WriteCsv("mnist_runs.csv", runs);
+        ctx.WriteCsv("mnist_curves.csv", curves);
+        ctx.WriteCsv("mnist_summary.csv", Summarise(runs, ReadPaperLosses()));
         WriteLandscape(ctx, o, split, pretrained[seeds[0]], trajectories, rates["full_ft"], seeds[0]);
         foreach (var t in trajectories.Values.SelectMany(c => c)) t.Parameters.Dispose();
         ctx.Record(Plot(ctx.OutputDir));
@@ -238,7 +252,7 @@ public sealed partial class MnistExperiment : IExperiment
             bool edge = best.LearningRate == o.SweepLearningRates.Min() || best.LearningRate == o.SweepLearningRates.Max();
             ctx.Log.Info($"sweep: {method} -> lr {best.LearningRate:g3} (validation loss {best.ValLoss:0.0000}){(edge ? " [at the edge of the grid]" : "")}");
         }
-        ctx.WriteCsv("lr_sweep.csv", rows.Select(r => r with { Chosen = ReferenceEquals(chosen[r.Method], r) }));
+        ctx.WriteCsv("mnist_lr_sweep.csv", rows.Select(r => r with { Chosen = ReferenceEquals(chosen[r.Method], r) }));
         return chosen.ToDictionary(kv => kv.Key, kv => kv.Value.LearningRate);
     }
 

@@ -20,7 +20,7 @@ public sealed partial class MnistExperiment
     /// <summary>Mini-batch loss per step, smoothed by a trailing moving average, mean over seeds with a +-1 std band (log scale).</summary>
     static string[] LossCurves(string folder)
     {
-        var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, "curves.csv"));
+        var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, "mnist_curves.csv"));
         int steps = curves.Max(c => c.Step), window = Math.Max(1, steps / 50);
         var plot = new Plot();
         foreach (var (method, label, color) in Styles)
@@ -46,16 +46,16 @@ public sealed partial class MnistExperiment
         plot.XLabel("step");
         plot.YLabel($"mini-batch cross-entropy (moving average over {window} steps)");
         plot.ShowLegend(Alignment.UpperRight);
-        return Figures.Save(plot, folder, "loss_curves");
+        return Figures.Save(plot, folder, "mnist_loss_curves");
     }
 
     /// <summary>Loss over the PCA plane (heatmap of log10 loss, contours), each method's trajectory, the start and the target optimum.</summary>
     static string[] LandscapeFigure(string folder)
     {
-        var grid = CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, "landscape.csv"));
-        var paths = CsvFiles.Read<MnistTrajectoryRow>(Path.Combine(folder, "trajectories.csv"));
-        var runs = CsvFiles.Read<MnistRunRow>(Path.Combine(folder, "runs.csv"));
-        var plane = CsvFiles.Read<MnistPlaneRow>(Path.Combine(folder, "plane.csv")).Single();
+        var grid = CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, "mnist_landscape.csv"));
+        var paths = CsvFiles.Read<MnistTrajectoryRow>(Path.Combine(folder, "mnist_trajectories.csv"));
+        var runs = CsvFiles.Read<MnistRunRow>(Path.Combine(folder, "mnist_runs.csv"));
+        var plane = CsvFiles.Read<MnistPlaneRow>(Path.Combine(folder, "mnist_plane.csv")).Single();
         double[] xs = [.. grid.Select(g => g.X).Distinct().Order()], ys = [.. grid.Select(g => g.Y).Distinct().Order()];
         var cells = new Coordinates3d[ys.Length, xs.Length];
         var intensities = new double[ys.Length, xs.Length];
@@ -95,13 +95,13 @@ public sealed partial class MnistExperiment
         plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"PC2 ({plane.ExplainedPc2:P1} of displacement)"));
         plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
         plot.ShowLegend(Edge.Bottom);
-        return Figures.Save(plot, folder, "landscape", 1000, 850);
+        return Figures.Save(plot, folder, "mnist_landscape", 1000, 850);
     }
 
     /// <summary>Test accuracy on the new digits 8-9, the old digits 0-7 (retention) and all ten, mean over seeds with std error bars.</summary>
     static string[] AccuracyBars(string folder)
     {
-        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, "summary.csv"));
+        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, "mnist_summary.csv"));
         (string Name, Func<MnistSummaryRow, (double, double)> Value, Color Color)[] metrics =
         [
             ("8-9 (new task)", s => (s.Acc89, s.Acc89Std), Color.FromHex("#4c72b0")),
@@ -133,7 +133,7 @@ public sealed partial class MnistExperiment
         plot.Title($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))");
         plot.YLabel("accuracy (%)");
         plot.ShowLegend(Alignment.UpperRight);
-        return Figures.Save(plot, folder, "accuracy");
+        return Figures.Save(plot, folder, "mnist_accuracy");
     }
 
     static string PaperNote(string method)

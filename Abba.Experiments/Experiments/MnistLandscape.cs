@@ -62,23 +62,25 @@ public sealed partial class MnistExperiment
         var start = trajectories.Values.First()[0].Parameters;
         var fitted = trajectories.Values.SelectMany(c => c.Skip(1).Select(p => p.Parameters)).Append(optimum).ToList();
         using var plane = TrajectoryPlane.Fit(start, fitted, orientTowards: optimum);
-        var rows = trajectories.SelectMany(kv => kv.Value.Select((c, i) => Project(plane, split, o, kv.Key, i, c.Step, c.Parameters))).ToList();
-        rows.Add(Project(plane, split, o, "target_optimum", 0, o.TargetSteps, optimum));
-        ctx.WriteCsv("trajectories.csv", rows);
-        ctx.WriteCsv("plane.csv", [new MnistPlaneRow(plane.ExplainedX, plane.ExplainedY, fitted.Count)]);
+        var rows = trajectories.SelectMany(kv => kv.Value.Select((c, i) => Project(plane, split, o, optimum, kv.Key, i, c.Step, c.Parameters))).ToList();
+        rows.Add(Project(plane, split, o, optimum, "target_optimum", 0, o.TargetSteps, optimum));
+        ctx.WriteCsv("mnist_trajectories.csv", rows);
+        ctx.WriteCsv("mnist_plane.csv", [new MnistPlaneRow(plane.ExplainedX, plane.ExplainedY, fitted.Count)]);
         ctx.Log.Info($"landscape plane: PC1 {plane.ExplainedX:P1}, PC2 {plane.ExplainedY:P1} of the displacement; target optimum loss {rows[^1].Loss:0.00000}");
         var xs = Axis(rows.Select(r => r.X), o.GridSize);
         var ys = Axis(rows.Select(r => r.Y), o.GridSize);
         var loss = MlpLandscape.LossGrid(plane, split.FineTune.Images, split.FineTune.Labels, Mnist.Pixels, o.Hidden, Mnist.Classes, xs, ys);
         task.Advance(o.GridSize * o.GridSize);
-        ctx.WriteCsv("landscape.csv", from j in Enumerable.Range(0, ys.Length) from i in Enumerable.Range(0, xs.Length) select new MnistLandscapeRow(xs[i], ys[j], loss[j, i]));
+        ctx.WriteCsv("mnist_landscape.csv", from j in Enumerable.Range(0, ys.Length) from i in Enumerable.Range(0, xs.Length) select new MnistLandscapeRow(xs[i], ys[j], loss[j, i]));
     }
 
-    static MnistTrajectoryRow Project(TrajectoryPlane plane, TransferData split, MnistOptions o, string method, int checkpoint, int step, Tensor parameters)
+    static MnistTrajectoryRow Project(TrajectoryPlane plane, TransferData split, MnistOptions o, Tensor optimum,
+        string method, int checkpoint, int step, Tensor parameters)
     {
         var (x, y) = plane.Project(parameters);
         double loss = MlpLandscape.Loss(parameters, split.FineTune.Images, split.FineTune.Labels, Mnist.Pixels, o.Hidden, Mnist.Classes);
-        return new MnistTrajectoryRow(method, checkpoint, step, x, y, loss, plane.RelativeResidual(parameters));
+        using var gap = parameters.to_type(ScalarType.Float64) - optimum.to_type(ScalarType.Float64);
+        return new MnistTrajectoryRow(method, checkpoint, step, x, y, loss, plane.RelativeResidual(parameters), gap.norm().item<double>());
     }
 
     /// <summary><paramref name="count"/> evenly spaced values covering <paramref name="values"/> with a 20% margin on each side.</summary>
