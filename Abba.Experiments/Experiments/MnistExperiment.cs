@@ -20,7 +20,7 @@ public sealed record MnistOptions
     /// <summary>H in 784 -> H -> 10.</summary>
     public int Hidden { get; init; } = 256;
     /// <summary>Pre-training on digits 0-7: epochs, batch size, Adam learning rate (same in both profiles, so the cache is shared).</summary>
-    public int PretrainEpochs { get; init; } = 3;
+    public int PretrainEpochs { get; init; } = 5;
     /// <inheritdoc cref="PretrainEpochs"/>
     public int PretrainBatchSize { get; init; } = 128;
     /// <inheritdoc cref="PretrainEpochs"/>
@@ -51,8 +51,9 @@ public sealed record MnistOptions
     public int GridSize { get; init; } = 31;
     /// <summary>How the landscape plane is made.</summary>
     public string Plane { get; init; } =
-        "PCA (not mean-centred) of the displacements from the shared start W0 of the flattened effective parameters " +
-        "[W1, b1, W2, b2] (W = W0 + dW) at every checkpoint of every method (first seed) and at the target optimum; " +
+        "through the shared start W0 and the target optimum: x = unit direction from W0 to the target; y = leading principal " +
+        "direction (PCA, not mean-centred) of the displacements from W0 of every method's checkpoints (first seed) with their x " +
+        "component removed; points are flattened effective parameters [W1, b1, W2, b2] (W = W0 + dW); " +
         "loss = mean cross-entropy on the 8-9 fine-tuning split at the plane's points";
 
     /// <summary>CPU-friendly: one seed, 300 steps, a 5-point sweep.</summary>
@@ -111,9 +112,9 @@ public sealed partial record MnistTrajectoryRow(
 [CsvRecord]
 public sealed partial record MnistLandscapeRow([CsvColumn("x")] double X, [CsvColumn("y")] double Y, [CsvColumn("loss")] double Loss);
 
-/// <summary>The landscape plane: share of the displacements each axis captures.</summary>
+/// <summary>The landscape plane: share of the checkpoints' squared displacement from W0 along each axis.</summary>
 [CsvRecord]
-public sealed partial record MnistPlaneRow([CsvColumn("explained_pc1")] double ExplainedPc1, [CsvColumn("explained_pc2")] double ExplainedPc2, [CsvColumn("points")] int Points);
+public sealed partial record MnistPlaneRow([CsvColumn("explained_x")] double ExplainedX, [CsvColumn("explained_y")] double ExplainedY, [CsvColumn("points")] int Points);
 
 /// <summary>Pre-training result per seed.</summary>
 [CsvRecord]

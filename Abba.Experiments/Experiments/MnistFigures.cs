@@ -90,9 +90,9 @@ public sealed partial class MnistExperiment
         var target = paths.Single(p => p.Method == "target_optimum");
         var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
         star.LegendText = string.Create(CultureInfo.InvariantCulture, $"target optimum (long full FT, step {target.Step}): L = {target.Loss:0.0000}");
-        plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}; plane = PCA of effective weights, centred at W0)");
-        plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"PC1 ({plane.ExplainedPc1:P1} of displacement)"));
-        plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"PC2 ({plane.ExplainedPc2:P1} of displacement)"));
+        plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and the target optimum");
+        plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"x: towards the target optimum ({plane.ExplainedX:P1} of the squared displacement)"));
+        plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"y: top residual principal direction ({plane.ExplainedY:P1})"));
         plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
         plot.ShowLegend(Edge.Bottom);
         return Figures.Save(plot, folder, "mnist_landscape", 1000, 850);

@@ -49,8 +49,8 @@ sealed class TransferData : IDisposable
 public sealed partial class MnistExperiment
 {
     /// <summary>
-    /// The paper-style landscape: a long full fine-tuning run gives the "target optimum"; a plane is fitted to the
-    /// first seed's checkpoints of every method and to that optimum; the loss is evaluated on a grid over the plane.
+    /// The paper-style landscape: a long full fine-tuning run gives the "target optimum"; a plane through the start and
+    /// that optimum is fitted to the first seed's checkpoints of every method; the loss is evaluated on a grid over it.
     /// </summary>
     void WriteLandscape(ExperimentContext ctx, MnistOptions o, TransferData split, IReadOnlyDictionary<string, Tensor> weights,
         IReadOnlyDictionary<string, IReadOnlyList<(int Step, Tensor Parameters)>> trajectories, double fullFtRate, int seed)
@@ -61,12 +61,12 @@ public sealed partial class MnistExperiment
         var optimum = target.Checkpoints[^1].Parameters;
         var start = trajectories.Values.First()[0].Parameters;
         var fitted = trajectories.Values.SelectMany(c => c.Skip(1).Select(p => p.Parameters)).Append(optimum).ToList();
-        using var plane = TrajectoryPlane.Fit(start, fitted, orientTowards: optimum);
+        using var plane = TrajectoryPlane.Fit(start, fitted, anchor: optimum);
         var rows = trajectories.SelectMany(kv => kv.Value.Select((c, i) => Project(plane, split, o, optimum, kv.Key, i, c.Step, c.Parameters))).ToList();
         rows.Add(Project(plane, split, o, optimum, "target_optimum", 0, o.TargetSteps, optimum));
         ctx.WriteCsv("mnist_trajectories.csv", rows);
         ctx.WriteCsv("mnist_plane.csv", [new MnistPlaneRow(plane.ExplainedX, plane.ExplainedY, fitted.Count)]);
-        ctx.Log.Info($"landscape plane: PC1 {plane.ExplainedX:P1}, PC2 {plane.ExplainedY:P1} of the displacement; target optimum loss {rows[^1].Loss:0.00000}");
+        ctx.Log.Info($"landscape plane: x (towards the target) {plane.ExplainedX:P1}, y {plane.ExplainedY:P1} of the squared displacement; target optimum loss {rows[^1].Loss:0.00000}");
         var xs = Axis(rows.Select(r => r.X), o.GridSize);
         var ys = Axis(rows.Select(r => r.Y), o.GridSize);
         var loss = MlpLandscape.LossGrid(plane, split.FineTune.Images, split.FineTune.Labels, Mnist.Pixels, o.Hidden, Mnist.Classes, xs, ys);

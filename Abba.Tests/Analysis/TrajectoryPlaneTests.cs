@@ -17,16 +17,19 @@ public class TrajectoryPlaneTests
 
     static Tensor ToTensor(Vector<double> v) => tensor(v.ToArray(), ScalarType.Float64);
 
-    [Fact]
-    public void Project_PointsInsideThePlane_MapBackToTheirWeights()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Project_PointsInsideThePlane_MapBackToTheirWeights(bool anchored)
     {
-        // Two trajectories in the plane o + a d1 + b d2 (d1, d2 neither orthogonal nor unit).
+        // Two trajectories in the plane o + a d1 + b d2 (d1, d2 neither orthogonal nor unit); the anchor is in it too.
         Vector<double> o = Gaussian(1), d1 = Gaussian(2), d2 = 0.5 * d1 + Gaussian(3);
         (double A, double B)[] coefficients = [(0.3, 0.1), (0.7, -0.2), (1.0, -0.4), (0.2, 0.5), (0.4, 0.9), (0.5, 1.3)];
         var points = coefficients.Select(c => o + c.A * d1 + c.B * d2).ToArray();
         using var origin = ToTensor(o);
+        using var anchor = ToTensor(o + 0.8 * d1 + 0.8 * d2);
         var tensors = points.Select(ToTensor).ToArray();
-        using var plane = TrajectoryPlane.Fit(origin, tensors);
+        using var plane = TrajectoryPlane.Fit(origin, tensors, anchored ? anchor : null);
         // Reference: orthogonal projection onto span(d1, d2) by MathNet least squares.
         var D = Matrix<double>.Build.DenseOfColumnVectors(d1, d2);
         for (int k = 0; k < points.Length; k++)
@@ -37,7 +40,7 @@ public class TrajectoryPlaneTests
             for (int i = 0; i < P; i++) Assert.Equal(points[k][i], restored[i], 9);
             Assert.True(plane.RelativeResidual(tensors[k]) < 1e-9);
             var inPlane = D * D.Solve(points[k] - o);
-            Assert.Equal((inPlane).L2Norm(), Math.Sqrt(x * x + y * y), 9);
+            Assert.Equal(inPlane.L2Norm(), Math.Sqrt(x * x + y * y), 9);
         }
         Assert.Equal(1.0, plane.ExplainedX + plane.ExplainedY, 9);
         foreach (var t in tensors) t.Dispose();
@@ -59,13 +62,17 @@ public class TrajectoryPlaneTests
     }
 
     [Fact]
-    public void Fit_OrientsTheTargetTowardsPositiveX()
+    public void Fit_WithAnchor_PutsTheAnchorOnThePositiveXAxis()
     {
-        Vector<double> o = Gaussian(8), d1 = Gaussian(9), d2 = Gaussian(10);
-        var fitted = new[] { o + d1, o + 2 * d1 + 0.1 * d2, o - 0.5 * d2 }.Select(ToTensor).ToArray();
+        Vector<double> o = Gaussian(8), d1 = Gaussian(9), d2 = Gaussian(10), target = o + 2 * d1 - d2;
+        var fitted = new[] { o + d1, o + 2 * d1 + 0.1 * d2, o - 0.5 * d2, o + Gaussian(11) }.Select(ToTensor).ToArray();
         using var origin = ToTensor(o);
-        using var plane = TrajectoryPlane.Fit(origin, fitted, orientTowards: fitted[1]);
-        Assert.True(plane.Project(fitted[1]).X > 0);
+        using var anchor = ToTensor(target);
+        using var plane = TrajectoryPlane.Fit(origin, fitted, anchor);
+        var (x, y) = plane.Project(anchor);
+        Assert.Equal((target - o).L2Norm(), x, 9);
+        Assert.Equal(0.0, y, 9);
+        Assert.True(plane.RelativeResidual(anchor) < 1e-9);
         foreach (var t in fitted) t.Dispose();
     }
 

@@ -27,7 +27,7 @@ public class MnistSmokeTests
             "mnist_lr_sweep.csv:method,learning_rate,seed,val_loss,val_acc,chosen",
             "mnist_trajectories.csv:method,checkpoint,step,x,y,loss,off_plane,distance_to_target",
             "mnist_landscape.csv:x,y,loss",
-            "mnist_plane.csv:explained_pc1,explained_pc2,points",
+            "mnist_plane.csv:explained_x,explained_y,points",
             "mnist_pretrain.csv:seed,test_acc_0_7,test_loss_0_7",
         ];
         foreach (string entry in headers)
