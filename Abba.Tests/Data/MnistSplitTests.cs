@@ -48,6 +48,19 @@ public class MnistSplitTests
     }
 
     [Fact]
+    public void Cli_RunWithMissingDataFolder_ExitsWithBadInputNamingPathAndOption()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "abba-no-mnist-" + Guid.NewGuid().ToString("N"));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = new Abba.Experiments.Cli.AbbaCli(stdout, stderr).Invoke(["run", "mnist", "--data", missing, "--rank", "7"]);
+        Assert.Equal(Abba.Experiments.Cli.ExitCodes.BadInput, code);
+        Assert.Contains(missing, stderr.ToString());
+        Assert.Contains("--data", stderr.ToString());
+        Assert.Contains("--rank must be even", stderr.ToString());
+    }
+
+    [Fact]
     public void Configure_Defaults_FindTheShippedFiles()
     {
         var problems = new MnistExperiment().Configure(OptionValues.Defaults, new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results"));
