@@ -85,8 +85,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             var sub = new Command(experiment.Name, $"{experiment.Description} ({experiment.PaperArtefact})");
             AddCommonOptions(sub);
             foreach (var o in experiment.Options) sub.Options.Add(o);
-            // The instance whose Option objects were added: OptionValues looks options up by object, not by name.
-            sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))]));
+            sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))]));   // the instance whose Option objects were parsed
             cmd.Subcommands.Add(sub);
         }
         cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {ValidNames()}"));
