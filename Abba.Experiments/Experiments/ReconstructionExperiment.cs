@@ -43,8 +43,8 @@ public sealed record ReconstructionOptions
     /// <summary>Budget and extra names.</summary>
     public const string EqualBudget = "equal", DoubledBudget = "doubled", HiraExtra = "hira", SplitsExtra = "splits";
 
-    /// <summary>CPU-friendly: n = 256, one seed, at most 500 steps per fit.</summary>
-    public static ReconstructionOptions Quick() => new() { Steps = 500 };
+    /// <summary>CPU-friendly: n = 256, one seed, at most 400 steps per fit.</summary>
+    public static ReconstructionOptions Quick() => new() { Steps = 400 };
 
     /// <summary>The paper's size n = 1000, three seeds for the equal budget, at most 1500 steps per fit.</summary>
     public static ReconstructionOptions Paper() => new() { N = 1000, Seeds = 3, Steps = 1500 };
