@@ -74,6 +74,9 @@ public sealed partial class ReconstructionExperiment : IExperiment
     /// <summary>The results table.</summary>
     public const string CsvName = "reconstruction.csv";
 
+    /// <summary>The printed summary, saved.</summary>
+    public const string SummaryName = "reconstruction_summary.md";
+
     readonly Option<int?> n = new("--n") { Description = "targets are n x n (default: quick 256, paper 1000)" };
     readonly Option<string?> ranks = new("--ranks") { Description = "comma-separated LoRA ranks r (default 8,16,...,72)" };
     readonly Option<string?> types = new("--matrix-types") { Description = "comma-separated: orthogonal, low_rank, sparse, random (default all)" };
@@ -174,9 +177,6 @@ public sealed partial class ReconstructionExperiment : IExperiment
         foreach (var line in File.ReadAllLines(ctx.PathOf(SummaryName))) ctx.Log.Info(line);
     }
 
-    /// <summary>The summary file.</summary>
-    public const string SummaryName = "summary.md";
-
     /// <summary>A target and its SVD.</summary>
     sealed record Target(MatrixType Type, Tensor M, TargetSvd Svd, int Seed, bool FirstSeed);
 
@@ -204,7 +204,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
             yield return new("abba", ReconstructionOptions.EqualBudget, o.SplitRank, r1, o.SplitRank - r1);
     }
 
-    ReconstructionRow RunFit(ExperimentContext ctx, ReconstructionOptions o, Target t, Fit f, IReadOnlyDictionary<(string, int, string), double> paper)
+    static ReconstructionRow RunFit(ExperimentContext ctx, ReconstructionOptions o, Target t, Fit f, IReadOnlyDictionary<(string, int, string), double> paper)
     {
         var settings = new FitSettings(o.Steps, o.LearningRate, o.Patience, o.MinImprovement);
         var result = f.Method switch
@@ -215,7 +215,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
         };
         // Eckart-Young at the method's maximal rank: LoRA r, ABBA r1 r2, HiRA rank(W0) r (>= n: no bound).
         long maxRank = f.Method switch { "lora" => f.Rank, "abba" => (long)f.R1 * f.R2, _ => (long)o.N * f.Rank };
-        double? paperValue = f.Method == "hira" || f.R1 != f.R2 && f.Method == "abba" ? null
+        double? paperValue = f.Method == "hira" || (f.Method == "abba" && f.R1 != f.R2) ? null
             : paper.TryGetValue((t.Type.Name(), f.Rank, f.Method), out var v) ? v : null;
         var row = new ReconstructionRow(t.Type.Name(), o.N, f.Method, f.Budget, f.Rank, f.Method == "abba" ? f.R1 : null,
             f.Method == "abba" ? f.R2 : null, result.Params, t.Seed, result.RelSqError, t.Svd.Bound(maxRank), paperValue, result.Steps, result.Seconds);

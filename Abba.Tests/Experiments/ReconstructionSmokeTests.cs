@@ -1,10 +1,11 @@
 using Abba.Experiments.Cli;
 using Abba.Experiments.Experiments;
+using Abba.Experiments.Report;
 using Abba.Tests.Support;
 
-namespace Abba.Tests.Reconstruction;
+namespace Abba.Tests.Experiments;
 
-public class ReconstructionExperimentTests
+public class ReconstructionSmokeTests
 {
     static (int Code, string Out, string Err) Abba(params string[] args)
     {
@@ -28,6 +29,9 @@ public class ReconstructionExperimentTests
         Assert.Equal(2 * 2 * 4, rows.Length);   // 2 types x 2 ranks x (lora, abba equal, abba doubled, hira)
         Assert.Contains("## Which ABBA budget matches the paper's curve", File.ReadAllText(Path.Combine(folder, ReconstructionExperiment.SummaryName)));
         Assert.True(new FileInfo(Path.Combine(folder, ReconstructionExperiment.FigureName + ".png")).Length > 10_000);
+        var claims = new ReconstructionExperiment().Claims(folder);
+        Assert.Equal(4, claims.Count);
+        Assert.Equal(Verdict.NotRun, claims[3].Verdict);   // the paper comparison needs n = 1000
     }
 
     [Theory]
