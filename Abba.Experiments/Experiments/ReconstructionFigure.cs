@@ -34,7 +34,7 @@ public sealed partial class ReconstructionExperiment
         return Figures.Save(multiplot, folder, FigureName, 1400, gridRows * 520 + StripHeight);
     }
 
-    const int StripHeight = 90;
+    const int StripHeight = 110;
 
     /// <summary>A frameless plot holding only the legend (the panels' series as manual items), laid out in rows.</summary>
     static Plot LegendStrip(ReconstructionPoint[] points)
@@ -80,9 +80,9 @@ public sealed partial class ReconstructionExperiment
             band.LineWidth = 0;
         }
         int seeds = p.Max(x => x.EqualSeeds);
-        Series(plot, r, p.Select(x => x.EqualMean), EqualColor, $"ABBA r1 = r2 = r/2 (equal params){(seeds > 1 ? $", mean ± sd of {seeds} seeds" : "")}", MarkerShape.FilledSquare);
+        Series(plot, r, p.Select(x => x.EqualMean), EqualColor, $"ABBA r1 = r2 = r/2 (equal params){(seeds > 1 ? $", mean ± sd, {seeds} seeds" : "")}", MarkerShape.FilledSquare);
         Series(plot, r, p.Select(x => x.EqualBound), EqualColor, "Eckart-Young bound, rank (r/2)^2", MarkerShape.None, dashed: true);
-        Series(plot, r, p.Select(x => x.Doubled), DoubledColor, "ABBA r1 = r2 = r (2x params, released code)", MarkerShape.FilledTriangleUp);
+        Series(plot, r, p.Select(x => x.Doubled), DoubledColor, "ABBA r1 = r2 = r (2x params, as released code)", MarkerShape.FilledTriangleUp);
         Series(plot, r, p.Select(x => x.DoubledBound), DoubledColor, "Eckart-Young bound, rank r^2", MarkerShape.None, dashed: true);
         Series(plot, r, p.Select(x => x.Hira), HiraColor, "HiRA r vs Gaussian W0 (extra)", MarkerShape.FilledDiamond);
         Series(plot, r, p.Select(x => x.PaperAbba), PaperColor, "paper ABBA (digitised, n ~ 1000)", MarkerShape.OpenCircle, line: false, size: 11);
@@ -91,8 +91,26 @@ public sealed partial class ReconstructionExperiment
         plot.XLabel("LoRA rank r");
         plot.YLabel("||M - M_hat||^2 / ||M||^2");
         plot.Axes.SetLimitsX(0, r.Max() + 4);
+        FocusOnFigureCurves(plot, p);
         plot.HideLegend();
         return plot;
+    }
+
+    /// <summary>
+    /// Y range of the paper's own curves (LoRA, ABBA, bounds, paper points); HiRA, when it lies far above them (the
+    /// random panel), is left off-scale with a note rather than squeezing the paper's curves into a sliver.
+    /// </summary>
+    static void FocusOnFigureCurves(Plot plot, ReconstructionPoint[] p)
+    {
+        double[] ys = [.. p.SelectMany(x => new[] { x.Lora, x.EqualMean, x.Doubled, x.PaperAbba, x.PaperLora, x.EqualBound }).OfType<double>()];
+        double low = ys.Min(), high = ys.Max(), pad = 0.06 * Math.Max(high - low, 0.05);
+        double[] hira = [.. p.Select(x => x.Hira).OfType<double>()];
+        if (hira.Length == 0 || hira.Min() <= high + 4 * pad) return;
+        plot.Axes.SetLimitsY(low - pad, high + 2 * pad);
+        var note = plot.Add.Text($"HiRA off scale: {hira.Min():0.00} to {hira.Max():0.00}", p[^1].Rank, high + pad);
+        note.LabelFontColor = HiraColor;
+        note.LabelFontSize = 14;
+        note.LabelAlignment = Alignment.UpperRight;
     }
 
     static void Series(Plot plot, double[] x, IEnumerable<double?> y, Color color, string label, MarkerShape marker, bool dashed = false, bool line = true, float size = 7)
