@@ -101,7 +101,8 @@ public static class ReconstructionSummary
         foreach (var (name, ranks, m) in new[] { ("equal", "r1 = r2 = r/2 (caption)", equal), ("doubled", "r1 = r2 = r (released code)", doubled) })
             if (m is { } x) md.AppendLine(F($"| {name} | {ranks} | {x.Points} | {x.Mad:0.0000} | {x.Max:0.0000} | {x.PaperBelowBound} |"));
         md.AppendLine();
-        if (equal is { } e && doubled is { } d)
+        if (n != PaperN) md.AppendLine("Not judged at this n.").AppendLine();
+        else if (equal is { } e && doubled is { } d)
         {
             string closer = d.Mad < e.Mad ? "doubled (r1 = r2 = r)" : "equal (r1 = r2 = r/2)";
             md.AppendLine(F($"Closer to the paper's curve: **{closer}** (mean abs. difference {Math.Min(d.Mad, e.Mad):0.0000} against {Math.Max(d.Mad, e.Mad):0.0000})."));
