@@ -60,6 +60,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         root.Subcommands.Add(RunCommand());
         root.Subcommands.Add(AllCommand());
         root.Subcommands.Add(PlotCommand());
+        root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(InfoCommand());
         return root;
     }
@@ -127,6 +128,18 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         return cmd;
     }
 
+    Command ReportCommand()
+    {
+        var cmd = new Command("report", "write results/REPORT.md: the paper's claims beside the measured values, from the CSVs") { output };
+        cmd.SetAction(parse =>
+        {
+            string path = Report.ReportWriter.Write(Path.GetFullPath(parse.GetValue(output)!), Registry.CreateAll());
+            stdout.WriteLine($"wrote {path}");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
     Command InfoCommand()
     {
         var cmd = new Command("info", "TorchSharp and libtorch versions, devices, threads, where results go") { output };
@@ -173,7 +186,12 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
                 if (Cancel.IsCancellationRequested) break;
                 outcomes.Add(runner.Run(e));
             }
-            if (summary) PrintSummary(outcomes);
+            if (summary)
+            {
+                PrintSummary(outcomes);
+                if (!Cancel.IsCancellationRequested)
+                    stdout.WriteLine($"wrote {Report.ReportWriter.Write(Path.GetFullPath(settings!.OutputRoot), Registry.CreateAll())}");
+            }
             if (outcomes.Any(o => o.Status == "cancelled") || Cancel.IsCancellationRequested) return ExitCodes.Cancelled;
             return outcomes.All(o => o.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
         });
