@@ -5,6 +5,8 @@ public static class Registry
 {
     static readonly (string Name, Func<IExperiment> Create)[] Entries =
     [
+        ("memory", () => new MemoryExperiment()),
+        ("efficiency", () => new EfficiencyExperiment()),
     ];
 
     /// <summary>Experiment names in registry order.</summary>
