@@ -44,14 +44,14 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
     {
         model.zero_grad();                                   // set_to_none, as PyTorch's default
         var clock = Stopwatch.StartNew();
-        double forward, backward;
+        double forward;
         using (NewDisposeScope())
         {
             var loss = LanguageModelTrainer.Loss(model.call(tokens), targets);
             forward = Lap(clock);
             loss.backward();
-            backward = Lap(clock);
         }
+        double backward = Lap(clock);                        // includes freeing the step's tensors
         optimizer.step()?.Dispose();
         return new PhaseTimes(forward, backward, Lap(clock));
     }

@@ -9,7 +9,7 @@ namespace Abba.Core.Efficiency;
 
 /// <summary>Wall time of the three phases of one training step, in seconds.</summary>
 /// <param name="Forward">Forward pass with autograd recording.</param>
-/// <param name="Backward">Backward pass.</param>
+/// <param name="Backward">Backward pass, and freeing the step's tensors.</param>
 /// <param name="Optimiser">AdamW step (0 when nothing is trainable).</param>
 public readonly record struct PhaseTimes(double Forward, double Backward, double Optimiser)
 {
@@ -59,20 +59,23 @@ public sealed class LayerStepBenchmark : IStepBenchmark
     /// <summary>Parameters the optimiser updates.</summary>
     public long TrainableParameters { get; }
 
+    /// <summary>The timed layer: an adapter, or the plain Linear for full fine-tuning and the frozen base.</summary>
+    public nn.Module<Tensor, Tensor> Layer => layer;
+
     /// <inheritdoc />
     public PhaseTimes Step()
     {
         layer.zero_grad();
         var clock = Stopwatch.StartNew();
-        double forward, backward;
+        double forward;
         using (NewDisposeScope())
         {
             var input = x.detach().requires_grad_(true);              // a fresh leaf each step: its gradient dies with the scope
             var y = layer.call(input);                                 // (T, m)
             forward = Lap(clock);
             y.backward([upstream]);
-            backward = Lap(clock);
         }
+        double backward = Lap(clock);                                  // includes freeing the step's tensors
         optimizer?.step()?.Dispose();
         return new PhaseTimes(forward, backward, Lap(clock));
     }

@@ -41,7 +41,9 @@ public sealed record CostMethod(string Name, string Label, AdapterConfig? Config
     public static void Randomise(nn.Module model)
     {
         using var _ = no_grad();
-        foreach (var adapter in Injector.Adapters(model).Values)
+        var adapters = Injector.Adapters(model).Values.ToList();
+        if (model is AdapterLinear root) adapters.Add(root);       // named_modules() leaves out the module itself
+        foreach (var adapter in adapters.Distinct())
             foreach (var (key, p) in adapter.AdapterParameters)
                 if (!key.Contains("magnitude", StringComparison.Ordinal)) p.normal_(0, 0.02);
     }

@@ -15,6 +15,10 @@ public sealed record LayerShape(int In, int Out)
 {
     /// <summary>"in x out", the case name in CSVs.</summary>
     public override string ToString() => $"{In}x{Out}";
+
+    /// <summary>Parses "INxOUT"; null when malformed or not positive.</summary>
+    public static LayerShape? TryParse(string text) =>
+        text.Split('x') is [var a, var b] && int.TryParse(a, out int n) && int.TryParse(b, out int m) && n > 0 && m > 0 ? new(n, m) : null;
 }
 
 /// <summary>Settings of the efficiency experiment, recorded in the manifest.</summary>
@@ -68,6 +72,7 @@ public sealed partial record AnatomyRow([CsvColumn("case")] string Case, [CsvCol
 /// </summary>
 public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
 {
+    readonly Option<string[]> cases = new("--cases") { Description = "single-layer cases as INxOUT, comma-separated (default: 2048x2048,4096x4096,4096x14336)", AllowMultipleArgumentsPerToken = true };
     readonly Option<int?> repeats = new("--repeats") { Description = "timed rounds per single-layer case (default: the profile's)" };
     readonly Option<bool> noDecoder = new("--no-decoder") { Description = "skip the reduced-decoder case" };
     EfficiencyOptions? options;
@@ -79,7 +84,7 @@ public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
     /// <inheritdoc />
     public string PaperArtefact => "Table 10";
     /// <inheritdoc />
-    public IReadOnlyList<Option> Options => [repeats, noDecoder];
+    public IReadOnlyList<Option> Options => [cases, repeats, noDecoder];
     /// <inheritdoc />
     public object Configuration => options ?? (object)"not configured";
 
@@ -88,8 +93,16 @@ public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
     {
         var o = settings.Profile == Profile.Paper ? EfficiencyOptions.Paper : EfficiencyOptions.Quick;
         o = o with { Repeats = values.Get(repeats) ?? o.Repeats, DecoderModel = values.Get(noDecoder) ? "" : o.DecoderModel };
+        var problems = new List<string>();
+        if (values.Get(cases) is { Length: > 0 } given)
+        {
+            var parsed = given.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(c => (Text: c, Shape: LayerShape.TryParse(c))).ToArray();
+            problems.AddRange(parsed.Where(p => p.Shape is null).Select(p => $"--cases: '{p.Text}' is not INxOUT with positive sizes, e.g. 4096x4096"));
+            o = o with { Layers = [.. parsed.Where(p => p.Shape is not null).Select(p => p.Shape!)] };
+        }
+        if (o.Repeats < 1) problems.Add($"--repeats must be at least 1 (got {o.Repeats})");
         options = o;
-        return o.Repeats < 1 ? [$"--repeats must be at least 1 (got {o.Repeats})"] : [];
+        return problems;
     }
 
     /// <inheritdoc />

@@ -26,7 +26,7 @@ public sealed partial class MemoryExperiment
         var measured = CsvFiles.Read<MemoryMeasuredRow>(Path.Combine(folder, "measured_reduced.csv"));
         var breakdown = CsvFiles.Read<MemoryBreakdownRow>(Path.Combine(folder, "breakdown.csv"));
         var files = new List<string>();
-        files.AddRange(Figures.Save(MeasuredVersusModelled(measured), folder, "measured_vs_modelled"));
+        files.AddRange(Figures.Save(MeasuredVersusModelled(measured), folder, "measured_vs_modelled", 1200, 600));
         files.AddRange(Figures.Save(Breakdown(breakdown), folder, "breakdown_full_scale", 1400, 900));
         string full = Path.Combine(folder, "modelled_full_scale.csv");
         if (File.Exists(full)) files.AddRange(Figures.Save(Figure4(CsvFiles.Read<MemoryModelledRow>(full)), folder, "fig4_modelled", 1200, 600));
@@ -62,35 +62,37 @@ public sealed partial class MemoryExperiment
         return plot;
     }
 
-    /// <summary>Each measured reduced model against the analytic model's prediction, with the ±15% band.</summary>
+    /// <summary>Each measured reduced model (solid) beside the analytic model's prediction (light, labelled with modelled / measured).</summary>
     static Plot MeasuredVersusModelled(IReadOnlyList<MemoryMeasuredRow> rows)
     {
         var plot = new Plot();
-        double max = rows.Max(r => Math.Max(r.MeasuredBytes, r.ModelledBytes)) / 1e9 * 1.1;
-        plot.Add.Line(0, 0, max, max).LegendText = "modelled = measured";
-        foreach (double f in new[] { 0.85, 1.15 })
-        {
-            var band = plot.Add.Line(0, 0, max, max * f);   // solid: Skia's SVG canvas cannot draw dash patterns
-            band.Color = Colors.Gray.WithAlpha(0.6);
-        }
-        var shapes = new[] { MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond };
         var models = rows.Select(r => r.Model).Distinct().ToArray();
-        foreach (var r in rows)
-            plot.Add.Marker(r.MeasuredBytes / 1e9, r.ModelledBytes / 1e9, shapes[Array.IndexOf(models, r.Model) % shapes.Length], 12, MethodColours[r.Method]);
-        foreach (string m in CostMethod.TrainingMethodNames) plot.Legend.ManualItems.Add(new LegendItem { LabelText = Label(m), FillColor = MethodColours[m] });
-        for (int i = 0; i < models.Length; i++)
+        var methods = CostMethod.TrainingMethodNames;
+        int width = 2 * methods.Count + 1;
+        var ticks = new List<Tick>();
+        for (int g = 0; g < models.Length; g++)
         {
-            var first = rows.First(r => r.Model == models[i]);
-            plot.Legend.ManualItems.Add(new LegendItem
+            for (int k = 0; k < methods.Count; k++)
             {
-                LabelText = $"{models[i]} reduced to {first.Layers} block(s), vocab {first.Vocab}",
-                MarkerShape = shapes[i % shapes.Length], MarkerColor = Colors.Black, MarkerSize = 10,
-            });
+                if (rows.FirstOrDefault(r => r.Model == models[g] && r.Method == methods[k]) is not { } row) continue;
+                double x = g * width + 2 * k;
+                var colour = MethodColours[row.Method];
+                plot.Add.Bar(new Bar { Position = x, Value = row.MeasuredBytes / 1e9, FillColor = colour });
+                var modelled = plot.Add.Bar(new Bar { Position = x + 1, Value = row.ModelledBytes / 1e9, FillColor = colour.WithAlpha(0.35) });
+                modelled.Bars[0].Label = row.ModelledOverMeasured.ToString("0.00", CultureInfo.InvariantCulture);
+            }
+            var first = rows.First(r => r.Model == models[g]);
+            ticks.Add(new Tick(g * width + methods.Count - 0.5, $"{models[g]} ({first.Layers} block(s), vocab {first.Vocab})"));
         }
-        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "±15%", LineColor = Colors.Gray.WithAlpha(0.6), LineWidth = 1 });
-        plot.Title("Reduced models (float32, one process per point): measured peak vs the analytic model");
-        plot.XLabel("measured peak above the process baseline (GB)");
-        plot.YLabel("modelled peak (GB)");
+        foreach (string m in methods)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = Label(m) + ": measured", FillColor = MethodColours[m] });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = Label(m) + ": modelled", FillColor = MethodColours[m].WithAlpha(0.35) });
+        }
+        plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
+        plot.Axes.Margins(bottom: 0);
+        plot.Title("Reduced models, float32, one process per point: measured peak vs the analytic model (labels: modelled / measured)");
+        plot.YLabel("peak above the process baseline (GB)");
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }
