@@ -15,7 +15,7 @@ public static class KhatriRaoAnatomy
 {
     /// <summary>Piece names, in order.</summary>
     public static readonly IReadOnlyList<string> Pieces =
-        ["base: W0 x", "abba: build B_kr, A_kr", "abba: u = x A_kr^T", "abba: B_kr u", "lora: v = x A^T", "lora: B v"];
+        ["base: W0 x", "abba: build B_kr and A_kr", "abba: u = x A_kr^T", "abba: B_kr u", "lora: v = x A^T", "lora: B v"];
 
     /// <summary>Median seconds of each of <see cref="Pieces"/> over <paramref name="repeats"/> interleaved rounds (after one warm-up round).</summary>
     public static double[] Measure(AbbaLinear abba, LoraLinear lora, Tensor x, int repeats)

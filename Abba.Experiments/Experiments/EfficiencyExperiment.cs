@@ -43,8 +43,8 @@ public sealed record EfficiencyOptions
     /// <summary>Timed rounds of the decoder case.</summary>
     public required int DecoderRepeats { get; init; }
 
-    /// <summary>CPU-friendly: 5 rounds per layer, 3 for the decoder.</summary>
-    public static EfficiencyOptions Quick => new() { Warmup = 1, Repeats = 5, DecoderRepeats = 3 };
+    /// <summary>CPU-friendly: one warm-up round and 3 timed rounds per case.</summary>
+    public static EfficiencyOptions Quick => new() { Warmup = 1, Repeats = 3, DecoderRepeats = 3 };
 
     /// <summary>15 rounds per layer, 7 for a two-block decoder.</summary>
     public static EfficiencyOptions Paper => new() { Warmup = 2, Repeats = 15, DecoderRepeats = 7, DecoderLayers = 2 };
