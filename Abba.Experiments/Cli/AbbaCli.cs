@@ -40,9 +40,9 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     public int Invoke(string[] args)
     {
         if (args is ["run", var name, ..] && !name.StartsWith('-') && Registry.TryCreate(name) is null)
-            return BadInput($"unknown experiment '{name}'. Valid names: {string.Join(", ", Registry.Names)}");
+            return BadInput($"unknown experiment '{name}'. Valid names: {ValidNames()}");
         if (args is ["plot", var plotName, ..] && !plotName.StartsWith('-') && plotName != "all" && Registry.TryCreate(plotName) is null)
-            return BadInput($"unknown experiment '{plotName}'. Valid names: all, {string.Join(", ", Registry.Names)}");
+            return BadInput($"unknown experiment '{plotName}'. Valid names: all, {ValidNames()}");
         var root = BuildRoot();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -86,11 +86,10 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             var sub = new Command(experiment.Name, $"{experiment.Description} ({experiment.PaperArtefact})");
             AddCommonOptions(sub);
             foreach (var o in experiment.Options) sub.Options.Add(o);
-            // Run the instance whose Option objects the parser holds: OptionValues finds parsed values by object identity.
-            sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))]));
+            sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))]));   // the instance whose Option objects were parsed
             cmd.Subcommands.Add(sub);
         }
-        cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {string.Join(", ", Registry.Names)}"));
+        cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {ValidNames()}"));
         return cmd;
     }
 
@@ -110,6 +109,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         {
             string which = parse.GetValue(name)!;
             var experiments = which == "all" ? Registry.CreateAll() : [Registry.TryCreate(which)!];
+            if (experiments.Count == 0) stdout.WriteLine("no experiments are registered yet: nothing to plot.");
             int code = ExitCodes.Ok;
             foreach (var e in experiments)
             {
@@ -180,6 +180,11 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         {
             try { TorchRuntime.ResolveDevice(settings!.Device); }
             catch (ArgumentException e) { return BadInput(e.Message); }
+            if (plan.Count == 0)
+            {
+                stdout.WriteLine("no experiments are registered yet: nothing to run.");
+                return ExitCodes.Ok;
+            }
             using var log = new RunLog();
             var runner = new Runner(settings!, log, "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value)), Cancel);
             var outcomes = new List<RunOutcome>();
@@ -238,6 +243,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             return ExitCodes.TorchUnavailable;
         }
     }
+
+    static string ValidNames() => Registry.Names.Count == 0 ? "(none registered yet)" : string.Join(", ", Registry.Names);
 
     int BadInput(string message)
     {
