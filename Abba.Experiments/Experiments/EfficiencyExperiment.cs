@@ -77,6 +77,9 @@ public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
     readonly Option<bool> noDecoder = new("--no-decoder") { Description = "skip the reduced-decoder case" };
     EfficiencyOptions? options;
 
+    /// <summary>Settings to use instead of the profile's (tests use a tiny preset).</summary>
+    public EfficiencyOptions? Preset { get; init; }
+
     /// <inheritdoc />
     public string Name => "efficiency";
     /// <inheritdoc />
@@ -91,7 +94,7 @@ public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
     /// <inheritdoc />
     public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings)
     {
-        var o = settings.Profile == Profile.Paper ? EfficiencyOptions.Paper : EfficiencyOptions.Quick;
+        var o = Preset ?? (settings.Profile == Profile.Paper ? EfficiencyOptions.Paper : EfficiencyOptions.Quick);
         o = o with { Repeats = values.Get(repeats) ?? o.Repeats, DecoderModel = values.Get(noDecoder) ? "" : o.DecoderModel };
         var problems = new List<string>();
         if (values.Get(cases) is { Length: > 0 } given)
