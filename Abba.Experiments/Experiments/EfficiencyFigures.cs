@@ -43,9 +43,9 @@ public sealed partial class EfficiencyExperiment
         foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = CostMethod.ByName(m).Label, FillColor = MemoryExperiment.MethodColours[m] });
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
         plot.Axes.Margins(bottom: 0);
-        plot.Title($"Training-step time (forward + backward + AdamW, {rows[0].Tokens} tokens), median over interleaved rounds, relative to LoRA");
+        plot.Title($"Step time / LoRA's (forward + backward + AdamW, {rows[0].Tokens} tokens; interleaved medians)");
         plot.YLabel("step time / LoRA's step time");
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 
