@@ -5,6 +5,7 @@ public static class Registry
 {
     static readonly (string Name, Func<IExperiment> Create)[] Entries =
     [
+        ("reconstruction", () => new ReconstructionExperiment()),
         ("mnist", () => new MnistExperiment()),
         ("memory", () => new MemoryExperiment()),
         ("efficiency", () => new EfficiencyExperiment()),
