@@ -83,8 +83,7 @@ namespace Abba.Core.Native
             if (outcome != ElfPatchOutcome.Patched) return outcome;
             string temp = path + ".abba-patch.tmp";
             File.WriteAllBytes(temp, image);
-            File.Delete(path);
-            File.Move(temp, path);
+            File.Replace(temp, path, null);   // a rename: atomic, and never writes through a hard link
             return outcome;
         }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace Abba.Core.Native;
@@ -26,6 +27,11 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (info is not null) return info;
+            ProbeBundledLibrary();
+            // On failure TorchSharp prints a page-long load trace to stdout (and its fallback copies every native
+            // library into a cpu/ folder); keep its chatter off the console, the diagnosis below replaces it.
+            var console = Console.Out;
+            Console.SetOut(TextWriter.Null);
             try
             {
                 torch.InitializeDeviceType(DeviceType.CPU);
@@ -41,6 +47,10 @@ public static class TorchRuntime
             catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or InvalidOperationException or BadImageFormatException)
             {
                 throw new TorchUnavailableException(Diagnose(e), e);
+            }
+            finally
+            {
+                Console.SetOut(console);
             }
         }
     }
@@ -72,17 +82,56 @@ public static class TorchRuntime
     public const string BackendName = "cpu";
 #endif
 
+    /// <summary>
+    /// Loads the libLibTorchSharp.so shipped beside TorchSharp.dll before TorchSharp does, so that a failure is
+    /// reported with the loader's own reason (TorchSharp's exception loses it).
+    /// </summary>
+    static void ProbeBundledLibrary()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string dir = Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? "";
+        string arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+        string lib = Path.Combine(dir, "runtimes", "linux-" + arch, "native", "libLibTorchSharp.so");
+        if (!File.Exists(lib)) return;
+        try { NativeLibrary.Load(lib); }
+        catch (DllNotFoundException e) { throw new TorchUnavailableException(Diagnose(lib, e.Message), e); }
+    }
+
+    static string Diagnose(string lib, string loaderMessage)
+    {
+        string reason = loaderMessage.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? loaderMessage;
+        bool strongGlibcxx = reason.Contains("GLIBCXX_3.4.32", StringComparison.Ordinal) && RequiresStrongGlibcxx(lib);
+        string cause = strongGlibcxx
+            ? "this system's libstdc++ lacks GLIBCXX_3.4.32 and this copy of libLibTorchSharp.so was not patched (the build marks that requirement weak in its own output copies only)."
+            : reason.Contains("GLIBCXX", StringComparison.Ordinal) || reason.Contains("GLIBC_", StringComparison.Ordinal)
+                ? "this system's C/C++ runtime is older than the TorchSharp natives need."
+                : "a native library beside the program is missing or unreadable.";
+        string todo = strongGlibcxx
+            ? "run abba from a 'dotnet build' or 'dotnet publish' output folder (both patch their copy), or rebuild; copying the NuGet package's file over it undoes the fix. See README, Troubleshooting."
+            : "rebuild with 'dotnet build -c Release' so the TorchSharp natives are copied beside the program; see README, Troubleshooting.";
+        return $"TorchSharp failed to initialise: cannot load {lib}\n  loader says: {reason}\n  likely cause: {cause}\n  what to do: {todo}";
+    }
+
+    static bool RequiresStrongGlibcxx(string lib)
+    {
+        try
+        {
+            byte[] image = File.ReadAllBytes(lib);
+            long at = ElfVersionPatch.FindVersionFlagsOffset(image, "GLIBCXX_3.4.32");
+            return at >= 0 && (image[at] & ElfVersionPatch.VerFlagWeak) == 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException)
+        {
+            return false;
+        }
+    }
+
     static string Diagnose(Exception e)
     {
-        string inner = e.InnerException?.Message ?? e.Message;
-        string first = inner.Split('\n')[0].Trim();
-        bool glibcxx = inner.Contains("GLIBCXX", StringComparison.Ordinal);
-        string cause = glibcxx
-            ? "libLibTorchSharp.so needs a newer libstdc++ (GLIBCXX_3.4.32) than this system has, and the build's ELF patch was not applied to the copy that was loaded."
-            : "the native libtorch libraries beside the program could not be loaded.";
-        string todo = glibcxx
-            ? "Rebuild with 'dotnet build' (the build marks that requirement weak in its output copy); if you copied the program elsewhere, publish it with 'dotnet publish' instead."
-            : "Rebuild with 'dotnet build' so the TorchSharp-cpu natives are copied into the output folder, and check that runtimes/linux-x64/native/ sits beside TorchSharp.dll.";
-        return $"TorchSharp failed to initialise: {first}\n  likely cause: {cause}\n  what to do: {todo}";
+        string first = (e.InnerException?.Message ?? e.Message).Split('\n')[0].Trim();
+        return $"TorchSharp failed to initialise: {first}\n" +
+            "  likely cause: the native libtorch libraries beside the program could not be loaded.\n" +
+            "  what to do: rebuild with 'dotnet build -c Release' so the TorchSharp natives are copied into the output folder, " +
+            "and check that runtimes/linux-x64/native/ sits beside TorchSharp.dll.";
     }
 }

@@ -40,9 +40,9 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     public int Invoke(string[] args)
     {
         if (args is ["run", var name, ..] && !name.StartsWith('-') && Registry.TryCreate(name) is null)
-            return BadInput($"unknown experiment '{name}'. Valid names: {string.Join(", ", Registry.Names)}");
+            return BadInput($"unknown experiment '{name}'. Valid names: {ValidNames()}");
         if (args is ["plot", var plotName, ..] && !plotName.StartsWith('-') && plotName != "all" && Registry.TryCreate(plotName) is null)
-            return BadInput($"unknown experiment '{plotName}'. Valid names: all, {string.Join(", ", Registry.Names)}");
+            return BadInput($"unknown experiment '{plotName}'. Valid names: all, {ValidNames()}");
         var root = BuildRoot();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -60,6 +60,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         root.Subcommands.Add(RunCommand());
         root.Subcommands.Add(AllCommand());
         root.Subcommands.Add(PlotCommand());
+        root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(InfoCommand());
         return root;
     }
@@ -87,7 +88,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             sub.SetAction(parse => RunExperiments(parse, [(Registry.TryCreate(experiment.Name)!, new OptionValues(parse))]));
             cmd.Subcommands.Add(sub);
         }
-        cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {string.Join(", ", Registry.Names)}"));
+        cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {ValidNames()}"));
         return cmd;
     }
 
@@ -107,6 +108,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         {
             string which = parse.GetValue(name)!;
             var experiments = which == "all" ? Registry.CreateAll() : [Registry.TryCreate(which)!];
+            if (experiments.Count == 0) stdout.WriteLine("no experiments are registered yet: nothing to plot.");
             int code = ExitCodes.Ok;
             foreach (var e in experiments)
             {
@@ -123,6 +125,18 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
                 }
             }
             return code;
+        });
+        return cmd;
+    }
+
+    Command ReportCommand()
+    {
+        var cmd = new Command("report", "write results/REPORT.md: the paper's claims beside the measured values, from the CSVs") { output };
+        cmd.SetAction(parse =>
+        {
+            string path = Report.ReportWriter.Write(Path.GetFullPath(parse.GetValue(output)!), Registry.CreateAll());
+            stdout.WriteLine($"wrote {path}");
+            return ExitCodes.Ok;
         });
         return cmd;
     }
@@ -165,6 +179,11 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         {
             try { TorchRuntime.ResolveDevice(settings!.Device); }
             catch (ArgumentException e) { return BadInput(e.Message); }
+            if (plan.Count == 0)
+            {
+                stdout.WriteLine("no experiments are registered yet: nothing to run.");
+                return ExitCodes.Ok;
+            }
             using var log = new RunLog();
             var runner = new Runner(settings!, log, "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value)), Cancel);
             var outcomes = new List<RunOutcome>();
@@ -173,7 +192,12 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
                 if (Cancel.IsCancellationRequested) break;
                 outcomes.Add(runner.Run(e));
             }
-            if (summary) PrintSummary(outcomes);
+            if (summary)
+            {
+                PrintSummary(outcomes);
+                if (!Cancel.IsCancellationRequested)
+                    stdout.WriteLine($"wrote {Report.ReportWriter.Write(Path.GetFullPath(settings!.OutputRoot), Registry.CreateAll())}");
+            }
             if (outcomes.Any(o => o.Status == "cancelled") || Cancel.IsCancellationRequested) return ExitCodes.Cancelled;
             return outcomes.All(o => o.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
         });
@@ -218,6 +242,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             return ExitCodes.TorchUnavailable;
         }
     }
+
+    static string ValidNames() => Registry.Names.Count == 0 ? "(none registered yet)" : string.Join(", ", Registry.Names);
 
     int BadInput(string message)
     {

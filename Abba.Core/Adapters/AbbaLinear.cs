@@ -1,0 +1,109 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Abba.Core.Adapters;
+
+/// <summary>
+/// ABBA (arXiv 2505.14238, Eq. 3): dW = s (B1 A1) ⊙ (B2 A2), B1 (m x r1), A1 (r1 x n), B2 (m x r2), A2 (r2 x n).
+/// Parameters (r1 + r2)(m + n); rank(dW) &lt;= r1 r2.
+/// Forward (Theorem 1, Khatri-Rao): (B1 A1) ⊙ (B2 A2) = B_kr A_kr with B_kr[:, i r2 + j] = B1[:, i] ⊙ B2[:, j] and
+/// A_kr[i r2 + j, :] = A1[i, :] ⊙ A2[j, :], so dW x = s B_kr (A_kr x): inner size r1 r2, no m x n matrix.
+/// Scale: the paper's s = alpha^2 / sqrt(r1 r2) by default; the released code's s = alpha on request.
+/// Init (Eqs. 4-5): B1 A1 = rank-r1 truncated SVD of W0 with sqrt(Sigma) on each side, B2 = 0, A2 Kaiming-uniform
+/// with a = 0 as in the released code; W0 is not modified. Unlike the released code, r1 != r2 is supported.
+/// </summary>
+public sealed class AbbaLinear : AdapterLinear
+{
+    readonly AbbaConfig config;
+    // Field names equal the registered names, so TorchSharp's device moves keep them current.
+    Parameter abba_A1, abba_B1, abba_A2, abba_B2;
+
+    /// <summary>Wraps <paramref name="baseLayer"/> and initialises both pairs per <see cref="AbbaConfig.Init"/>.</summary>
+    public AbbaLinear(Linear baseLayer, AbbaConfig config) : base("AbbaLinear", baseLayer)
+    {
+        config.Validate(OutFeatures, InFeatures);
+        this.config = config;
+        Scale = config.Scale;
+        var (B1, A1, B2, A2) = Initialise(baseLayer.weight!, config);
+        abba_A1 = NewParameter(A1);
+        abba_B1 = NewParameter(B1);
+        abba_A2 = NewParameter(A2);
+        abba_B2 = NewParameter(B2);
+        foreach (var t in new[] { B1, A1, B2, A2 }) t.Dispose();
+        foreach (var (key, p) in AdapterParameters) register_parameter(key, p);
+    }
+
+    /// <summary>A1, r1 x n.</summary>
+    public Parameter A1 => abba_A1;
+
+    /// <summary>B1, m x r1.</summary>
+    public Parameter B1 => abba_B1;
+
+    /// <summary>A2, r2 x n.</summary>
+    public Parameter A2 => abba_A2;
+
+    /// <summary>B2, m x r2.</summary>
+    public Parameter B2 => abba_B2;
+
+    /// <summary>s.</summary>
+    public double Scale { get; }
+
+    /// <inheritdoc />
+    public override AdapterConfig Config => config;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<(string Key, Parameter Value)> AdapterParameters =>
+        [("abba_A1", abba_A1), ("abba_B1", abba_B1), ("abba_A2", abba_A2), ("abba_B2", abba_B2)];
+
+    /// <inheritdoc />
+    public override Tensor DeltaWeight() => B1.matmul(A1).mul(B2.matmul(A2)).mul(Scale);
+
+    /// <summary>The Khatri-Rao factors (B_kr, A_kr): m x r1 r2 and r1 r2 x n, with B_kr A_kr = (B1 A1) ⊙ (B2 A2).</summary>
+    public (Tensor Bkr, Tensor Akr) KhatriRaoFactors()
+    {
+        long m = OutFeatures, n = InFeatures, r12 = (long)config.Rank1 * config.Rank2;
+        using var scope = NewDisposeScope();
+        var Bkr = (B1.unsqueeze(2) * B2.unsqueeze(1)).reshape(m, r12);     // (m, r1, r2) -> (m, r1 r2)
+        var Akr = (A1.unsqueeze(1) * A2.unsqueeze(0)).reshape(r12, n);     // (r1, r2, n) -> (r1 r2, n)
+        return (Bkr.MoveToOuterDisposeScope(), Akr.MoveToOuterDisposeScope());
+    }
+
+    /// <inheritdoc />
+    protected override Tensor AdaptedForward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor update;
+        if (config.Forward == AbbaForward.KhatriRao)
+        {
+            var (Bkr, Akr) = KhatriRaoFactors();
+            update = nn.functional.linear(nn.functional.linear(x, Akr), Bkr);   // (..., r1 r2) -> (..., m)
+        }
+        else
+        {
+            update = nn.functional.linear(x, B1.matmul(A1).mul(B2.matmul(A2)));  // forms the m x n product
+        }
+        return (Base.forward(x) + update * Scale).MoveToOuterDisposeScope();
+    }
+
+    static (Tensor B1, Tensor A1, Tensor B2, Tensor A2) Initialise(Tensor W0, AbbaConfig c)
+    {
+        long m = W0.shape[0], n = W0.shape[1];
+        Tensor Zeros(int r) => zeros(m, r, W0.dtype, W0.device);
+        Tensor Kaiming(int r) => Initialisers.KaimingUniform(r, n, a: 0, W0.dtype, W0.device);
+        switch (c.Init)
+        {
+            case AbbaInit.Paper:
+            {
+                var (B1, A1) = Initialisers.TruncatedSvd(W0, c.Rank1);
+                return (B1, A1, Zeros(c.Rank2), Kaiming(c.Rank2));
+            }
+            case AbbaInit.SecondPairSvd:
+            {
+                var (B2, A2) = Initialisers.TruncatedSvd(W0, c.Rank2);
+                return (Zeros(c.Rank1), Kaiming(c.Rank1), B2, A2);
+            }
+            default:
+                return (Zeros(c.Rank1), Kaiming(c.Rank1), Zeros(c.Rank2), Kaiming(c.Rank2));
+        }
+    }
+}

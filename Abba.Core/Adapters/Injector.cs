@@ -1,0 +1,113 @@
+using System.Reflection;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Abba.Core.Adapters;
+
+/// <summary>
+/// Puts a fine-tuning method into a model by module name. A target matches a module's full dotted name exactly or
+/// as a dotted suffix (<c>q_proj</c> matches <c>model.layers.0.self_attn.q_proj</c>, never <c>xq_proj</c>); only
+/// <see cref="Linear"/> modules are adapted. The replaced child is swapped both in its parent's field and in the
+/// parent's module registry, so <c>forward</c> really routes through the adapter.
+/// </summary>
+public static class Injector
+{
+    /// <summary>Whether <paramref name="target"/> names <paramref name="moduleName"/> (exactly or as a dotted suffix).</summary>
+    public static bool Matches(string moduleName, string target) =>
+        moduleName == target || moduleName.EndsWith("." + target, StringComparison.Ordinal);
+
+    /// <summary>Names of the plain Linear modules of <paramref name="model"/> (those not already inside an adapter).</summary>
+    public static IReadOnlyList<string> LinearModuleNames(nn.Module model)
+    {
+        var insideAdapters = model.named_modules().Where(m => m.module is AdapterLinear).Select(m => m.name + ".").ToArray();
+        return model.named_modules()
+            .Where(m => m.module is Linear && !insideAdapters.Any(prefix => m.name.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(m => m.name).ToArray();
+    }
+
+    /// <summary>
+    /// Freezes every parameter of <paramref name="model"/>, then adapts each Linear module named by
+    /// <paramref name="targets"/>: wrapped in the adapter for <paramref name="config"/>, or, for
+    /// <see cref="FullFineTuneConfig"/>, unfrozen in place.
+    /// </summary>
+    /// <returns>The full names of the adapted modules, in model order.</returns>
+    /// <exception cref="ArgumentException">A target matches no Linear module; the message lists those available.</exception>
+    public static IReadOnlyList<string> Inject(nn.Module model, IReadOnlyList<string> targets, AdapterConfig config)
+    {
+        if (targets.Count == 0) throw new ArgumentException("Name at least one target module.");
+        var linears = LinearModuleNames(model);
+        var unmatched = targets.Where(t => !linears.Any(n => Matches(n, t))).ToArray();
+        if (unmatched.Length > 0)
+            throw new ArgumentException($"No Linear module matches {string.Join(", ", unmatched.Select(t => $"'{t}'"))}. " +
+                                        $"Linear modules available: {string.Join(", ", linears)}");
+        var chosen = linears.Where(n => targets.Any(t => Matches(n, t))).ToArray();
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        foreach (string name in chosen)
+        {
+            var linear = (Linear)modules[name];
+            if (config is FullFineTuneConfig)
+                foreach (var p in linear.parameters()) p.requires_grad = true;
+            else
+                Replace(model, modules, name, Create(linear, config));
+        }
+        return chosen;
+    }
+
+    /// <summary>The adapter that wraps <paramref name="linear"/> under <paramref name="config"/>.</summary>
+    public static AdapterLinear Create(Linear linear, AdapterConfig config) => config switch
+    {
+        LoraConfig c => new LoraLinear(linear, c),
+        HiraConfig c => new HiraLinear(linear, c),
+        AbbaConfig c => new AbbaLinear(linear, c),
+        DoraConfig c => new DoraLinear(linear, c),
+        _ => throw new ArgumentException($"{config.Method} is not a wrapping adapter."),
+    };
+
+    /// <summary>Every adapter in <paramref name="model"/> by full module name.</summary>
+    public static IReadOnlyDictionary<string, AdapterLinear> Adapters(nn.Module model) =>
+        model.named_modules().Where(m => m.module is AdapterLinear).ToDictionary(m => m.name, m => (AdapterLinear)m.module);
+
+    /// <summary>Number of parameters that will receive gradients.</summary>
+    public static long TrainableParameterCount(nn.Module model) =>
+        model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+
+    /// <summary>Merges every adapter of <paramref name="model"/> into its base weight.</summary>
+    public static void MergeAll(nn.Module model)
+    {
+        foreach (var a in Adapters(model).Values) a.Merge();
+    }
+
+    /// <summary>Unmerges every adapter of <paramref name="model"/>, restoring W0.</summary>
+    public static void UnmergeAll(nn.Module model)
+    {
+        foreach (var a in Adapters(model).Values) a.Unmerge();
+    }
+
+    static void Replace(nn.Module root, Dictionary<string, nn.Module> modules, string name, AdapterLinear adapter)
+    {
+        int dot = name.LastIndexOf('.');
+        var parent = dot < 0 ? root : modules[name[..dot]];
+        string child = name[(dot + 1)..];
+        var old = modules[name];
+        var field = FindField(parent.GetType(), parent, old)
+            ?? throw new InvalidOperationException(
+                $"{parent.GetType().Name} keeps '{child}' in no field that can hold an adapter: declare the field as Module<Tensor, Tensor>.");
+        field.SetValue(parent, adapter);
+        // register_module refuses an existing name, so replace the registry entry itself (TorchSharp keeps submodules
+        // in a managed ordered dictionary; nothing native refers to it).
+        var registry = typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(parent)
+                       as TorchSharp.Utils.OrderedDict<string, nn.Module>
+                       ?? throw new InvalidOperationException("This TorchSharp version keeps submodules where the injector cannot replace them.");
+        registry[child] = adapter;
+    }
+
+    static FieldInfo? FindField(Type? type, object owner, object old)
+    {
+        const BindingFlags flags = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        for (; type is not null; type = type.BaseType)
+            foreach (var f in type.GetFields(flags))
+                if (f.FieldType.IsAssignableFrom(typeof(AdapterLinear)) && ReferenceEquals(f.GetValue(owner), old)) return f;
+        return null;
+    }
+}

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Text.Json;
+using Abba.Experiments.Cli;
+using Abba.Experiments.Experiments;
+using Abba.Experiments.Output;
+using Abba.Tests.Output;
+using Abba.Tests.Support;
+
+namespace Abba.Tests.Cli;
+
+/// <summary>A test-only experiment (never registered) whose Run is supplied by the test.</summary>
+sealed class ProbeExperiment(Action<ExperimentContext> run) : IExperiment
+{
+    public string Name => "probe";
+    public string Description => "test-only experiment";
+    public string PaperArtefact => "none (test)";
+    public IReadOnlyList<Option> Options => [];
+    public object Configuration { get; } = new ProbeConfiguration(Steps: 3, LearningRate: 1e-3);
+    public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings) => [];
+    public void Run(ExperimentContext context) => run(context);
+    public IReadOnlyList<string> Plot(string folder) => [];
+}
+
+sealed record ProbeConfiguration(int Steps, double LearningRate);
+
+public class RunnerManifestTests : IDisposable
+{
+    const string CommandLine = "abba run probe --seed 3 --seeds 2";
+    static readonly string[] ManifestKeys =
+    [
+        "experiment", "paper_artefact", "status", "command_line", "profile", "seeds", "device", "threads", "settings",
+        "configuration", "torch_sharp_version", "lib_torch_version", "machine", "git_commit", "started_utc", "ended_utc",
+        "duration_seconds", "files", "error",
+    ];
+
+    readonly TempFolder root = new();
+
+    RunOutcome Run(Action<ExperimentContext> body, CancellationToken cancel = default)
+    {
+        var settings = new RunSettings(Profile.Quick, Seed: 3, Seeds: 2, Device: "cpu", Threads: 0, OutputRoot: root.Path);
+        using var log = new RunLog();
+        return new Runner(settings, log, CommandLine, cancel).Run(new ProbeExperiment(body));
+    }
+
+    JsonElement Manifest()
+    {
+        using var doc = Abba.Experiments.Output.Manifest.Load(Path.Combine(root.Path, "probe", "manifest.json"));
+        var m = doc.RootElement.Clone();
+        Assert.Equal(ManifestKeys.Order(), m.EnumerateObject().Select(p => p.Name).Order());
+        var started = m.GetProperty("started_utc").GetDateTimeOffset();
+        var ended = m.GetProperty("ended_utc").GetDateTimeOffset();
+        Assert.InRange(m.GetProperty("duration_seconds").GetDouble(), 0, (ended - started).TotalSeconds + 0.01);
+        Assert.True(started <= ended);
+        return m;
+    }
+
+    static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
+
+    [Fact]
+    public void Run_Succeeds_ManifestRecordsTheRunAndEveryFile()
+    {
+        var outcome = Run(ctx =>
+        {
+            var seeds = ctx.Seeds(profileDefault: 5);
+            ctx.WriteCsv("probe.csv", seeds.Select(s => new ProbeRow { Step = s, TrainLoss = 0.5, Method = "abba" }));
+        });
+
+        Assert.Equal("ok", outcome.Status);
+        var m = Manifest();
+        Assert.Equal("ok", m.GetProperty("status").GetString());
+        Assert.Equal(CommandLine, m.GetProperty("command_line").GetString());
+        Assert.Equal("quick", m.GetProperty("profile").GetString());
+        Assert.Equal([3, 4], m.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("cpu", m.GetProperty("device").GetString(), ignoreCase: true);
+        Assert.StartsWith("0.107.0", m.GetProperty("torch_sharp_version").GetString());
+        Assert.StartsWith("2.10.0", m.GetProperty("lib_torch_version").GetString());
+        Assert.Equal(3, m.GetProperty("configuration").GetProperty("steps").GetInt32());
+        Assert.Equal(JsonValueKind.Null, m.GetProperty("error").ValueKind);
+        Assert.Equal(["probe.csv", "manifest.json", "run.log"], Strings(m.GetProperty("files")));
+        Assert.All(Strings(m.GetProperty("files")), f => Assert.True(File.Exists(Path.Combine(root.Path, "probe", f)), f));
+        Assert.Equal(2, CsvFiles.Read<ProbeRow>(Path.Combine(root.Path, "probe", "probe.csv")).Count);
+    }
+
+    [Fact]
+    public void Run_ExperimentThrows_StatusFailedWithErrorAndCompleteManifest()
+    {
+        var outcome = Run(ctx =>
+        {
+            ctx.WriteCsv("probe.csv", new[] { new ProbeRow { Step = 0, TrainLoss = 1, Method = "lora" } });
+            throw new InvalidOperationException("loss diverged at step 2");
+        });
+
+        Assert.Equal("failed", outcome.Status);
+        var m = Manifest();
+        Assert.Equal("failed", m.GetProperty("status").GetString());
+        Assert.Equal("loss diverged at step 2", m.GetProperty("error").GetString());
+        Assert.Equal(["probe.csv", "manifest.json", "run.log"], Strings(m.GetProperty("files")));
+        Assert.Contains("loss diverged at step 2", File.ReadAllText(Path.Combine(root.Path, "probe", "run.log")));
+    }
+
+    [Fact]
+    public void Run_CancelledBetweenUnits_StatusCancelledAndFinishedFilesKept()
+    {
+        using var cancel = new CancellationTokenSource();
+        var outcome = Run(ctx =>
+        {
+            ctx.WriteCsv("probe.csv", new[] { new ProbeRow { Step = 0, TrainLoss = 1, Method = "hira" } });
+            cancel.Cancel();                 // Ctrl+C during the first unit of work
+            ctx.ThrowIfCancelled();
+            ctx.WriteCsv("never.csv", new[] { new ProbeRow() });
+        }, cancel.Token);
+
+        Assert.Equal("cancelled", outcome.Status);
+        var m = Manifest();
+        Assert.Equal("cancelled", m.GetProperty("status").GetString());
+        Assert.Equal(["probe.csv", "manifest.json", "run.log"], Strings(m.GetProperty("files")));
+        Assert.Single(CsvFiles.Read<ProbeRow>(Path.Combine(root.Path, "probe", "probe.csv")));
+        Assert.False(File.Exists(Path.Combine(root.Path, "probe", "never.csv")));
+    }
+
+    public void Dispose() => root.Dispose();
+}
