@@ -5,6 +5,7 @@ public static class Registry
 {
     static readonly (string Name, Func<IExperiment> Create)[] Entries =
     [
+        ("ablation", () => new AblationExperiment()),
     ];
 
     /// <summary>Experiment names in registry order.</summary>
