@@ -1,8 +1,9 @@
 // Character-level arithmetic, generated in code: the stand-in for MetaMathQA -> GSM8K in the component ablation.
-// A problem reads "123+045=" and its answer is the result written least-significant digit first, zero-padded to
-// digits+1 places, then an end mark: 123+045 = 168 gives "8610$". Reversed answers let a small causal model produce
-// each digit after the carries (or borrows) it depends on. Operands are zero-padded to a fixed width, so every
-// sequence of a task has the same length and batches need no padding.
+// Every number is written least-significant digit first and zero-padded to a fixed width: 123 + 45 = 168 reads
+// "321+540=8610$" (operands of `digits` places, the result of digits+1 places, then an end mark). With this layout
+// answer digit i sits a constant distance after operand digits i, so a causal model with relative (rotary) positions
+// finds them with one fixed attention offset, and it emits each digit after the carries (or borrows) it depends on.
+// Every sequence of a task has the same length, so batches need no padding.
 using Abba.Core.Models;
 using Abba.Core.Training;
 using static TorchSharp.torch;
@@ -62,12 +63,12 @@ public sealed class ArithmeticTask
     /// <summary>Number of distinct operand values, 10^Digits.</summary>
     public int OperandLimit => (int)Math.Pow(10, Digits);
 
-    /// <summary>"aaa+bbb=" with zero-padded operands.</summary>
+    /// <summary>"aaa+bbb=": both operands reversed (least-significant digit first) and zero-padded to <see cref="Digits"/> places.</summary>
     public string Prompt(ArithmeticProblem p) =>
-        $"{Pad(p.A, Digits)}{(p.Operation == ArithmeticOperation.Add ? '+' : '-')}{Pad(p.B, Digits)}=";
+        $"{Reversed(p.A, Digits)}{(p.Operation == ArithmeticOperation.Add ? '+' : '-')}{Reversed(p.B, Digits)}=";
 
-    /// <summary>The answer text: result reversed, zero-padded to digits+1 places, then '$'.</summary>
-    public string Answer(ArithmeticProblem p) => new string(Pad(p.Answer, Digits + 1).Reverse().ToArray()) + "$";
+    /// <summary>The answer text: the result reversed and zero-padded to digits+1 places, then '$'.</summary>
+    public string Answer(ArithmeticProblem p) => Reversed(p.Answer, Digits + 1) + "$";
 
     /// <summary>Prompt followed by answer.</summary>
     public string Text(ArithmeticProblem p) => Prompt(p) + Answer(p);
@@ -136,7 +137,8 @@ public sealed class ArithmeticTask
         return (double)correct / problems.Count;
     }
 
-    static string Pad(int value, int width) => value.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(width, '0');
+    static string Reversed(int value, int width) =>
+        new(value.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(width, '0').Reverse().ToArray());
 }
 
 /// <summary>

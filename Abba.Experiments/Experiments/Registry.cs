@@ -7,6 +7,7 @@ public static class Registry
     [
         ("reconstruction", () => new ReconstructionExperiment()),
         ("mnist", () => new MnistExperiment()),
+        ("ablation", () => new AblationExperiment()),
         ("memory", () => new MemoryExperiment()),
         ("efficiency", () => new EfficiencyExperiment()),
     ];

@@ -6,12 +6,13 @@ namespace Abba.Tests.Data;
 public class ArithmeticTaskTests
 {
     [Fact]
-    public void Text_WritesReversedZeroPaddedAnswer()
+    public void Text_WritesEveryNumberReversedAndZeroPadded()
     {
         var task = new ArithmeticTask(3);
-        Assert.Equal("123+045=8610$", task.Text(new(123, 45, ArithmeticOperation.Add)));
-        Assert.Equal("500-123=7730$", task.Text(new(500, 123, ArithmeticOperation.Subtract)));
+        Assert.Equal("321+540=8610$", task.Text(new(123, 45, ArithmeticOperation.Add)));
+        Assert.Equal("005-321=7730$", task.Text(new(500, 123, ArithmeticOperation.Subtract)));
         Assert.Equal("999+999=8991$", task.Text(new(999, 999, ArithmeticOperation.Add)));
+        Assert.Equal("70+50=210$", new ArithmeticTask(2).Text(new(7, 5, ArithmeticOperation.Add)));
         Assert.Equal(task.SequenceLength, task.Text(new(1, 2, ArithmeticOperation.Add)).Length);
     }
 
