@@ -90,13 +90,7 @@ public sealed class LayerStepBenchmark : IStepBenchmark
         return Lap(clock);
     }
 
-    double Lap(Stopwatch clock)
-    {
-        if (device.type == DeviceType.CUDA) cuda.synchronize();
-        double seconds = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        return seconds;
-    }
+    double Lap(Stopwatch clock) => BenchmarkClock.Lap(clock, device);
 
     /// <inheritdoc />
     public void Dispose()
