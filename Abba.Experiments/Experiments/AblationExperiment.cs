@@ -41,10 +41,10 @@ public sealed record AblationOptions(
         FinetuneSteps: 1000, LearningRate: 3e-3, FinetuneBatchSize: 64, Rank: 8, AbbaAlpha: 16, LoraAlpha: 16,
         PerComponentMethods: ["abba"], DefaultSeeds: 1);
 
-    /// <summary>3-digit operands, a 3-block decoder, three seeds (the paper averages three).</summary>
+    /// <summary>3-digit operands, a 4-block decoder, three seeds (the paper averages three).</summary>
     public static AblationOptions Paper => Quick with
     {
-        Model = LlamaConfig.Paper(ArithmeticTask.VocabSize), Digits = 3, TestSize = 1000, PretrainSteps = 2000, FinetuneSteps = 1500, DefaultSeeds = 3,
+        Model = LlamaConfig.Paper(ArithmeticTask.VocabSize), Digits = 3, TestSize = 1000, PretrainSteps = 1200, DefaultSeeds = 3,
     };
 
     /// <summary>Seconds: the smoke test's preset (a one-block decoder of width 16, a few steps).</summary>
