@@ -148,8 +148,8 @@ public sealed partial class AblationExperiment : IExperiment
             Rank = values.Get(rank) ?? o.Rank, FinetuneSteps = values.Get(steps) ?? o.FinetuneSteps, LearningRate = values.Get(learningRate) ?? o.LearningRate,
         };
         int smallest = o.Model.ProjectionShapes().Values.Min(s => Math.Min(s.In, s.Out));
-        if (o.Rank < 2 || o.Rank % 2 != 0 || (o.Rank / 2) * (o.Rank / 2) > smallest)
-            errors.Add($"--rank must be even, at least 2, with (r/2)^2 <= {smallest} (the narrowest projection) so ABBA's rank r1 r2 fits (got {o.Rank})");
+        if (o.Rank < 2 || o.Rank % 2 != 0 || o.Rank > smallest || (o.Rank / 2) * (o.Rank / 2) > smallest)
+            errors.Add($"--rank must be even, at least 2, and fit the narrowest projection ({smallest}): r <= {smallest} and ABBA's r1 r2 = (r/2)^2 <= {smallest} (got {o.Rank})");
         if (o.FinetuneSteps < 10) errors.Add($"--finetune-steps must be at least 10 (got {o.FinetuneSteps})");
         if (!(o.LearningRate > 0 && o.LearningRate < 1)) errors.Add($"--lr must be in (0, 1) (got {o.LearningRate})");
         options = o;

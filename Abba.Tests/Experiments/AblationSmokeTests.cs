@@ -61,5 +61,10 @@ public class AblationSmokeTests
         Assert.Equal(2, errors.Count);
         Assert.Contains(errors, e => e.Contains("'dora'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("--rank", StringComparison.Ordinal));
+
+        Assert.Empty(experiment.Configure(new OptionValues(cli.Parse(["--methods", "hira, lora", "--rank", "4"])), settings));
+        var chosen = (AblationOptions)experiment.Configuration;
+        Assert.Equal(["abba", "lora", "hira"], chosen.PerComponentMethods);
+        Assert.Equal(4, chosen.Rank);
     }
 }
