@@ -27,6 +27,7 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (info is not null) return info;
+            OpenMpWaitPolicy.PreferPassive();   // before libtorch, and with it libgomp, loads
             ProbeBundledLibrary();
             // On failure TorchSharp prints a page-long load trace to stdout (and its fallback copies every native
             // library into a cpu/ folder); keep its chatter off the console, the diagnosis below replaces it.

@@ -62,6 +62,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         root.Subcommands.Add(PlotCommand());
         root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(InfoCommand());
+        root.Subcommands.Add(ChildMeasurement.Command(stdout, stderr));
         return root;
     }
 
@@ -85,7 +86,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             var sub = new Command(experiment.Name, $"{experiment.Description} ({experiment.PaperArtefact})");
             AddCommonOptions(sub);
             foreach (var o in experiment.Options) sub.Options.Add(o);
-            sub.SetAction(parse => RunExperiments(parse, [(Registry.TryCreate(experiment.Name)!, new OptionValues(parse))]));
+            sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))]));   // the instance whose Option objects were parsed
             cmd.Subcommands.Add(sub);
         }
         cmd.SetAction(_ => BadInput($"name an experiment: abba run NAME. Valid names: {ValidNames()}"));

@@ -1,0 +1,53 @@
+using Abba.Experiments.Cli;
+using Abba.Experiments.Experiments;
+using Abba.Experiments.Report;
+using Abba.Tests.Support;
+
+namespace Abba.Tests.Experiments;
+
+public class ReconstructionSmokeTests
+{
+    static (int Code, string Out, string Err) Abba(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = new AbbaCli(stdout, stderr).Invoke(args);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Run_TinyProfile_WritesDocumentedCsvHeaderSummaryAndFigure()
+    {
+        using var root = new TempFolder();
+        var (code, _, err) = Abba("run", "reconstruction", "--out", root.Path, "--device", "cpu", "--threads", "1",
+                "--n", "16", "--ranks", "2,4", "--matrix-types", "orthogonal,random", "--steps", "20", "--extras", "hira");
+        Assert.True(code == ExitCodes.Ok, err);
+        string folder = Path.Combine(root.Path, "reconstruction");
+        Assert.Equal("matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,fit_seconds",
+            File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).First());
+        var rows = File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).Skip(1).ToArray();
+        Assert.Equal(2 * 2 * 4, rows.Length);   // 2 types x 2 ranks x (lora, abba equal, abba doubled, hira)
+        Assert.Contains("## Which ABBA budget matches the paper's curve", File.ReadAllText(Path.Combine(folder, ReconstructionExperiment.SummaryName)));
+        Assert.True(new FileInfo(Path.Combine(folder, ReconstructionExperiment.FigureName + ".png")).Length > 10_000);
+        var claims = new ReconstructionExperiment().Claims(folder);
+        Assert.Equal(4, claims.Count);
+        Assert.Equal(Verdict.NotRun, claims[3].Verdict);   // the paper comparison needs n = 1000
+    }
+
+    [Theory]
+    [InlineData("--ranks 8,7", "rank 7 is odd")]
+    [InlineData("--ranks 300 --n 256", "rank 300 exceeds --n 256")]
+    [InlineData("--n 4 --ranks 2 --matrix-types orthogonal --extras none", "--n must be at least 8")]
+    [InlineData("--matrix-types orthogonal,hilbert", "unknown value 'hilbert'")]
+    [InlineData("--budgets equal,tripled", "unknown value 'tripled'")]
+    [InlineData("--n 64 --ranks 8 --matrix-types low_rank --extras none", "low_rank needs --n of at least 128")]
+    public void Run_BadOption_PrintsOneLineAndExits2(string options, string message)
+    {
+        var (code, stdout, stderr) = Abba(["run", "reconstruction", "--out", "/nonexistent/never-written", .. options.Split(' ')]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains(message, lines[0]);
+        Assert.DoesNotContain("reconstruction fits", stdout);
+    }
+}
