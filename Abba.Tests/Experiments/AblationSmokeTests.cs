@@ -11,6 +11,7 @@ public class AblationSmokeTests
     public void Run_TinyPreset_WritesEveryCsvFigureAndClaim_AndReusesTheCachedPretraining()
     {
         using var root = new TempFolder();
+        // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
         var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 0, Device: "cpu", Threads: 1, OutputRoot: root.Path);
         string folder = Path.Combine(root.Path, "ablation");
         List<AblationRow> Run()
