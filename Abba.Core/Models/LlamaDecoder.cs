@@ -45,9 +45,8 @@ public sealed record LlamaConfig(
     public static LlamaConfig Quick(int vocabSize, int maxPositions = 64) =>
         new(vocabSize, HiddenSize: 64, IntermediateSize: 176, Layers: 2, Heads: 4, KvHeads: 2, HeadDim: 16, MaxPositions: maxPositions, InitStd: 0.05);
 
-    /// <summary>Larger decoder for the <c>paper</c> profile: 3 blocks of width 128 (554K parameters in the blocks), std 0.05 as <see cref="Quick"/>.</summary>
-    public static LlamaConfig Paper(int vocabSize, int maxPositions = 64) =>
-        new(vocabSize, HiddenSize: 128, IntermediateSize: 352, Layers: 3, Heads: 4, KvHeads: 2, HeadDim: 32, MaxPositions: maxPositions, InitStd: 0.05);
+    /// <summary>Deeper decoder for the <c>paper</c> profile: 4 blocks of width 64 (185K parameters in the blocks), std 0.05 as <see cref="Quick"/>.</summary>
+    public static LlamaConfig Paper(int vocabSize, int maxPositions = 64) => Quick(vocabSize, maxPositions) with { Layers = 4 };
 
     /// <summary>(in, out) of each projection of one block, keyed by <see cref="ProjectionNames"/>.</summary>
     public IReadOnlyDictionary<string, (int In, int Out)> ProjectionShapes() => new Dictionary<string, (int, int)>

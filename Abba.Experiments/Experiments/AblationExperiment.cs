@@ -41,10 +41,10 @@ public sealed record AblationOptions(
         FinetuneSteps: 1000, LearningRate: 3e-3, FinetuneBatchSize: 64, Rank: 8, AbbaAlpha: 16, LoraAlpha: 16,
         PerComponentMethods: ["abba"], DefaultSeeds: 1);
 
-    /// <summary>3-digit operands, a 3-block decoder, three seeds (the paper averages three).</summary>
+    /// <summary>3-digit operands, a 4-block decoder, three seeds (the paper averages three).</summary>
     public static AblationOptions Paper => Quick with
     {
-        Model = LlamaConfig.Paper(ArithmeticTask.VocabSize), Digits = 3, TestSize = 1000, PretrainSteps = 2000, FinetuneSteps = 1500, DefaultSeeds = 3,
+        Model = LlamaConfig.Paper(ArithmeticTask.VocabSize), Digits = 3, TestSize = 1000, PretrainSteps = 1200, DefaultSeeds = 3,
     };
 
     /// <summary>Seconds: the smoke test's preset (a one-block decoder of width 16, a few steps).</summary>
@@ -148,8 +148,8 @@ public sealed partial class AblationExperiment : IExperiment
             Rank = values.Get(rank) ?? o.Rank, FinetuneSteps = values.Get(steps) ?? o.FinetuneSteps, LearningRate = values.Get(learningRate) ?? o.LearningRate,
         };
         int smallest = o.Model.ProjectionShapes().Values.Min(s => Math.Min(s.In, s.Out));
-        if (o.Rank < 2 || o.Rank % 2 != 0 || (o.Rank / 2) * (o.Rank / 2) > smallest)
-            errors.Add($"--rank must be even, at least 2, with (r/2)^2 <= {smallest} (the narrowest projection) so ABBA's rank r1 r2 fits (got {o.Rank})");
+        if (o.Rank < 2 || o.Rank % 2 != 0 || o.Rank > smallest || (o.Rank / 2) * (o.Rank / 2) > smallest)
+            errors.Add($"--rank must be even, at least 2, and fit the narrowest projection ({smallest}): r <= {smallest} and ABBA's r1 r2 = (r/2)^2 <= {smallest} (got {o.Rank})");
         if (o.FinetuneSteps < 10) errors.Add($"--finetune-steps must be at least 10 (got {o.FinetuneSteps})");
         if (!(o.LearningRate > 0 && o.LearningRate < 1)) errors.Add($"--lr must be in (0, 1) (got {o.LearningRate})");
         options = o;

@@ -11,6 +11,7 @@ public class AblationSmokeTests
     public void Run_TinyPreset_WritesEveryCsvFigureAndClaim_AndReusesTheCachedPretraining()
     {
         using var root = new TempFolder();
+        // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
         var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 0, Device: "cpu", Threads: 1, OutputRoot: root.Path);
         string folder = Path.Combine(root.Path, "ablation");
         List<AblationRow> Run()
@@ -61,5 +62,10 @@ public class AblationSmokeTests
         Assert.Equal(2, errors.Count);
         Assert.Contains(errors, e => e.Contains("'dora'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("--rank", StringComparison.Ordinal));
+
+        Assert.Empty(experiment.Configure(new OptionValues(cli.Parse(["--methods", "hira, lora", "--rank", "4"])), settings));
+        var chosen = (AblationOptions)experiment.Configuration;
+        Assert.Equal(["abba", "lora", "hira"], chosen.PerComponentMethods);
+        Assert.Equal(4, chosen.Rank);
     }
 }
