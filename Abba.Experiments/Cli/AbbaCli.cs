@@ -62,6 +62,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         root.Subcommands.Add(PlotCommand());
         root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(InfoCommand());
+        root.Subcommands.Add(ChildMeasurement.Command(stdout, stderr));
         return root;
     }
 

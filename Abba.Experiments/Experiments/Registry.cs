@@ -5,8 +5,11 @@ public static class Registry
 {
     static readonly (string Name, Func<IExperiment> Create)[] Entries =
     [
-        ("mnist", () => new MnistExperiment()),
         ("reconstruction", () => new ReconstructionExperiment()),
+        ("mnist", () => new MnistExperiment()),
+        ("ablation", () => new AblationExperiment()),
+        ("memory", () => new MemoryExperiment()),
+        ("efficiency", () => new EfficiencyExperiment()),
     ];
 
     /// <summary>Experiment names in registry order.</summary>

@@ -85,7 +85,9 @@ public static class ReportWriter
         if (!File.Exists(path)) return;
         using var doc = Manifest.Load(path);
         var r = doc.RootElement;
-        string Get(string name) => r.TryGetProperty(name, out var v) ? v.ToString() : "?";
+        string Get(string name) => !r.TryGetProperty(name, out var v) ? "?"
+            : v.ValueKind == JsonValueKind.Array ? "[" + string.Join(", ", v.EnumerateArray().Select(e => e.ToString())) + "]"
+            : v.ToString();
         double seconds = r.TryGetProperty("duration_seconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDouble() : double.NaN;
         md.AppendLine($"Run: profile `{Get("profile")}`, device `{Get("device")}`, seeds {Get("seeds")}, " +
                       $"{seconds.ToString("0", CultureInfo.InvariantCulture)} s, status {Get("status")}, on {Get("machine")}; commit `{Get("git_commit")}`.").AppendLine();

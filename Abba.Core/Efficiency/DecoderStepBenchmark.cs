@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Abba.Core.Adapters;
+using Abba.Core.Memory;
+using Abba.Core.Models;
+using Abba.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Abba.Core.Efficiency;
+
+/// <summary>
+/// Training steps of a Llama-style decoder with a method on all seven projections of every block, on one fixed batch
+/// of random tokens (batch 1). A step is PyTorch-like: gradients set to none, forward and cross-entropy backward inside
+/// one dispose scope (so every intermediate lives until backward ends), the scope disposed, then AdamW's step.
+/// </summary>
+public sealed class DecoderStepBenchmark : IStepBenchmark
+{
+    readonly LlamaDecoder model;
+    readonly optim.Optimizer optimizer;
+    readonly Tensor tokens, targets;
+    readonly Device device;
+
+    /// <summary>Builds the model on <paramref name="device"/>, seeded by <paramref name="seed"/>.</summary>
+    public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, int seed)
+    {
+        this.device = device;
+        manual_seed(seed);
+        model = new LlamaDecoder(shape);
+        model.to(device);
+        Injector.Inject(model, LlamaConfig.ProjectionNames, method);
+        CostMethod.Randomise(model);
+        var trainable = model.parameters().Where(p => p.requires_grad).ToArray();
+        TrainableParameters = trainable.Sum(p => p.numel());
+        optimizer = optim.AdamW(trainable, lr: 1e-5);
+        tokens = randint(0, shape.VocabSize, [1, sequenceLength], device: device);
+        targets = randint(0, shape.VocabSize, [1, sequenceLength], device: device);
+    }
+
+    /// <summary>Parameters the optimiser updates.</summary>
+    public long TrainableParameters { get; }
+
+    /// <inheritdoc />
+    public PhaseTimes Step()
+    {
+        model.zero_grad();                                   // set_to_none, as PyTorch's default
+        var clock = Stopwatch.StartNew();
+        double forward;
+        using (NewDisposeScope())
+        {
+            var loss = LanguageModelTrainer.Loss(model.call(tokens), targets);
+            forward = Lap(clock);
+            loss.backward();
+        }
+        double backward = Lap(clock);                        // includes freeing the step's tensors
+        optimizer.step()?.Dispose();
+        return new PhaseTimes(forward, backward, Lap(clock));
+    }
+
+    /// <inheritdoc />
+    public double InferenceForward()
+    {
+        var clock = Stopwatch.StartNew();
+        using (no_grad())
+        using (NewDisposeScope())
+            model.call(tokens);
+        return Lap(clock);
+    }
+
+    double Lap(Stopwatch clock) => BenchmarkClock.Lap(clock, device);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
+        tokens.Dispose();
+        targets.Dispose();
+    }
+}

@@ -1,0 +1,111 @@
+using Abba.Experiments.Output;
+using ScottPlot;
+using ScottPlot.TickGenerators;
+
+namespace Abba.Experiments.Experiments;
+
+/// <summary>Figures of the ablation, drawn from its CSVs.</summary>
+public sealed partial class AblationExperiment
+{
+    static readonly IReadOnlyDictionary<string, (string Label, Color Colour)> Styles = new Dictionary<string, (string, Color)>
+    {
+        ["abba"] = ("ABBA", Color.FromHex("#d62728")), ["lora"] = ("LoRA", Color.FromHex("#1f77b4")),
+        ["hira"] = ("HiRA", Color.FromHex("#2ca02c")), ["full_ft"] = ("Full FT (every parameter)", Color.FromHex("#555555")),
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Plot(string folder)
+    {
+        var rows = CsvFiles.Read<AblationRow>(Path.Combine(folder, "ablation.csv"));
+        var paper = PaperComponents(AppContext.BaseDirectory);
+        var files = new List<string>();
+        files.AddRange(Figures.Save(Components(rows, paper), folder, "ablation", 1300, 650));
+        files.AddRange(Figures.Save(PretrainingCurve(
+            CsvFiles.Read<PretrainLossRow>(Path.Combine(folder, "pretrain_loss.csv")),
+            CsvFiles.Read<PretrainAccuracyRow>(Path.Combine(folder, "pretrain_accuracy.csv"))), folder, "pretraining", 1300, 500));
+        return files;
+    }
+
+    /// <summary>Fig. 3 layout: bars of mean accuracy (± std, seeds as dots) per target in the paper's order; the paper's GSM8K values on the right axis.</summary>
+    static Plot Components(IReadOnlyList<AblationRow> rows, IReadOnlyList<PaperComponentRow> paper)
+    {
+        var plot = new Plot();
+        var summary = Summarise(rows);
+        string[] groups = [.. PaperOrder, "all", "model"];
+        var methods = Styles.Keys.Where(m => summary.Any(s => s.Method == m)).ToArray();
+        var ticks = new List<Tick>();
+        for (int g = 0; g < groups.Length; g++)
+        {
+            var present = methods.Where(m => summary.Any(s => s.Method == m && s.Target == groups[g])).ToArray();
+            for (int k = 0; k < present.Length; k++)
+            {
+                var s = summary.Single(s => s.Method == present[k] && s.Target == groups[g]);
+                double x = g + (k - (present.Length - 1) / 2.0) * 0.8 / Math.Max(present.Length, 1);
+                double width = 0.8 / Math.Max(present.Length, 1);
+                plot.Add.Bar(new Bar { Position = x, Value = 100 * s.MeanAccuracy, Error = 100 * s.StdAccuracy, FillColor = Styles[s.Method].Colour, Size = width * 0.9 });
+                var seeds = rows.Where(r => r.Method == s.Method && r.Target == s.Target).Select(r => 100 * r.Accuracy).ToArray();
+                if (seeds.Length > 1) plot.Add.Markers(Enumerable.Repeat(x, seeds.Length).ToArray(), seeds, MarkerShape.OpenCircle, 5, Colors.Black);
+            }
+            ticks.Add(new Tick(g, groups[g] switch { "all" => "All seven", "model" => "Full FT", var t => Short(t) }));
+        }
+        var floor = rows.Single(r => r.Method == "pretrained");
+        var line = plot.Add.HorizontalLine(100 * floor.Accuracy, 1.5f, Colors.Gray, LinePattern.Dashed);
+        line.LegendText = FormattableString.Invariant($"before fine-tuning ({100 * floor.Accuracy:0.0}%)");
+        AddPaperValues(plot, paper);
+        foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = Styles[m].Label + " (mean ± std over seeds)", FillColor = Styles[m].Colour });
+        plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
+        plot.Axes.SetLimitsY(0, 105, plot.Axes.Left);
+        plot.YLabel("held-out subtraction accuracy (%), exact match");
+        var (rho, p) = Correlation(summary, paper, "gsm8k");
+        var abba = summary.First(s => s.Method == "abba");
+        plot.Title("Which projections to adapt (paper Fig. 3): SYNTHETIC stand-in, addition -> subtraction on a small decoder, not MetaMathQA -> GSM8K\n" +
+                   Format($"ABBA r1 = r2 = {abba.Rank / 2} in every layer, {abba.Seeds} seed(s); Spearman rho with the paper's GSM8K order = {rho:0.00} (exact one-sided p = {p:0.000})"));
+        plot.Axes.Title.Label.FontSize = 15;
+        plot.ShowLegend(Edge.Bottom);
+        return plot;
+    }
+
+    /// <summary>The paper's GSM8K bars (Mistral-7B) as diamonds on their own right-hand axis.</summary>
+    static void AddPaperValues(Plot plot, IReadOnlyList<PaperComponentRow> paper)
+    {
+        string[] targets = [.. PaperOrder, "all"];
+        double[] xs = [.. Enumerable.Range(0, targets.Length).Select(i => (double)i)];
+        double[] ys = [.. targets.Select(t => paper.Single(p => p.Benchmark == "gsm8k" && p.Target == t).Accuracy)];
+        var scatter = plot.Add.Scatter(xs, ys, Colors.Black);
+        scatter.MarkerShape = MarkerShape.FilledDiamond;
+        scatter.MarkerSize = 10;
+        scatter.LinePattern = LinePattern.Dotted;
+        scatter.LegendText = "paper, ABBA on Mistral-7B, GSM8K (right axis)";
+        scatter.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.Right.Label.Text = "paper GSM8K accuracy (%)";
+        plot.Axes.SetLimitsY(54, 67, plot.Axes.Right);
+    }
+
+    /// <summary>Pre-training loss per step (log scale) and held-out accuracy on P and F at checkpoints.</summary>
+    static Multiplot PretrainingCurve(IReadOnlyList<PretrainLossRow> losses, IReadOnlyList<PretrainAccuracyRow> accuracy)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var left = multiplot.GetPlot(0);
+        var curve = left.Add.ScatterLine(losses.Select(l => (double)l.Step).ToArray(), losses.Select(l => Math.Log10(Math.Max(l.Loss, 1e-6))).ToArray(), Styles["full_ft"].Colour);
+        curve.LegendText = "training loss (answer tokens)";
+        left.Axes.Left.TickGenerator = new NumericAutomatic { MinorTickGenerator = new LogMinorTickGenerator(), IntegerTicksOnly = true, LabelFormatter = y => $"1e{y:0}" };
+        left.Title("Pre-training on addition (task P), from scratch");
+        left.XLabel("step");
+        left.YLabel("cross-entropy (log scale)");
+        var right = multiplot.GetPlot(1);
+        foreach (var (task, colour) in new[] { ("add", Styles["lora"].Colour), ("subtract", Styles["abba"].Colour) })
+        {
+            var points = accuracy.Where(a => a.Task == task).ToArray();
+            var s = right.Add.Scatter(points.Select(p => (double)p.Step).ToArray(), points.Select(p => 100 * p.Accuracy).ToArray(), colour);
+            s.LegendText = task == "add" ? "held-out addition (P)" : "held-out subtraction (F), never trained";
+        }
+        right.Axes.SetLimitsY(-2, 102);
+        right.Title("Held-out exact-match accuracy during pre-training");
+        right.XLabel("step");
+        right.YLabel("accuracy (%)");
+        right.ShowLegend(Alignment.MiddleRight);
+        return multiplot;
+    }
+}
