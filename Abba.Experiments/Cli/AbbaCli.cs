@@ -32,6 +32,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     readonly Option<string> device = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
     readonly Option<int> threads = new("--threads") { Description = "libtorch threads (0 = libtorch's default)", DefaultValueFactory = _ => 0 };
     readonly Option<string> output = new("--out") { Description = "results root folder", DefaultValueFactory = _ => RunSettings.DefaultOutputRoot };
+    readonly Option<string?> readme = new("--readme") { Description = "also rewrite the generated results section (runs, claims, figures) of this README" };
 
     /// <summary>Cancelled by Ctrl+C.</summary>
     public CancellationToken Cancel { get; init; } = CancellationToken.None;
@@ -53,7 +54,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
     }
 
-    RootCommand BuildRoot()
+    /// <summary>The full command tree (also read by the tests that check the README's command reference).</summary>
+    public RootCommand BuildRoot()
     {
         var root = new RootCommand("abba: reproduce the ABBA-Adapters experiments and compare ABBA, LoRA and HiRA at equal parameter budgets.");
         root.Subcommands.Add(ListCommand());
@@ -95,8 +97,9 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     Command AllCommand()
     {
-        var cmd = new Command("all", "run every experiment in registry order, then print a summary");
+        var cmd = new Command("all", "run every experiment in registry order, then print a summary and write the report");
         AddCommonOptions(cmd);
+        cmd.Options.Add(readme);
         cmd.SetAction(parse => RunExperiments(parse, Registry.CreateAll().Select(e => (e, OptionValues.Defaults)).ToArray(), summary: true));
         return cmd;
     }
@@ -132,11 +135,14 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     Command ReportCommand()
     {
-        var cmd = new Command("report", "write results/REPORT.md: the paper's claims beside the measured values, from the CSVs") { output };
+        var cmd = new Command("report", "write results/REPORT.md: the paper's claims beside the measured values, from the CSVs") { output, readme };
         cmd.SetAction(parse =>
         {
-            string path = Report.ReportWriter.Write(Path.GetFullPath(parse.GetValue(output)!), Registry.CreateAll());
-            stdout.WriteLine($"wrote {path}");
+            string? readmePath = parse.GetValue(readme);
+            if (ReadmeProblem(readmePath) is { } problem) return BadInput(problem);
+            string root = Path.GetFullPath(parse.GetValue(output)!);
+            stdout.WriteLine($"wrote {Report.ReportWriter.Write(root, Registry.CreateAll())}");
+            if (readmePath is not null) WriteReadme(readmePath, root);
             return ExitCodes.Ok;
         });
         return cmd;
@@ -168,6 +174,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     int RunExperiments(ParseResult parse, IReadOnlyList<(IExperiment Experiment, OptionValues Values)> plan, bool summary = false)
     {
         var settings = ReadSettings(parse, out var problems);
+        string? readmePath = summary ? parse.GetValue(readme) : null;
+        if (ReadmeProblem(readmePath) is { } readmeProblem) problems.Add(readmeProblem);
         if (settings is not null)
             foreach (var (e, values) in plan)
                 problems.AddRange(e.Configure(values, settings).Select(p => plan.Count > 1 ? $"{e.Name}: {p}" : p));
@@ -197,7 +205,11 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             {
                 PrintSummary(outcomes);
                 if (!Cancel.IsCancellationRequested)
-                    stdout.WriteLine($"wrote {Report.ReportWriter.Write(Path.GetFullPath(settings!.OutputRoot), Registry.CreateAll())}");
+                {
+                    string root = Path.GetFullPath(settings!.OutputRoot);
+                    stdout.WriteLine($"wrote {Report.ReportWriter.Write(root, Registry.CreateAll())}");
+                    if (readmePath is not null) WriteReadme(readmePath, root);
+                }
             }
             if (outcomes.Any(o => o.Status == "cancelled") || Cancel.IsCancellationRequested) return ExitCodes.Cancelled;
             return outcomes.All(o => o.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
@@ -221,6 +233,25 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         string o = parse.GetValue(output)!;
         if (string.IsNullOrWhiteSpace(o)) problems.Add("--out must name a folder");
         return problems.Count > 0 ? null : new RunSettings(p!.Value, s, k ?? 0, d, t, o);
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot take the generated results section, or null when it can.</summary>
+    static string? ReadmeProblem(string? path)
+    {
+        if (path is null) return null;
+        if (!File.Exists(path)) return $"--readme: no file '{path}'";
+        try
+        {
+            Report.ReportWriter.ReplaceReadmeSection(File.ReadAllText(path), "");
+            return null;
+        }
+        catch (InvalidDataException e) { return $"--readme: {path}: {e.Message}"; }
+    }
+
+    void WriteReadme(string path, string root)
+    {
+        Report.ReportWriter.UpdateReadme(path, root, Registry.CreateAll());
+        stdout.WriteLine($"updated the results section of {Path.GetFullPath(path)}");
     }
 
     void PrintSummary(IReadOnlyList<RunOutcome> outcomes)
