@@ -56,7 +56,7 @@ public sealed class AbbaLinear : AdapterLinear
         [("abba_A1", abba_A1), ("abba_B1", abba_B1), ("abba_A2", abba_A2), ("abba_B2", abba_B2)];
 
     /// <inheritdoc />
-    public override Tensor DeltaWeight() => B1.matmul(A1).mul(B2.matmul(A2)).mul(Scale);
+    public override Tensor DeltaWeight() => Scaled(B1.matmul(A1).mul(B2.matmul(A2)), Scale);
 
     /// <summary>The Khatri-Rao factors (B_kr, A_kr): m x r1 r2 and r1 r2 x n, with B_kr A_kr = (B1 A1) ⊙ (B2 A2).</summary>
     public (Tensor Bkr, Tensor Akr) KhatriRaoFactors()
@@ -82,7 +82,7 @@ public sealed class AbbaLinear : AdapterLinear
         {
             update = nn.functional.linear(x, B1.matmul(A1).mul(B2.matmul(A2)));  // forms the m x n product
         }
-        return (Base.forward(x) + update * Scale).MoveToOuterDisposeScope();
+        return (Base.forward(x) + Scaled(update, Scale)).MoveToOuterDisposeScope();
     }
 
     static (Tensor B1, Tensor A1, Tensor B2, Tensor A2) Initialise(Tensor W0, AbbaConfig c)

@@ -84,6 +84,17 @@ public abstract class AdapterLinear : nn.Module<Tensor, Tensor>
     protected Parameter NewParameter(Tensor value) =>
         new(value.to(base_layer.weight!.dtype, base_layer.weight!.device).detach().contiguous().clone(), requires_grad: true);
 
+    /// <summary>
+    /// <paramref name="t"/> * <paramref name="value"/> through a Scalar disposed at once: TorchSharp's implicit
+    /// double-to-Scalar conversion in <c>t * value</c> leaves a native Scalar to the finaliser, which over many
+    /// steps grows memory. Same kernel, same result.
+    /// </summary>
+    protected static Tensor Scaled(Tensor t, double value)
+    {
+        using var scalar = value.ToScalar();
+        return t.mul(scalar);
+    }
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

@@ -47,7 +47,7 @@ public sealed class DoraLinear : AdapterLinear
     public override Tensor DeltaWeight()
     {
         using var scope = NewDisposeScope();
-        var V = W0 + B.matmul(A) * config.Scale;                                        // (m, n)
+        var V = W0 + Scaled(B.matmul(A), config.Scale);                                        // (m, n)
         var W = Magnitude.unsqueeze(1) * V / RowNorm(V).unsqueeze(1);
         return (W - W0).MoveToOuterDisposeScope();
     }
@@ -56,10 +56,10 @@ public sealed class DoraLinear : AdapterLinear
     protected override Tensor AdaptedForward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var V = W0 + B.matmul(A) * config.Scale;                                        // (m, n) temporary
+        var V = W0 + Scaled(B.matmul(A), config.Scale);                                        // (m, n) temporary
         var ratio = Magnitude / RowNorm(V);                                             // (m)
         // m/||V|| ⊙ (W0 x + s B A x): the low-rank path stays thin, only the norm needs V.
-        var lowRank = nn.functional.linear(nn.functional.linear(x, A), B) * config.Scale;
+        var lowRank = Scaled(nn.functional.linear(nn.functional.linear(x, A), B), config.Scale);
         var y = (nn.functional.linear(x, W0) + lowRank) * ratio;
         if (Base.bias is { } b) y = y + b;
         return y.MoveToOuterDisposeScope();

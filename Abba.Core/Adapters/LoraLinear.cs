@@ -41,13 +41,13 @@ public sealed class LoraLinear : AdapterLinear
     public override IReadOnlyList<(string Key, Parameter Value)> AdapterParameters => [("lora_A", A), ("lora_B", B)];
 
     /// <inheritdoc />
-    public override Tensor DeltaWeight() => B.matmul(A) * Scale;
+    public override Tensor DeltaWeight() => Scaled(B.matmul(A), Scale);
 
     /// <inheritdoc />
     protected override Tensor AdaptedForward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = Base.forward(x) + nn.functional.linear(nn.functional.linear(x, A), B) * Scale;   // (..., m)
+        var y = Base.forward(x) + Scaled(nn.functional.linear(nn.functional.linear(x, A), B), Scale);   // (..., m)
         return y.MoveToOuterDisposeScope();
     }
 }
