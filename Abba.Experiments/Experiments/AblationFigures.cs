@@ -14,10 +14,18 @@ public sealed partial class AblationExperiment
     };
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Plot(string folder)
+    public IReadOnlyList<string> Plot(string folder) => Plot(folder, AppContext.BaseDirectory);
+
+    /// <summary>
+    /// Redraws the figures from the CSVs in <paramref name="folder"/>, reading the paper's values from
+    /// <c>reference/</c> under <paramref name="referenceBase"/>: for callers that do not run beside the program
+    /// (a notebook can pass the source tree's <c>Abba.Experiments</c> folder).
+    /// </summary>
+    /// <returns>The files written.</returns>
+    public IReadOnlyList<string> Plot(string folder, string referenceBase)
     {
         var rows = CsvFiles.Read<AblationRow>(Path.Combine(folder, "ablation.csv"));
-        var paper = PaperComponents(AppContext.BaseDirectory);
+        var paper = PaperComponents(referenceBase);
         var files = new List<string>();
         files.AddRange(Figures.Save(Components(rows, paper), folder, "ablation", 1300, 650));
         files.AddRange(Figures.Save(PretrainingCurve(

@@ -108,10 +108,18 @@ public sealed partial class AblationExperiment : IClaimSource
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<Claim> Claims(string folder)
+    public IReadOnlyList<Claim> Claims(string folder) => Claims(folder, AppContext.BaseDirectory);
+
+    /// <summary>
+    /// The claims judged from the CSVs in <paramref name="folder"/>, with the paper's values read from <c>reference/</c>
+    /// under <paramref name="referenceBase"/>: for callers that do not run beside the program (a notebook can pass the
+    /// source tree's <c>Abba.Experiments</c> folder).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The experiment has not been run, or did not finish.</exception>
+    public IReadOnlyList<Claim> Claims(string folder, string referenceBase)
     {
         var summary = Summarise(CsvFiles.Read<AblationRow>(Path.Combine(folder, "ablation.csv")));
-        var paper = PaperComponents(AppContext.BaseDirectory);
+        var paper = PaperComponents(referenceBase);
         if (PaperOrder.Concat(["all"]).Any(t => !summary.Any(s => s.Method == "abba" && s.Target == t)))
             throw new FileNotFoundException($"{folder}/ablation.csv lacks some ABBA arms: the run did not finish.");
         return [Ordering(summary, paper), Extremes(summary), AllBeatsEach(summary), Baselines(summary)];
