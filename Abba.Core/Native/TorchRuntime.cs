@@ -56,11 +56,8 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>Sets libtorch's intra-op thread count; 0 keeps libtorch's default.</summary>
-    public static void SetThreads(int threads)
-    {
-        if (threads > 0) torch.set_num_threads(threads);
-    }
+    /// <summary>Sets libtorch's intra-op thread count; 0 restores libtorch's default (the count it started with).</summary>
+    public static void SetThreads(int threads) => torch.set_num_threads(threads > 0 ? threads : Initialise().Threads);
 
     /// <summary>Resolves <c>auto</c>, <c>cpu</c> or <c>cuda</c> to a device, or throws with a one-line reason.</summary>
     public static torch.Device ResolveDevice(string name)

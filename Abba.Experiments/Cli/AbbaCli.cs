@@ -30,7 +30,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     readonly Option<int> seed = new("--seed") { Description = "first seed", DefaultValueFactory = _ => 0 };
     readonly Option<int?> seeds = new("--seeds") { Description = "number of seeds (seed, seed+1, ...); default: the profile's" };
     readonly Option<string> device = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
-    readonly Option<int> threads = new("--threads") { Description = "libtorch threads (0 = libtorch's default)", DefaultValueFactory = _ => 0 };
+    readonly Option<int> threads = new("--threads") { Description = "libtorch threads (0 = libtorch's default; ablation then uses 1)", DefaultValueFactory = _ => 0 };
     readonly Option<string> output = new("--out") { Description = "results root folder", DefaultValueFactory = _ => RunSettings.DefaultOutputRoot };
     readonly Option<string?> readme = new("--readme") { Description = "also rewrite the generated results section (runs, claims, figures) of this README" };
 

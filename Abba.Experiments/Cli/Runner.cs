@@ -22,7 +22,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     {
         var info = TorchRuntime.Initialise();
         var device = TorchRuntime.ResolveDevice(settings.Device);
-        TorchRuntime.SetThreads(settings.Threads);
+        TorchRuntime.SetThreads(settings.Threads > 0 ? settings.Threads
+            : device.type == TorchSharp.DeviceType.CPU ? experiment.PreferredCpuThreads : 0);
         string folder = Path.GetFullPath(Path.Combine(settings.OutputRoot, experiment.Name));
         Directory.CreateDirectory(folder);
         log.AttachFile(Path.Combine(folder, "run.log"));

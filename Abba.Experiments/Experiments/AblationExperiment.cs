@@ -130,6 +130,12 @@ public sealed partial class AblationExperiment : IExperiment
     public string Description => "which projections to adapt: ABBA on each of q/k/v/o/gate/up/down alone vs all (synthetic arithmetic stand-in)";
     /// <inheritdoc />
     public string PaperArtefact => "Figure 3";
+
+    /// <summary>
+    /// One: the decoders are tiny (width 32-64), so libtorch's per-op threading costs more than it saves; on a 2-core
+    /// CPU a paper-profile arm took 22 s on one thread against 52 s on two.
+    /// </summary>
+    public int PreferredCpuThreads => 1;
     /// <inheritdoc />
     public IReadOnlyList<Option> Options => [methods, rank, steps, learningRate];
     /// <inheritdoc />

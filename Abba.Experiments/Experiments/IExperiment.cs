@@ -30,6 +30,12 @@ public interface IExperiment
     /// <summary>Redraws the figures from the CSVs already in <paramref name="folder"/>.</summary>
     /// <returns>The files written.</returns>
     IReadOnlyList<string> Plot(string folder);
+
+    /// <summary>
+    /// libtorch intra-op threads this experiment runs with on the CPU when <c>--threads</c> is 0; 0 means libtorch's
+    /// default. An explicit <c>--threads</c> always wins; the manifest records the count used.
+    /// </summary>
+    int PreferredCpuThreads => 0;
 }
 
 /// <summary>Values of an experiment's own options: parsed ones where given, defaults otherwise.</summary>

@@ -9,8 +9,9 @@ using Abba.Tests.Support;
 namespace Abba.Tests.Cli;
 
 /// <summary>A test-only experiment (never registered) whose Run is supplied by the test.</summary>
-sealed class ProbeExperiment(Action<ExperimentContext> run) : IExperiment
+sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThreads = 0) : IExperiment
 {
+    public int PreferredCpuThreads => preferredCpuThreads;
     public string Name => "probe";
     public string Description => "test-only experiment";
     public string PaperArtefact => "none (test)";
@@ -116,6 +117,28 @@ public class RunnerManifestTests : IDisposable
         Assert.Equal(["probe.csv", "manifest.json", "run.log"], Strings(m.GetProperty("files")));
         Assert.Single(CsvFiles.Read<ProbeRow>(Path.Combine(root.Path, "probe", "probe.csv")));
         Assert.False(File.Exists(Path.Combine(root.Path, "probe", "never.csv")));
+    }
+
+    [Fact]
+    public void Threads_ExplicitWins_ElseTheExperimentsPreference_ElseLibtorchsDefaultRestored()
+    {
+        int libtorchDefault = Abba.Core.Native.TorchRuntime.Initialise().Threads;
+        int RunWith(int threadsOption, int preferred)
+        {
+            int seen = -1;
+            var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 1, Device: "cpu", Threads: threadsOption, OutputRoot: root.Path);
+            using var log = new RunLog();
+            new Runner(settings, log, CommandLine, default).Run(new ProbeExperiment(_ => seen = TorchSharp.torch.get_num_threads(), preferred));
+            Assert.Equal(seen, Manifest().GetProperty("threads").GetInt32());
+            return seen;
+        }
+        try
+        {
+            Assert.Equal(1, RunWith(0, preferred: 1));
+            Assert.Equal(libtorchDefault, RunWith(0, preferred: 0));   // a preference does not leak into the next run
+            Assert.Equal(2, RunWith(2, preferred: 1));
+        }
+        finally { Abba.Core.Native.TorchRuntime.SetThreads(0); }
     }
 
     public void Dispose() => root.Dispose();
