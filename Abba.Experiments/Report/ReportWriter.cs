@@ -77,8 +77,8 @@ public static class ReportWriter
         var md = new StringBuilder();
         md.AppendLine($"The committed results in `{prefix}/` come from the runs below; [`{prefix}/{FileName}`]({prefix}/{FileName}) " +
                       "has every claim with its figures and the deviations from the paper's setting.").AppendLine();
-        md.AppendLine("| experiment | paper | profile | device | seeds | threads | duration | status |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| experiment | paper | command | profile | device | seeds | threads | duration | status | commit |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         var machines = new SortedSet<string>(StringComparer.Ordinal);
         var claims = new List<Claim>();
         foreach (var e in experiments)
@@ -92,12 +92,13 @@ public static class ReportWriter
                 string Get(string name) => r.TryGetProperty(name, out var v) ? v.ToString() : "?";
                 int seedCount = r.TryGetProperty("seeds", out var s) && s.ValueKind == JsonValueKind.Array ? s.GetArrayLength() : 0;
                 double seconds = r.TryGetProperty("duration_seconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDouble() : double.NaN;
-                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | {Get("profile")} | {Get("device")} | {seedCount} | {Get("threads")} | " +
-                              $"{Duration(seconds)} | {Get("status")} |");
+                string commit = Get("git_commit");
+                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | `{Cell(Get("command_line"))}` | {Get("profile")} | {Get("device")} | {seedCount} | " +
+                              $"{Get("threads")} | {Duration(seconds)} | {Get("status")} | {(commit.Length > 7 ? commit[..7] : commit)} |");
                 machines.Add(Get("machine"));
             }
             else
-                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | | | | | | not run |");
+                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | | | | | | | not run | |");
             if (e is IClaimSource source)
             {
                 try { claims.AddRange(source.Claims(folder)); }
