@@ -132,7 +132,7 @@ public sealed partial class AblationExperiment : IExperiment
     public string PaperArtefact => "Figure 3";
 
     /// <summary>
-    /// One: the decoders are tiny (width 32-64), so libtorch's per-op threading costs more than it saves; on a 2-core
+    /// One: the decoders are tiny (2-4 blocks of width 64), so libtorch's per-op threading costs more than it saves; on a 2-core
     /// CPU a paper-profile arm took 22 s on one thread against 52 s on two.
     /// </summary>
     public int PreferredCpuThreads => 1;
