@@ -84,18 +84,12 @@ public static class ReportWriter
         foreach (var e in experiments)
         {
             string folder = Path.Combine(root, e.Name);
-            string manifest = Path.Combine(folder, "manifest.json");
-            if (File.Exists(manifest))
+            if (RunFacts.Read(folder) is { } run)
             {
-                using var doc = Manifest.Load(manifest);
-                var r = doc.RootElement;
-                string Get(string name) => r.TryGetProperty(name, out var v) ? v.ToString() : "?";
-                int seedCount = r.TryGetProperty("seeds", out var s) && s.ValueKind == JsonValueKind.Array ? s.GetArrayLength() : 0;
-                double seconds = r.TryGetProperty("duration_seconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDouble() : double.NaN;
-                string commit = Get("git_commit");
-                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | `{Cell(Get("command_line"))}` | {Get("profile")} | {Get("device")} | {seedCount} | " +
-                              $"{Get("threads")} | {Duration(seconds)} | {Get("status")} | {(commit.Length > 7 ? commit[..7] : commit)} |");
-                machines.Add(Get("machine"));
+                string commit = run.Get("git_commit");
+                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | `{Cell(run.Get("command_line"))}` | {run.Get("profile")} | {run.Get("device")} | {run.SeedCount} | " +
+                              $"{run.Get("threads")} | {Duration(run.Seconds)} | {run.Get("status")} | {(commit.Length > 7 ? commit[..7] : commit)} |");
+                machines.Add(run.Get("machine"));
             }
             else
                 md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | | | | | | | not run | |");
@@ -112,8 +106,7 @@ public static class ReportWriter
         AppendClaims(md, claims);
         md.AppendLine("### Figures").AppendLine();
         var figures = experiments
-            .Where(e => Directory.Exists(Path.Combine(root, e.Name)))
-            .SelectMany(e => Directory.GetFiles(Path.Combine(root, e.Name), "*.png").Order(StringComparer.Ordinal)
+            .SelectMany(e => Pngs(Path.Combine(root, e.Name))
                 .Select(png => $"![{e.Name}/{Path.GetFileName(png)}]({prefix}/{e.Name}/{Path.GetFileName(png)})<br>`{e.Name}/{Path.GetFileName(png)}` ({e.PaperArtefact})"))
             .ToList();
         if (figures.Count == 0) md.AppendLine("_No figures yet._").AppendLine();
@@ -186,22 +179,39 @@ public static class ReportWriter
 
     static void AppendManifest(StringBuilder md, string folder)
     {
-        string path = Path.Combine(folder, "manifest.json");
-        if (!File.Exists(path)) return;
-        using var doc = Manifest.Load(path);
-        var r = doc.RootElement;
-        string Get(string name) => !r.TryGetProperty(name, out var v) ? "?"
-            : v.ValueKind == JsonValueKind.Array ? "[" + string.Join(", ", v.EnumerateArray().Select(e => e.ToString())) + "]"
-            : v.ToString();
-        double seconds = r.TryGetProperty("duration_seconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDouble() : double.NaN;
-        md.AppendLine($"Run: profile `{Get("profile")}`, device `{Get("device")}`, seeds {Get("seeds")}, " +
-                      $"{seconds.ToString("0", CultureInfo.InvariantCulture)} s, status {Get("status")}, on {Get("machine")}; commit `{Get("git_commit")}`.").AppendLine();
+        if (RunFacts.Read(folder) is not { } run) return;
+        md.AppendLine($"Run: profile `{run.Get("profile")}`, device `{run.Get("device")}`, seeds {run.Get("seeds")}, " +
+                      $"{run.Seconds.ToString("0", CultureInfo.InvariantCulture)} s, status {run.Get("status")}, on {run.Get("machine")}; commit `{run.Get("git_commit")}`.").AppendLine();
     }
+
+    /// <summary>What a run's manifest.json says, as text for the report; "?" for a missing field.</summary>
+    sealed record RunFacts(IReadOnlyDictionary<string, string> Fields, int SeedCount, double Seconds)
+    {
+        public string Get(string name) => Fields.TryGetValue(name, out var v) ? v : "?";
+
+        /// <summary>The facts of the run in <paramref name="folder"/>, or null when it has no manifest.</summary>
+        public static RunFacts? Read(string folder)
+        {
+            string path = Path.Combine(folder, "manifest.json");
+            if (!File.Exists(path)) return null;
+            using var doc = Manifest.Load(path);
+            var fields = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.Array
+                ? "[" + string.Join(", ", p.Value.EnumerateArray().Select(e => e.ToString())) + "]"
+                : p.Value.ToString());
+            var r = doc.RootElement;
+            int seedCount = r.TryGetProperty("seeds", out var s) && s.ValueKind == JsonValueKind.Array ? s.GetArrayLength() : 0;
+            double seconds = r.TryGetProperty("duration_seconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDouble() : double.NaN;
+            return new RunFacts(fields, seedCount, seconds);
+        }
+    }
+
+    /// <summary>The PNG figures in <paramref name="folder"/>, in name order; none when it does not exist.</summary>
+    static IEnumerable<string> Pngs(string folder) =>
+        Directory.Exists(folder) ? Directory.GetFiles(folder, "*.png").Order(StringComparer.Ordinal) : [];
 
     static void AppendFigures(StringBuilder md, string root, string folder)
     {
-        if (!Directory.Exists(folder)) return;
-        foreach (var png in Directory.GetFiles(folder, "*.png").Order(StringComparer.Ordinal))
+        foreach (var png in Pngs(folder))
         {
             string rel = Path.GetRelativePath(root, png).Replace('\\', '/');
             md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}]({rel})").AppendLine();

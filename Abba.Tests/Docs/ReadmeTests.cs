@@ -4,6 +4,8 @@ using Abba.Experiments.Cli;
 using Abba.Experiments.Experiments;
 using Abba.Experiments.Report;
 
+using Abba.Tests.Support;
+
 namespace Abba.Tests.Docs;
 
 /// <summary>
@@ -13,19 +15,12 @@ namespace Abba.Tests.Docs;
 /// </summary>
 public partial class ReadmeTests
 {
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Abba.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Abba.sln not found above the test assembly.");
-    }
-
-    static string Readme() => File.ReadAllText(Path.Combine(RepoRoot(), "README.md")).Replace("\r\n", "\n");
+    static string Readme() => File.ReadAllText(Path.Combine(Repo.Root(), "README.md")).Replace("\r\n", "\n");
 
     [Fact]
     public void ResultsSection_IsWhatTheCommittedResultsRenderTo()
     {
-        string root = RepoRoot();
+        string root = Repo.Root();
         string readme = Readme();
         string expected = ReportWriter.ReplaceReadmeSection(readme,
             ReportWriter.RenderReadmeSection(Path.Combine(root, "results"), Registry.CreateAll(), root));
@@ -36,7 +31,7 @@ public partial class ReadmeTests
     [Fact]
     public void CommittedReport_IsWhatTheCommittedResultsRenderTo()
     {
-        string results = Path.Combine(RepoRoot(), "results");
+        string results = Path.Combine(Repo.Root(), "results");
         string path = Path.Combine(results, ReportWriter.FileName);
         Assert.True(File.Exists(path), "results/REPORT.md is not committed");
         Assert.True(ReportWriter.Render(results, Registry.CreateAll()) == File.ReadAllText(path).Replace("\r\n", "\n"),

@@ -11,16 +11,12 @@ public class AblationSmokeTests
     public void Run_TinyPreset_WritesEveryCsvFigureAndClaim_AndReusesTheCachedPretraining()
     {
         using var root = new TempFolder();
-        // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
-        var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 0, Device: "cpu", Threads: 1, OutputRoot: root.Path);
         string folder = Path.Combine(root.Path, "ablation");
         List<AblationRow> Run()
         {
             var experiment = new AblationExperiment { Preset = AblationOptions.Tiny };
-            Assert.Empty(experiment.Configure(OptionValues.Defaults, settings));
-            using var log = new RunLog();
-            var outcome = new Runner(settings, log, "abba run ablation (tiny)", CancellationToken.None).Run(experiment);
-            Assert.True(outcome.Status == "ok", outcome.Error);
+            // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
+            ExperimentRun.Ok(experiment, root.Path, threads: 1);
             Assert.Equal(4, experiment.Claims(folder).Count);
             return CsvFiles.Read<AblationRow>(Path.Combine(folder, "ablation.csv"));
         }

@@ -16,13 +16,7 @@ public class CostExperimentSmokeTests
         {
             Preset = new EfficiencyOptions { Layers = [new(16, 24)], Tokens = 8, Rank = 4, Warmup = 0, Repeats = 2, DecoderRepeats = 1, DecoderModel = "" },
         };
-        var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 0, Device: "cpu", Threads: 0, OutputRoot: root.Path);
-        Assert.Empty(experiment.Configure(OptionValues.Defaults, settings));
-        using var log = new RunLog();
-        var outcome = new Runner(settings, log, "abba run efficiency (tiny)", CancellationToken.None).Run(experiment);
-
-        Assert.True(outcome.Status == "ok", outcome.Error);
-        string folder = Path.Combine(root.Path, "efficiency");
+        string folder = ExperimentRun.Ok(experiment, root.Path);
         var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, "step_time.csv"));
         Assert.Equal(["base", "abba_kr", "abba_dense", "lora", "dora", "hira", "full_ft"], rows.Select(r => r.Method));
         Assert.Equal(1.0, rows.Single(r => r.Method == "lora").StepOverLora);

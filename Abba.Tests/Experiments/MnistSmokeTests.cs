@@ -12,13 +12,7 @@ public class MnistSmokeTests
     {
         using var root = new TempFolder();
         var experiment = new MnistExperiment { Preset = MnistOptions.Tiny };
-        var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 0, Device: "cpu", Threads: 0, OutputRoot: root.Path);
-        Assert.Empty(experiment.Configure(OptionValues.Defaults, settings));
-        using var log = new RunLog();
-        var outcome = new Runner(settings, log, "abba run mnist (tiny)", CancellationToken.None).Run(experiment);
-
-        Assert.True(outcome.Status == "ok", outcome.Error);
-        string folder = Path.Combine(root.Path, "mnist");
+        string folder = ExperimentRun.Ok(experiment, root.Path);
         string[] headers =
         [
             "mnist_summary.csv:method,rank,params,learning_rate,seeds,final_loss,final_loss_std,acc_8_9,acc_8_9_std,acc_0_7,acc_0_7_std,acc_all,acc_all_std,seconds,paper_final_loss",

@@ -1,3 +1,5 @@
+using Abba.Tests.Support;
+
 namespace Abba.Tests.Notebooks;
 
 /// <summary>
@@ -6,17 +8,10 @@ namespace Abba.Tests.Notebooks;
 /// </summary>
 public class NotebookTests
 {
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Abba.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Abba.sln not found above the test assembly.");
-    }
-
     public static TheoryData<string, string> Notebooks()
     {
         var data = new TheoryData<string, string>();
-        foreach (var path in Directory.GetFiles(Path.Combine(RepoRoot(), "notebooks"), "*.ipynb").Order(StringComparer.Ordinal))
+        foreach (var path in Directory.GetFiles(Path.Combine(Repo.Root(), "notebooks"), "*.ipynb").Order(StringComparer.Ordinal))
             foreach (string results in new[] { "fixture", "committed" })
                 data.Add(Path.GetFileName(path), results);
         return data;
@@ -27,14 +22,14 @@ public class NotebookTests
     {
         string root = results == "fixture"
             ? Path.Combine(AppContext.BaseDirectory, "Fixtures", "results")
-            : Path.Combine(RepoRoot(), "results");
+            : Path.Combine(Repo.Root(), "results");
         Assert.True(File.Exists(Path.Combine(root, "REPORT.md")) || results == "fixture", $"no committed results in {root}");
         string scratch = Path.Combine(Path.GetTempPath(), "abba-notebook-" + Guid.NewGuid().ToString("N"));
         Environment.SetEnvironmentVariable("ABBA_RESULTS", root);
         Environment.SetEnvironmentVariable("ABBA_NOTEBOOK_OUT", scratch);
         try
         {
-            var globals = NotebookRunner.Run(Path.Combine(RepoRoot(), "notebooks", notebook));
+            var globals = NotebookRunner.Run(Path.Combine(Repo.Root(), "notebooks", notebook));
             Assert.NotEmpty(globals.Displayed);
         }
         finally

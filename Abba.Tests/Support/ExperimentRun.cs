@@ -1,0 +1,23 @@
+using Abba.Experiments.Cli;
+using Abba.Experiments.Experiments;
+using Abba.Experiments.Output;
+
+namespace Abba.Tests.Support;
+
+/// <summary>Runs an experiment the way <c>abba run</c> does: configure with default options, then the Runner.</summary>
+static class ExperimentRun
+{
+    /// <summary>
+    /// Configures <paramref name="experiment"/> (quick profile, seed 0, CPU) and runs it under <paramref name="root"/>,
+    /// asserting it configured cleanly and finished ok; returns its results folder.
+    /// </summary>
+    public static string Ok(IExperiment experiment, string root, int threads = 0)
+    {
+        var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 0, Device: "cpu", Threads: threads, OutputRoot: root);
+        Assert.Empty(experiment.Configure(OptionValues.Defaults, settings));
+        using var log = new RunLog();
+        var outcome = new Runner(settings, log, $"abba run {experiment.Name} (tiny)", CancellationToken.None).Run(experiment);
+        Assert.True(outcome.Status == "ok", outcome.Error);
+        return outcome.Folder;
+    }
+}
