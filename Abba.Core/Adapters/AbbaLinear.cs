@@ -18,13 +18,13 @@ public sealed class AbbaLinear : AdapterLinear
     // Field names equal the registered names, so TorchSharp's device moves keep them current.
     Parameter abba_A1, abba_B1, abba_A2, abba_B2;
 
-    /// <summary>Wraps <paramref name="baseLayer"/> and initialises both pairs per <see cref="AbbaConfig.Init"/>.</summary>
-    public AbbaLinear(Linear baseLayer, AbbaConfig config) : base("AbbaLinear", baseLayer)
+    /// <summary>Wraps <paramref name="baseLayer"/> and initialises both pairs per <see cref="AbbaConfig.Init"/>, drawing from <paramref name="generator"/>.</summary>
+    public AbbaLinear(Linear baseLayer, AbbaConfig config, Generator generator) : base("AbbaLinear", baseLayer)
     {
         config.Validate(OutFeatures, InFeatures);
         this.config = config;
         Scale = config.Scale;
-        var (B1, A1, B2, A2) = Initialise(baseLayer.weight!, config);
+        var (B1, A1, B2, A2) = Initialise(baseLayer.weight!, config, generator);
         abba_A1 = NewParameter(A1);
         abba_B1 = NewParameter(B1);
         abba_A2 = NewParameter(A2);
@@ -85,11 +85,11 @@ public sealed class AbbaLinear : AdapterLinear
         return (Base.forward(x) + Scaled(update, Scale)).MoveToOuterDisposeScope();
     }
 
-    static (Tensor B1, Tensor A1, Tensor B2, Tensor A2) Initialise(Tensor W0, AbbaConfig c)
+    static (Tensor B1, Tensor A1, Tensor B2, Tensor A2) Initialise(Tensor W0, AbbaConfig c, Generator generator)
     {
         long m = W0.shape[0], n = W0.shape[1];
         Tensor Zeros(int r) => zeros(m, r, W0.dtype, W0.device);
-        Tensor Kaiming(int r) => Initialisers.KaimingUniform(r, n, a: 0, W0.dtype, W0.device);
+        Tensor Kaiming(int r) => Initialisers.KaimingUniform(r, n, a: 0, W0.dtype, W0.device, generator);
         switch (c.Init)
         {
             case AbbaInit.Paper:

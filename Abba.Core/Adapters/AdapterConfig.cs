@@ -1,3 +1,6 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
 namespace Abba.Core.Adapters;
 
 /// <summary>How ABBA's scale s is set.</summary>
@@ -37,6 +40,36 @@ public abstract record AdapterConfig
     /// <summary>Short method name used in CSVs and checkpoints: lora, hira, abba, dora or full_ft.</summary>
     public abstract string Method { get; }
 
+    /// <summary>Figure and table label, e.g. "ABBA", "ABBA (dense)", "LoRA".</summary>
+    public abstract string DisplayName { get; }
+
+    /// <summary>Colour of this method in every figure, as #rrggbb.</summary>
+    public abstract string Colour { get; }
+
+    /// <summary>The rank r of the LoRA whose parameter count this configuration matches per layer (ABBA: r1 + r2); 0 for full fine-tuning.</summary>
+    public abstract int BudgetRank { get; }
+
+    /// <summary>The same method and settings at LoRA-equivalent rank <paramref name="rank"/> (ABBA: r1 = r2 = r/2).</summary>
+    public abstract AdapterConfig AtBudgetRank(int rank);
+
+    /// <summary>True when the method trains the targeted Linear layers themselves instead of wrapping them.</summary>
+    public virtual bool TrainsBaseWeights => false;
+
+    /// <summary>
+    /// The adapter that wraps <paramref name="linear"/>, drawing its random initial values from <paramref name="generator"/>
+    /// only; null when the method trains <paramref name="linear"/> in place (<see cref="TrainsBaseWeights"/>).
+    /// </summary>
+    public abstract AdapterLinear? Wrap(Linear linear, Generator generator);
+
+    /// <summary>Trainable parameters this method adds to (or unfreezes in) one m x n layer, in closed form.</summary>
+    public abstract long TrainableParameters(long m, long n, bool bias = false);
+
+    /// <summary>Checkpoint keys of one adapted module, relative to the module's name (PEFT names where PEFT has them).</summary>
+    public abstract IReadOnlyList<string> CheckpointKeys(bool bias = false);
+
+    /// <summary>This method's terms in the analytic training-memory model for one m x n projection on <paramref name="tokens"/> tokens.</summary>
+    public abstract ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad);
+
     /// <summary>Checks the configuration against a layer of shape (outFeatures x inFeatures).</summary>
     /// <exception cref="ArgumentException">A rank or scale is out of range; the message names it.</exception>
     public virtual void Validate(long outFeatures, long inFeatures) { }
@@ -62,6 +95,23 @@ public sealed record LoraConfig(int Rank, double Alpha, bool RankStabilised = fa
 {
     /// <inheritdoc />
     public override string Method => "lora";
+    /// <inheritdoc />
+    public override string DisplayName => RankStabilised ? "rsLoRA" : "LoRA";
+    /// <inheritdoc />
+    public override string Colour => "#1f77b4";
+    /// <inheritdoc />
+    public override int BudgetRank => Rank;
+    /// <inheritdoc />
+    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank = rank };
+    /// <inheritdoc />
+    public override AdapterLinear Wrap(Linear linear, Generator generator) => new LoraLinear(linear, this, generator);
+    /// <inheritdoc />
+    public override long TrainableParameters(long m, long n, bool bias = false) => Rank * (m + n);
+    /// <inheritdoc />
+    public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["lora_A", "lora_B"];
+    /// <inheritdoc />
+    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) =>
+        new(0, tokens * Rank, 0, Math.Max(ProjectionMemory.WrapperForward(m, tokens), ProjectionMemory.ActivationGradients(m, n, tokens)));
 
     /// <summary>The scale s.</summary>
     public double Scale => RankStabilised ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
@@ -80,6 +130,23 @@ public sealed record HiraConfig(int Rank) : AdapterConfig
 {
     /// <inheritdoc />
     public override string Method => "hira";
+    /// <inheritdoc />
+    public override string DisplayName => "HiRA";
+    /// <inheritdoc />
+    public override string Colour => "#2ca02c";
+    /// <inheritdoc />
+    public override int BudgetRank => Rank;
+    /// <inheritdoc />
+    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank = rank };
+    /// <inheritdoc />
+    public override AdapterLinear Wrap(Linear linear, Generator generator) => new HiraLinear(linear, this, generator);
+    /// <inheritdoc />
+    public override long TrainableParameters(long m, long n, bool bias = false) => Rank * (m + n);
+    /// <inheritdoc />
+    public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["hira_A", "hira_B"];
+    /// <inheritdoc />
+    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) =>
+        new(inputNeedsGrad ? m * n : 0, 0, 2 * m * n + (inputNeedsGrad ? 0 : m * n), ProjectionMemory.ActivationGradients(m, n, tokens));
 
     /// <inheritdoc />
     public override void Validate(long outFeatures, long inFeatures) => CheckRank("HiRA rank", Rank, outFeatures, inFeatures);
@@ -102,6 +169,38 @@ public sealed record AbbaConfig(
 {
     /// <inheritdoc />
     public override string Method => "abba";
+    /// <inheritdoc />
+    public override string DisplayName => Forward == AbbaForward.Dense ? "ABBA (dense)" : "ABBA";
+    /// <inheritdoc />
+    public override string Colour => Forward == AbbaForward.Dense ? "#ff9896" : "#d62728";
+    /// <inheritdoc />
+    public override int BudgetRank => Rank1 + Rank2;
+    /// <inheritdoc />
+    public override AdapterConfig AtBudgetRank(int rank) =>
+        rank % 2 == 0 ? this with { Rank1 = rank / 2, Rank2 = rank / 2 }
+                      : throw new ArgumentException($"ABBA splits rank {rank} into r1 = r2 = r/2: use an even rank.");
+    /// <inheritdoc />
+    public override AdapterLinear Wrap(Linear linear, Generator generator) => new AbbaLinear(linear, this, generator);
+    /// <inheritdoc />
+    public override long TrainableParameters(long m, long n, bool bias = false) => (long)(Rank1 + Rank2) * (m + n);
+    /// <inheritdoc />
+    public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["abba_A1", "abba_B1", "abba_A2", "abba_B2"];
+    /// <inheritdoc />
+    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad)
+    {
+        long T = tokens, mn = m * n, r12 = (long)Rank1 * Rank2;
+        long ifGrad(long elements) => inputNeedsGrad ? elements : 0;
+        long unlessGrad(long elements) => inputNeedsGrad ? 0 : elements;
+        long wrapper = ProjectionMemory.WrapperForward(m, T), gradients = ProjectionMemory.ActivationGradients(m, n, T);
+        if (Forward == AbbaForward.Dense)
+            return new(2 * mn + ifGrad(mn), 0, Math.Max(unlessGrad(mn), 3 * mn), Math.Max(wrapper, gradients));
+        return new(
+            SavedWeightLike: r12 * m + ifGrad(r12 * n),
+            SavedTokenLike: T * r12,
+            // backward: dB_kr and dA_kr, each expanded once against the other pair to reduce to dB1, dB2, dA1, dA2
+            TransientWeightLike: Math.Max(unlessGrad(r12 * n), 2 * r12 * (m + n)),
+            TransientTokenLike: Math.Max(wrapper, gradients + T * r12));
+    }
 
     /// <summary>The scale s under <see cref="Scaling"/>.</summary>
     public double Scale => Scaling switch
@@ -133,6 +232,23 @@ public sealed record DoraConfig(int Rank, double Alpha, bool DetachNorm = true) 
 {
     /// <inheritdoc />
     public override string Method => "dora";
+    /// <inheritdoc />
+    public override string DisplayName => "DoRA";
+    /// <inheritdoc />
+    public override string Colour => "#9467bd";
+    /// <inheritdoc />
+    public override int BudgetRank => Rank;
+    /// <inheritdoc />
+    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank = rank };
+    /// <inheritdoc />
+    public override AdapterLinear Wrap(Linear linear, Generator generator) => new DoraLinear(linear, this, generator);
+    /// <inheritdoc />
+    public override long TrainableParameters(long m, long n, bool bias = false) => Rank * (m + n) + m;
+    /// <inheritdoc />
+    public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["lora_A", "lora_B", "lora_magnitude_vector"];
+    /// <inheritdoc />
+    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) =>
+        new(0, tokens * (m + Rank), 3 * m * n, Math.Max(ProjectionMemory.WrapperForward(m, tokens), ProjectionMemory.ActivationGradients(m, n, tokens)));
 
     /// <summary>The scale s = alpha / r.</summary>
     public double Scale => Alpha / Rank;
@@ -150,4 +266,22 @@ public sealed record FullFineTuneConfig : AdapterConfig
 {
     /// <inheritdoc />
     public override string Method => "full_ft";
+    /// <inheritdoc />
+    public override string DisplayName => "Full FT";
+    /// <inheritdoc />
+    public override string Colour => "#555555";
+    /// <inheritdoc />
+    public override int BudgetRank => 0;
+    /// <inheritdoc />
+    public override AdapterConfig AtBudgetRank(int rank) => this;
+    /// <inheritdoc />
+    public override bool TrainsBaseWeights => true;
+    /// <inheritdoc />
+    public override AdapterLinear? Wrap(Linear linear, Generator generator) => null;
+    /// <inheritdoc />
+    public override long TrainableParameters(long m, long n, bool bias = false) => m * n + (bias ? m : 0);
+    /// <inheritdoc />
+    public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => bias ? ["weight", "bias"] : ["weight"];
+    /// <inheritdoc />
+    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) => ProjectionMemory.Plain(m, n, tokens);
 }

@@ -15,13 +15,13 @@ public sealed class DoraLinear : AdapterLinear
     // Field names equal the registered names, so TorchSharp's device moves keep them current.
     Parameter lora_A, lora_B, lora_magnitude_vector;
 
-    /// <summary>Wraps <paramref name="baseLayer"/>.</summary>
-    public DoraLinear(Linear baseLayer, DoraConfig config) : base("DoraLinear", baseLayer)
+    /// <summary>Wraps <paramref name="baseLayer"/>; A is drawn from <paramref name="generator"/>.</summary>
+    public DoraLinear(Linear baseLayer, DoraConfig config, Generator generator) : base("DoraLinear", baseLayer)
     {
         config.Validate(OutFeatures, InFeatures);
         this.config = config;
         var w = baseLayer.weight!;
-        lora_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device));
+        lora_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator));
         lora_B = NewParameter(zeros(OutFeatures, config.Rank, w.dtype, w.device));
         using (no_grad()) lora_magnitude_vector = NewParameter(linalg.vector_norm(w, dims: [1]));
         foreach (var (key, p) in AdapterParameters) register_parameter(key, p);

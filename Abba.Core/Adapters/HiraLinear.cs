@@ -15,13 +15,13 @@ public sealed class HiraLinear : AdapterLinear
     // Field names equal the registered names, so TorchSharp's device moves keep them current.
     Parameter hira_A, hira_B;
 
-    /// <summary>Wraps <paramref name="baseLayer"/>.</summary>
-    public HiraLinear(Linear baseLayer, HiraConfig config) : base("HiraLinear", baseLayer)
+    /// <summary>Wraps <paramref name="baseLayer"/>; A is drawn from <paramref name="generator"/>.</summary>
+    public HiraLinear(Linear baseLayer, HiraConfig config, Generator generator) : base("HiraLinear", baseLayer)
     {
         config.Validate(OutFeatures, InFeatures);
         this.config = config;
         var w = baseLayer.weight!;
-        hira_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device));
+        hira_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator));
         hira_B = NewParameter(zeros(OutFeatures, config.Rank, w.dtype, w.device));
         register_parameter("hira_A", hira_A);
         register_parameter("hira_B", hira_B);

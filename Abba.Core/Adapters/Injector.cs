@@ -1,4 +1,5 @@
 using System.Reflection;
+using Abba.Core.Randomness;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -28,11 +29,13 @@ public static class Injector
     /// <summary>
     /// Freezes every parameter of <paramref name="model"/>, then adapts each Linear module named by
     /// <paramref name="targets"/>: wrapped in the adapter for <paramref name="config"/>, or, for
-    /// <see cref="FullFineTuneConfig"/>, unfrozen in place.
+    /// <see cref="FullFineTuneConfig"/>, unfrozen in place. Each adapter draws its initial values from its own generator,
+    /// seeded from <paramref name="seed"/> and the module's full name (<see cref="UnitSeed.Derive"/>), so the result does
+    /// not depend on the order of modules or on anything that ran before.
     /// </summary>
     /// <returns>The full names of the adapted modules, in model order.</returns>
     /// <exception cref="ArgumentException">A target matches no Linear module; the message lists those available.</exception>
-    public static IReadOnlyList<string> Inject(nn.Module model, IReadOnlyList<string> targets, AdapterConfig config)
+    public static IReadOnlyList<string> Inject(nn.Module model, IReadOnlyList<string> targets, AdapterConfig config, long seed = 0)
     {
         if (targets.Count == 0) throw new ArgumentException("Name at least one target module.");
         var linears = LinearModuleNames(model);
@@ -46,23 +49,22 @@ public static class Injector
         foreach (string name in chosen)
         {
             var linear = (Linear)modules[name];
-            if (config is FullFineTuneConfig)
-                foreach (var p in linear.parameters()) p.requires_grad = true;
+            using var generator = UnitSeed.NewGenerator(UnitSeed.Derive(seed, name));
+            if (config.Wrap(linear, generator) is { } adapter)
+                Replace(model, modules, name, adapter);
             else
-                Replace(model, modules, name, Create(linear, config));
+                foreach (var p in linear.parameters()) p.requires_grad = true;
         }
         return chosen;
     }
 
-    /// <summary>The adapter that wraps <paramref name="linear"/> under <paramref name="config"/>.</summary>
-    public static AdapterLinear Create(Linear linear, AdapterConfig config) => config switch
+    /// <summary>The adapter that wraps <paramref name="linear"/> under <paramref name="config"/>, initialised from <paramref name="seed"/>.</summary>
+    /// <exception cref="ArgumentException">The method trains the layer in place instead of wrapping it.</exception>
+    public static AdapterLinear Create(Linear linear, AdapterConfig config, long seed = 0)
     {
-        LoraConfig c => new LoraLinear(linear, c),
-        HiraConfig c => new HiraLinear(linear, c),
-        AbbaConfig c => new AbbaLinear(linear, c),
-        DoraConfig c => new DoraLinear(linear, c),
-        _ => throw new ArgumentException($"{config.Method} is not a wrapping adapter."),
-    };
+        using var generator = UnitSeed.NewGenerator(seed);
+        return config.Wrap(linear, generator) ?? throw new ArgumentException($"{config.Method} is not a wrapping adapter.");
+    }
 
     /// <summary>Every adapter in <paramref name="model"/> by full module name.</summary>
     public static IReadOnlyDictionary<string, AdapterLinear> Adapters(nn.Module model) =>

@@ -13,13 +13,13 @@ public sealed class LoraLinear : AdapterLinear
     // Field names equal the registered names, so TorchSharp's device moves keep them current.
     Parameter lora_A, lora_B;
 
-    /// <summary>Wraps <paramref name="baseLayer"/>.</summary>
-    public LoraLinear(Linear baseLayer, LoraConfig config) : base("LoraLinear", baseLayer)
+    /// <summary>Wraps <paramref name="baseLayer"/>; A is drawn from <paramref name="generator"/>.</summary>
+    public LoraLinear(Linear baseLayer, LoraConfig config, Generator generator) : base("LoraLinear", baseLayer)
     {
         config.Validate(OutFeatures, InFeatures);
         this.config = config;
         var w = baseLayer.weight!;
-        lora_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device));
+        lora_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator));
         lora_B = NewParameter(zeros(OutFeatures, config.Rank, w.dtype, w.device));
         register_parameter("lora_A", lora_A);
         register_parameter("lora_B", lora_B);

@@ -46,8 +46,8 @@ public sealed class LayerStepBenchmark : IStepBenchmark
         manual_seed(seed);
         var linear = nn.Linear(inFeatures, outFeatures, hasBias: false, device: device);
         using (no_grad()) linear.weight!.normal_(0, 0.02);
-        linear.weight!.requires_grad = method.Config is FullFineTuneConfig;
-        layer = method.Config is null or FullFineTuneConfig ? linear : Injector.Create(linear, method.Config);
+        linear.weight!.requires_grad = method.Config?.TrainsBaseWeights ?? false;
+        layer = method.Config is { TrainsBaseWeights: false } config ? Injector.Create(linear, config, seed) : linear;
         CostMethod.Randomise(layer);
         x = randn(tokens, inFeatures, device: device);
         upstream = randn(tokens, outFeatures, device: device);

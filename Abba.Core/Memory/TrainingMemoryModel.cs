@@ -45,9 +45,9 @@ public static class TrainingMemoryModel
         int ob = MemorySettings.BytesPerElement(settings.OptimiserStateDtype), ab = MemorySettings.BytesPerElement(settings.ActivationDtype);
         var projections = Projections(shape);
         long projectionWeights = projections.Sum(p => p.Out * p.In);
-        long trainable = method is FullFineTuneConfig ? projectionWeights : projections.Sum(p => ParameterCount.Of(method, p.Out, p.In));
-        long frozen = shape.ParameterCount() - (method is FullFineTuneConfig ? projectionWeights : 0);
-        var costs = projections.Select(p => ProjectionMemory.Of(method, p.Out, p.In, T, p.InputNeedsGrad)).ToArray();
+        long trainable = projections.Sum(p => method.TrainableParameters(p.Out, p.In));
+        long frozen = shape.ParameterCount() - (method.TrainsBaseWeights ? projectionWeights : 0);
+        var costs = projections.Select(p => method.MemoryTerms(p.Out, p.In, T, p.InputNeedsGrad)).ToArray();
         long persistent = frozen * wb + trainable * tb + trainable * tb + 2 * trainable * ob;
         long activations = DecoderActivationBytes(shape, settings);
         long adapterSaved = costs.Sum(c => c.SavedBytes(tb, ab));

@@ -54,14 +54,7 @@ public static class TrainingStepMeasurement
     {
         int heads = 2 * (shape.Heads / shape.KvHeads);   // same grouped-query ratio, so the same kernels run
         var tiny = shape with { Heads = heads, KvHeads = 2, HeadDim = 8, HiddenSize = heads * 8, IntermediateSize = 48, Layers = 1, VocabSize = 64 };
-        var tinyMethod = method switch
-        {
-            AbbaConfig c => c with { Rank1 = 2, Rank2 = 2 },
-            LoraConfig c => c with { Rank = 2 },
-            HiraConfig c => c with { Rank = 2 },
-            DoraConfig c => c with { Rank = 2 },
-            _ => method,
-        };
+        var tinyMethod = method.AtBudgetRank(4);
         using var bench = new DecoderStepBenchmark(tiny, tinyMethod, sequenceLength, device, seed);
         bench.Step();
     }

@@ -52,7 +52,7 @@ public static class ReconstructionFits
         using var _ = T;
         using var zeroBase = ZeroLinear(m, n, device);
         var config = new AbbaConfig(r1, r2, Alpha: 1, AbbaScaling.Explicit, ExplicitScale: 1, AbbaInit.BothZero, AbbaForward.Dense, AllowRankAboveFull: true);
-        using var abba = new AbbaLinear(zeroBase, config);
+        using var abba = (AbbaLinear)Injector.Create(zeroBase, config, seed);
         StartAbba(abba, T, seed);
         var fit = IterativeFit.Minimise(T, [abba.B1, abba.A1, abba.B2, abba.A2], abba.DeltaWeight, settings, cancel);
         return new(ErrorOf(M, abba, rms), abba.TrainableParameterCount, fit.Steps, fit.Seconds);
@@ -74,7 +74,7 @@ public static class ReconstructionFits
         using var _ = T;
         using var baseLayer = nn.Linear(W0.shape[1], W0.shape[0], hasBias: false, device: device, dtype: float32);
         using (no_grad()) baseLayer.weight!.copy_(W0);
-        using var hira = new HiraLinear(baseLayer, new HiraConfig(r));
+        using var hira = (HiraLinear)Injector.Create(baseLayer, new HiraConfig(r));
         StartHira(hira, T);
         var fit = IterativeFit.Minimise(T, [hira.B, hira.A], hira.DeltaWeight, settings, cancel);
         return new(ErrorOf(M, hira, rms), hira.TrainableParameterCount, fit.Steps, fit.Seconds);

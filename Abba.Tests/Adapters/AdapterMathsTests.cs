@@ -42,7 +42,7 @@ public class AdapterMathsTests
     [InlineData(3, 2)]
     public void KhatriRaoFactors_ReproduceTheHadamardProduct(int r1, int r2)
     {
-        using var abba = new AbbaLinear(BaseLayer(CPU), new AbbaConfig(r1, r2, 1.0, AbbaScaling.Explicit, ExplicitScale: 1.0));
+        using var abba = (AbbaLinear)Injector.Create(BaseLayer(CPU), new AbbaConfig(r1, r2, 1.0, AbbaScaling.Explicit, ExplicitScale: 1.0));
         Randomise(abba, seed: 3);
         var (Bkr, Akr) = abba.KhatriRaoFactors();
         Assert.Equal([M, r1 * r2], Bkr.shape);
@@ -57,7 +57,7 @@ public class AdapterMathsTests
     [InlineData(3, 4, 12, 9)]
     public void AbbaRank_IsAtMostR1R2_AndReachesItForGeneralFactors(int r1, int r2, int m, int n)
     {
-        using var abba = new AbbaLinear(BaseLayer(CPU, m: m, n: n), new AbbaConfig(r1, r2, 1.0, AllowRankAboveFull: true));
+        using var abba = (AbbaLinear)Injector.Create(BaseLayer(CPU, m: m, n: n), new AbbaConfig(r1, r2, 1.0, AllowRankAboveFull: true));
         Randomise(abba, seed: 11);
         using var dW = abba.DeltaWeight();
         int rank = Reference.Rank(Reference.ToMatrix(dW));
@@ -77,7 +77,7 @@ public class AdapterMathsTests
     public void AbbaPaperInit_FirstPairIsTheEckartYoungApproximationOfW0(string device)
     {
         const int r1 = 3;
-        using var abba = new AbbaLinear(BaseLayer(Reference.DeviceOf(device)), new AbbaConfig(r1, 2, 1.0));
+        using var abba = (AbbaLinear)Injector.Create(BaseLayer(Reference.DeviceOf(device)), new AbbaConfig(r1, 2, 1.0));
         var W0 = Reference.ToMatrix(abba.Base.weight!);
         var svd = W0.Svd();
         var best = svd.U.SubMatrix(0, M, 0, r1) * Matrix<double>.Build.DiagonalOfDiagonalVector(svd.S.SubVector(0, r1)) * svd.VT.SubMatrix(0, r1, 0, N);
@@ -118,7 +118,7 @@ public class AdapterMathsTests
     [Fact]
     public void AbbaBothZeroInit_ReceivesExactlyZeroGradients()
     {
-        using var abba = new AbbaLinear(BaseLayer(CPU), new AbbaConfig(2, 3, 2.0, Init: AbbaInit.BothZero));
+        using var abba = (AbbaLinear)Injector.Create(BaseLayer(CPU), new AbbaConfig(2, 3, 2.0, Init: AbbaInit.BothZero));
         using var x = Reference.ToTensor(Reference.Gaussian(5, N, 31));
         using var G = Reference.ToTensor(Reference.Gaussian(5, M, 32));
         using (var loss = (abba.forward(x) * G).sum()) loss.backward();
@@ -129,7 +129,7 @@ public class AdapterMathsTests
     [Fact]
     public void AbbaPaperInit_ReceivesNonzeroGradientsOnTheSecondPair()
     {
-        using var abba = new AbbaLinear(BaseLayer(CPU), new AbbaConfig(2, 3, 2.0));
+        using var abba = (AbbaLinear)Injector.Create(BaseLayer(CPU), new AbbaConfig(2, 3, 2.0));
         using var x = Reference.ToTensor(Reference.Gaussian(5, N, 31));
         using var G = Reference.ToTensor(Reference.Gaussian(5, M, 32));
         using (var loss = (abba.forward(x) * G).sum()) loss.backward();
@@ -139,8 +139,8 @@ public class AdapterMathsTests
     [Fact]
     public void DoraDetachedNorm_GivesTheSameForwardAsTheExactNorm()
     {
-        using var exact = new DoraLinear(BaseLayer(CPU), new DoraConfig(3, 6, DetachNorm: false));
-        using var detached = new DoraLinear(BaseLayer(CPU), new DoraConfig(3, 6, DetachNorm: true));
+        using var exact = (DoraLinear)Injector.Create(BaseLayer(CPU), new DoraConfig(3, 6, DetachNorm: false));
+        using var detached = (DoraLinear)Injector.Create(BaseLayer(CPU), new DoraConfig(3, 6, DetachNorm: true));
         Randomise(exact, 41);
         Randomise(detached, 41);
         using var x = Reference.ToTensor(Reference.Gaussian(4, N, 42));
