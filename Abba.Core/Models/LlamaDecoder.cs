@@ -1,3 +1,4 @@
+using Abba.Core.Randomness;
 // A Llama-style decoder-only transformer, written to mirror Hugging Face's LlamaForCausalLM module tree:
 //   model.embed_tokens, model.layers.{i}.{input_layernorm, self_attn.{q,k,v,o}_proj, post_attention_layernorm,
 //   mlp.{gate,up,down}_proj}, model.norm, lm_head
@@ -238,16 +239,24 @@ public sealed class LlamaDecoder : Module<Tensor, Tensor>
     readonly LlamaModel model;
     readonly Module<Tensor, Tensor>? lm_head;   // null when tied: logits use model.embed_tokens.weight
 
-    /// <summary>Creates and initialises a decoder (normal(0, InitStd) weights, unit norm weights).</summary>
-    public LlamaDecoder(LlamaConfig config) : base(nameof(LlamaDecoder))
+    /// <summary>
+    /// Creates and initialises a decoder (normal(0, InitStd) weights, unit norm weights), drawing from a generator seeded
+    /// with <paramref name="seed"/> (never from torch's global generator's state).
+    /// </summary>
+    public LlamaDecoder(LlamaConfig config, long seed = 0) : base(nameof(LlamaDecoder))
     {
         Config = config;
         model = new LlamaModel(config);
         if (!config.TiedEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
         using var noGrad = no_grad();
+        using var generator = UnitSeed.NewGenerator(seed);
         foreach (var (name, p) in named_parameters())
-            if (!name.EndsWith("norm.weight", StringComparison.Ordinal)) nn.init.normal_(p, 0, config.InitStd);
+        {
+            if (name.EndsWith("norm.weight", StringComparison.Ordinal)) continue;
+            using var z = randn(p.shape, dtype: p.dtype, generator: generator);
+            p.copy_(z.mul(config.InitStd));
+        }
     }
 
     /// <summary>The shapes this decoder was built with.</summary>

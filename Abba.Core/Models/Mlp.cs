@@ -1,3 +1,4 @@
+using Abba.Core.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -16,12 +17,26 @@ public sealed class Mlp : Module<Tensor, Tensor>
     /// <summary>Second layer (the classifier head), <c>classes x hidden</c>.</summary>
     public Module<Tensor, Tensor> fc2;
 
-    /// <summary>Creates the model with PyTorch's default Linear initialisation (from torch's global generator).</summary>
-    public Mlp(int inputs, int hidden, int classes) : base(nameof(Mlp))
+    /// <summary>
+    /// Creates the model with PyTorch's default Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
+    /// biases, drawn from a generator seeded with <paramref name="seed"/> (never from torch's global generator's state).
+    /// </summary>
+    public Mlp(int inputs, int hidden, int classes, long seed = 0) : base(nameof(Mlp))
     {
         fc1 = Linear(inputs, hidden);
         fc2 = Linear(hidden, classes);
         RegisterComponents();
+        using var generator = UnitSeed.NewGenerator(seed);
+        using var noGrad = no_grad();
+        foreach (var layer in new[] { (TorchSharp.Modules.Linear)fc1, (TorchSharp.Modules.Linear)fc2 })
+        {
+            double bound = 1 / Math.Sqrt(layer.weight!.shape[1]);
+            foreach (var p in layer.parameters())
+            {
+                using var u = rand(p.shape, dtype: p.dtype, generator: generator);
+                p.copy_(u.mul(2 * bound).sub(bound));
+            }
+        }
     }
 
     /// <summary>Logits [B, classes] of inputs [B, inputs].</summary>

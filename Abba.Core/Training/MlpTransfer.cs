@@ -43,14 +43,13 @@ public static class MlpTransfer
     /// <summary>The layers every method adapts: both.</summary>
     public static IReadOnlyList<string> Targets { get; } = ["fc1", "fc2"];
 
-    /// <summary>A fresh <c>784 -> H -> 10</c> MLP, initialised from torch's global generator.</summary>
-    public static Mlp NewModel(int hidden) => new(Mnist.Pixels, hidden, Mnist.Classes);
+    /// <summary>A fresh <c>784 -> H -> 10</c> MLP, initialised from <paramref name="seed"/>.</summary>
+    public static Mlp NewModel(int hidden, long seed = 0) => new(Mnist.Pixels, hidden, Mnist.Classes, seed);
 
-    /// <summary>Pre-trains a fresh model on <paramref name="data"/>; seeds torch's generator and the batch order from <paramref name="seed"/>.</summary>
+    /// <summary>Pre-trains a fresh model on <paramref name="data"/>; the initial weights and the batch order come from <paramref name="seed"/>.</summary>
     public static Mlp Pretrain(MnistSplit data, PretrainSettings settings, long seed, Action<int>? onStep = null)
     {
-        torch.manual_seed(seed);
-        var model = NewModel(settings.Hidden);
+        var model = NewModel(settings.Hidden, seed);
         using var optimizer = optim.Adam(model.parameters(), settings.LearningRate);
         using var sampler = new MinibatchSampler(data.Count, settings.BatchSize, seed);
         int steps = (int)(settings.Epochs * data.Count / settings.BatchSize);
@@ -66,16 +65,15 @@ public static class MlpTransfer
 
     /// <summary>
     /// Copies <paramref name="weights"/> into a fresh model, applies <paramref name="method"/> to both layers with
-    /// <see cref="Injector.Inject"/> (adapter initialisation draws from torch's generator, seeded from
-    /// <paramref name="seed"/>), and trains it on <paramref name="data"/> with batches drawn from <paramref name="seed"/>.
+    /// <see cref="Injector.Inject"/> (adapter initialisation seeded from <paramref name="seed"/> and each layer's name),
+    /// and trains it on <paramref name="data"/> with batches drawn from <paramref name="seed"/>.
     /// </summary>
     public static FineTuneResult FineTune(IReadOnlyDictionary<string, Tensor> weights, int hidden, AdapterConfig method,
         MnistSplit data, FineTuneSettings settings, long seed, Action<int>? onStep = null)
     {
-        torch.manual_seed(seed);
         var model = NewModel(hidden);
         LoadWeights(model, weights);
-        Injector.Inject(model, Targets, method);
+        Injector.Inject(model, Targets, method, seed);
         var trainable = model.parameters().Where(p => p.requires_grad).ToArray();
         using var optimizer = optim.Adam(trainable, settings.LearningRate);
         using var sampler = new MinibatchSampler(data.Count, settings.BatchSize, seed + 7919);   // a stream apart from pre-training's
