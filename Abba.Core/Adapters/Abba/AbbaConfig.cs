@@ -58,9 +58,16 @@ public sealed record AbbaConfig(
     /// <inheritdoc />
     public override int BudgetRank => Rank1 + Rank2;
     /// <inheritdoc />
-    public override AdapterConfig AtBudgetRank(int rank) =>
-        rank % 2 == 0 ? this with { Rank1 = rank / 2, Rank2 = rank / 2 }
-                      : throw new ArgumentException($"ABBA splits rank {rank} into r1 = r2 = r/2: use an even rank.");
+    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank1 = Half(rank), Rank2 = Half(rank) };
+
+    /// <summary>ABBA at LoRA-equivalent rank <paramref name="rank"/>: r1 = r2 = r/2, the same parameter count as LoRA at rank r.</summary>
+    /// <exception cref="ArgumentException"><paramref name="rank"/> is odd.</exception>
+    public static AbbaConfig AtBudget(int rank, double alpha, AbbaInit init = AbbaInit.Paper, AbbaForward forward = AbbaForward.KhatriRao) =>
+        new(Half(rank), Half(rank), alpha, Init: init, Forward: forward);
+
+    static int Half(int rank) =>
+        rank % 2 == 0 ? rank / 2 : throw new ArgumentException($"ABBA splits rank {rank} into r1 = r2 = r/2: use an even rank.");
+
     /// <inheritdoc />
     public override AdapterLinear Wrap(Linear linear, Generator generator) => new AbbaLinear(linear, this, generator);
     /// <inheritdoc />
