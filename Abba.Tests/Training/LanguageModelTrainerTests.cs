@@ -8,6 +8,10 @@ namespace Abba.Tests.Training;
 public class LanguageModelTrainerTests
 {
     [Fact]
+    public void ArithmeticTargets_UseTheIndexTheLossIgnores() =>
+        Assert.Equal(LanguageModelTrainer.IgnoreIndex, ArithmeticTask.IgnoreIndex);
+
+    [Fact]
     public void Schedule_WarmsUpLinearlyThenFollowsHalfCosine()
     {
         var s = new TrainingSchedule(Steps: 200, LearningRate: 1e-3, WarmupRatio: 0.05);   // 10 warm-up steps
