@@ -28,7 +28,7 @@ public static class ReconstructionFits
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var Mr = svd.Truncated(r);
         double error = EckartYoung.RelativeSquaredError(M, Mr);
-        return new(error, ParameterCount.Of(new LoraConfig(r, r), M.shape[0], M.shape[1]), 0, clock.Elapsed.TotalSeconds);
+        return new(error, new LoraConfig(r, r).TrainableParameters(M.shape[0], M.shape[1]), 0, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>

@@ -98,7 +98,7 @@ public class InjectionTests
         Assert.Empty(Injector.Adapters(net));
         var trainable = net.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToArray();
         Assert.Equal(["head.weight", "head.bias"], trainable);
-        Assert.Equal(ParameterCount.Of(new FullFineTuneConfig(), 3, 6, bias: true), Injector.TrainableParameterCount(net));
+        Assert.Equal(new FullFineTuneConfig().TrainableParameters(3, 6, bias: true), Injector.TrainableParameterCount(net));
     }
 
     [Fact]
