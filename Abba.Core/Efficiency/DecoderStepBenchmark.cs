@@ -42,6 +42,9 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
     /// <summary>Parameters the optimiser updates.</summary>
     public long TrainableParameters { get; }
 
+    /// <summary>The decoder, with the method injected.</summary>
+    public LlamaDecoder Model => model;
+
     /// <inheritdoc />
     public PhaseTimes Step()
     {
