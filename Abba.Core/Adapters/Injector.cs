@@ -86,6 +86,26 @@ public static class Injector
         foreach (var a in Adapters(model).Values) a.Unmerge();
     }
 
+    /// <summary>
+    /// Fills every adapter factor of <paramref name="model"/> (and <paramref name="model"/> itself if it is an adapter) with
+    /// N(0, <paramref name="std"/>^2) values, each tensor from its own generator derived from <paramref name="seed"/> and its
+    /// module name and key; DoRA's magnitude keeps its W0 row norms. For cost measurements, where the values do not matter
+    /// but every gradient must be non-zero.
+    /// </summary>
+    public static void RandomiseFactors(nn.Module model, long seed, double std = 0.02)
+    {
+        using var _ = no_grad();
+        var adapters = Adapters(model).ToDictionary();
+        if (model is AdapterLinear root) adapters[""] = root;        // named_modules() leaves out the module itself
+        foreach (var (name, adapter) in adapters)
+            foreach (var (key, p) in adapter.AdapterParameters.Where(p => !p.Key.Contains("magnitude", StringComparison.Ordinal)))
+            {
+                using var generator = UnitSeed.NewGenerator(UnitSeed.Derive(seed, $"{name}.{key}"));
+                using var values = Draw.Normal(generator, p.shape, std, p.dtype);
+                p.copy_(values);
+            }
+    }
+
     static void Replace(nn.Module root, Dictionary<string, nn.Module> modules, string name, AdapterLinear adapter)
     {
         int dot = name.LastIndexOf('.');

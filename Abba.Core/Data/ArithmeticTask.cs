@@ -5,7 +5,6 @@
 // finds them with one fixed attention offset, and it emits each digit after the carries (or borrows) it depends on.
 // Every sequence of a task has the same length, so batches need no padding.
 using Abba.Core.Models;
-using Abba.Core.Training;
 using static TorchSharp.torch;
 
 namespace Abba.Core.Data;
@@ -35,8 +34,11 @@ public sealed class ArithmeticTask
     /// <summary>Every character the task uses; a token id is the index of its character here.</summary>
     public const string Alphabet = "0123456789+-=$";
 
-    /// <summary>Token value that the loss ignores (positions before the answer).</summary>
-    public const long IgnoreIndex = LanguageModelTrainer.IgnoreIndex;
+    /// <summary>
+    /// Token value that the loss ignores (positions before the answer): PyTorch's default ignore_index, the value the
+    /// language-model trainer skips (a test pins the two together; Data does not depend on Training).
+    /// </summary>
+    public const long IgnoreIndex = -100;
 
     /// <summary>Creates a task with operands below 10^<paramref name="digits"/>.</summary>
     public ArithmeticTask(int digits)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Abba.Core.Adapters;
-using Abba.Core.Memory;
 using Abba.Core.Models;
+using Abba.Core.Randomness;
 using Abba.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,24 +20,30 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
     readonly Tensor tokens, targets;
     readonly Device device;
 
-    /// <summary>Builds the model on <paramref name="device"/>, seeded by <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Builds the model on <paramref name="device"/>; its weights, the adapters' factors and the tokens come from generators
+    /// derived from <paramref name="seed"/> (never torch's global generator).
+    /// </summary>
     public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, int seed)
     {
         this.device = device;
-        manual_seed(seed);
-        model = new LlamaDecoder(shape);
+        model = new LlamaDecoder(shape, UnitSeed.Derive(seed, "decoder-step/model"));
         model.to(device);
-        Injector.Inject(model, LlamaConfig.ProjectionNames, method);
-        CostMethod.Randomise(model);
+        Injector.Inject(model, LlamaConfig.ProjectionNames, method, UnitSeed.Derive(seed, "decoder-step/adapters"));
+        Injector.RandomiseFactors(model, UnitSeed.Derive(seed, "decoder-step/randomise"));   // cost does not depend on the values
         var trainable = model.parameters().Where(p => p.requires_grad).ToArray();
         TrainableParameters = trainable.Sum(p => p.numel());
         optimizer = optim.AdamW(trainable, lr: 1e-5);
-        tokens = randint(0, shape.VocabSize, [1, sequenceLength], device: device);
-        targets = randint(0, shape.VocabSize, [1, sequenceLength], device: device);
+        using var generator = UnitSeed.NewGenerator(UnitSeed.Derive(seed, "decoder-step/tokens"));
+        tokens = Draw.Integers(generator, shape.VocabSize, [1, sequenceLength], device);     // (1, T)
+        targets = Draw.Integers(generator, shape.VocabSize, [1, sequenceLength], device);    // (1, T)
     }
 
     /// <summary>Parameters the optimiser updates.</summary>
     public long TrainableParameters { get; }
+
+    /// <summary>The decoder, with the method injected.</summary>
+    public LlamaDecoder Model => model;
 
     /// <inheritdoc />
     public PhaseTimes Step()

@@ -15,36 +15,31 @@ namespace Abba.Core.Memory;
 /// <param name="Config">The method; null for the frozen base alone (no trainable parameters).</param>
 public sealed record CostMethod(string Name, string Label, AdapterConfig? Config)
 {
+    const double Alpha = 32;
+
     /// <summary>Names of the six training methods, in figure order.</summary>
     public static readonly IReadOnlyList<string> TrainingMethodNames = ["abba_kr", "abba_dense", "lora", "dora", "hira", "full_ft"];
 
+    // Every cost name and how it is built at rank r; names other than ABBA's two forwards and the base are registry ids.
+    static readonly IReadOnlyList<(string Name, Func<int, CostMethod> AtRank)> Methods =
+    [
+        ("abba_kr", r => new("abba_kr", "ABBA (Khatri-Rao)", AbbaConfig.AtBudget(r, Alpha, AbbaInit.BothZero))),
+        ("abba_dense", r => Described("abba_dense", AbbaConfig.AtBudget(r, Alpha, AbbaInit.BothZero, AbbaForward.Dense))),
+        .. new[] { "lora", "dora", "hira", "full_ft" }.Select(id => (id, (Func<int, CostMethod>)(r => Described(id, MethodRegistry.ById(id).AtBudget(r, Alpha))))),
+        ("base", _ => new("base", "frozen base", null)),
+    ];
+
     /// <summary>The method called <paramref name="name"/> at LoRA-equivalent rank <paramref name="rank"/> (even).</summary>
     /// <exception cref="ArgumentException">Unknown name, or an odd rank for ABBA.</exception>
-    public static CostMethod ByName(string name, int rank = 32)
-    {
-        if (name.StartsWith("abba", StringComparison.Ordinal) && rank % 2 != 0)
-            throw new ArgumentException($"ABBA splits rank {rank} into r1 = r2 = r/2: use an even rank.");
-        return name switch
-        {
-            "abba_kr" => new(name, "ABBA (Khatri-Rao)", new AbbaConfig(rank / 2, rank / 2, Alpha: 32, Init: AbbaInit.BothZero)),
-            "abba_dense" => new(name, "ABBA (dense)", new AbbaConfig(rank / 2, rank / 2, Alpha: 32, Init: AbbaInit.BothZero, Forward: AbbaForward.Dense)),
-            "lora" => new(name, "LoRA", new LoraConfig(rank, Alpha: 32)),
-            "dora" => new(name, "DoRA", new DoraConfig(rank, Alpha: 32)),
-            "hira" => new(name, "HiRA", new HiraConfig(rank)),
-            "full_ft" => new(name, "Full FT", new FullFineTuneConfig()),
-            "base" => new(name, "frozen base", null),
-            _ => throw new ArgumentException($"unknown method '{name}'; expected one of {string.Join(", ", TrainingMethodNames)}, base"),
-        };
-    }
+    public static CostMethod ByName(string name, int rank = 32) =>
+        Methods.SingleOrDefault(m => m.Name == name).AtRank?.Invoke(rank)
+        ?? throw new ArgumentException($"unknown method '{name}'; expected one of {string.Join(", ", Methods.Select(m => m.Name))}");
 
-    /// <summary>Fills every adapter factor of <paramref name="model"/> with N(0, 0.02^2) values (DoRA's magnitude keeps its W0 row norms).</summary>
-    public static void Randomise(nn.Module model)
-    {
-        using var _ = no_grad();
-        var adapters = Injector.Adapters(model).Values.ToList();
-        if (model is AdapterLinear root) adapters.Add(root);       // named_modules() leaves out the module itself
-        foreach (var adapter in adapters.Distinct())
-            foreach (var (key, p) in adapter.AdapterParameters)
-                if (!key.Contains("magnitude", StringComparison.Ordinal)) p.normal_(0, 0.02);
-    }
+    static CostMethod Described(string name, AdapterConfig config) => new(name, config.DisplayName, config);
+
+    /// <summary>
+    /// Fills every adapter factor of <paramref name="model"/> with N(0, 0.02^2) values (DoRA's magnitude keeps its W0 row
+    /// norms), each tensor from its own generator derived from <paramref name="seed"/> (<see cref="Injector.RandomiseFactors"/>).
+    /// </summary>
+    public static void Randomise(nn.Module model, long seed = 0) => Injector.RandomiseFactors(model, seed, std: 0.02);
 }

@@ -1,6 +1,6 @@
 using Abba.Core.Adapters;
-using Abba.Core.Models;
 using Abba.Core.Efficiency;
+using Abba.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,7 +34,7 @@ public static class TrainingStepMeasurement
     /// <param name="measuredSteps">Steps inside the measured window.</param>
     /// <param name="probe">Peak-memory probe for <paramref name="device"/>.</param>
     /// <param name="device">Where the model runs.</param>
-    /// <param name="seed">Seeds torch.</param>
+    /// <param name="seed">Seeds the model, the adapters and the tokens (<see cref="DecoderStepBenchmark"/>).</param>
     public static StepMeasurement Run(LlamaConfig shape, AdapterConfig method, int sequenceLength, int warmupSteps, int measuredSteps,
         IPeakMemoryProbe probe, Device device, int seed)
     {

@@ -250,6 +250,7 @@ public sealed class LlamaDecoder : Module<Tensor, Tensor>
         if (!config.TiedEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
         using var noGrad = no_grad();
+        // nn.Linear and nn.Embedding draw a default init from torch's global generator natively; it is overwritten here.
         using var generator = UnitSeed.NewGenerator(seed);
         foreach (var (name, p) in named_parameters())
         {

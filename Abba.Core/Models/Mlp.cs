@@ -26,6 +26,7 @@ public sealed class Mlp : Module<Tensor, Tensor>
         fc1 = Linear(inputs, hidden);
         fc2 = Linear(hidden, classes);
         RegisterComponents();
+        // nn.Linear draws a default init from torch's global generator natively; it is overwritten here from ours.
         using var generator = UnitSeed.NewGenerator(seed);
         using var noGrad = no_grad();
         foreach (var layer in new[] { (TorchSharp.Modules.Linear)fc1, (TorchSharp.Modules.Linear)fc2 })

@@ -28,7 +28,7 @@ public static class ReconstructionFits
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var Mr = svd.Truncated(r);
         double error = EckartYoung.RelativeSquaredError(M, Mr);
-        return new(error, ParameterCount.Of(new LoraConfig(r, r), M.shape[0], M.shape[1]), 0, clock.Elapsed.TotalSeconds);
+        return new(error, new LoraConfig(r, r).TrainableParameters(M.shape[0], M.shape[1]), 0, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ public static class ReconstructionFits
         var (T, rms) = UnitRms(M, device);
         using var _ = T;
         using var baseLayer = nn.Linear(W0.shape[1], W0.shape[0], hasBias: false, device: device, dtype: float32);
-        using (no_grad()) baseLayer.weight!.copy_(W0);
+        using (no_grad()) baseLayer.weight!.copy_(W0);   // overwrites the native default init (torch's global generator)
         using var hira = (HiraLinear)Injector.Create(baseLayer, new HiraConfig(r));
         StartHira(hira, T);
         var fit = IterativeFit.Minimise(T, [hira.B, hira.A], hira.DeltaWeight, settings, cancel);
@@ -91,7 +91,7 @@ public static class ReconstructionFits
     static TorchSharp.Modules.Linear ZeroLinear(long m, long n, Device device)
     {
         var linear = nn.Linear(n, m, hasBias: false, device: device, dtype: float32);
-        using (no_grad()) linear.weight!.zero_();
+        using (no_grad()) linear.weight!.zero_();        // overwrites the native default init (torch's global generator)
         return linear;
     }
 

@@ -11,32 +11,28 @@ static class AdapterTestKit
 {
     public const int M = 12, N = 9;
 
-    /// <summary>Every wrapping method, as a name and a config (ABBA with r1 != r2 and both forwards).</summary>
-    public static IEnumerable<object[]> Methods(string device)
-    {
-        yield return [device, "lora"];
-        yield return [device, "rslora"];
-        yield return [device, "hira"];
-        yield return [device, "abba_kr"];
-        yield return [device, "abba_kr_unequal"];
-        yield return [device, "abba_dense"];
-        yield return [device, "dora"];
-    }
+    /// <summary>A named adapter configuration for an M x N layer and its trainable-parameter count in closed form.</summary>
+    public sealed record Case(string Name, AdapterConfig Config, long ClosedFormCount);
+
+    /// <summary>Every wrapping method (ABBA with r1 != r2 and both forwards), as a plain table.</summary>
+    public static readonly IReadOnlyList<Case> Cases =
+    [
+        new("lora", new LoraConfig(3, 6), 3 * (M + N)),
+        new("rslora", new LoraConfig(3, 6, RankStabilised: true), 3 * (M + N)),
+        new("hira", new HiraConfig(3), 3 * (M + N)),
+        new("abba_kr", new AbbaConfig(2, 2, 2.0), (2 + 2) * (M + N)),
+        new("abba_kr_unequal", new AbbaConfig(2, 3, 2.0), (2 + 3) * (M + N)),
+        new("abba_dense", new AbbaConfig(2, 3, 2.0, Forward: AbbaForward.Dense), (2 + 3) * (M + N)),
+        new("dora", new DoraConfig(3, 6, DetachNorm: false), 3 * (M + N) + M),
+    ];
+
+    public static IEnumerable<object[]> Methods(string device) => Cases.Select(c => new object[] { device, c.Name });
 
     public static IEnumerable<object[]> AllMethodsOnAllDevices() =>
         Reference.Devices().SelectMany(d => Methods((string)d[0]));
 
-    public static AdapterConfig Config(string method) => method switch
-    {
-        "lora" => new LoraConfig(3, 6),
-        "rslora" => new LoraConfig(3, 6, RankStabilised: true),
-        "hira" => new HiraConfig(3),
-        "abba_kr" => new AbbaConfig(2, 2, 2.0),
-        "abba_kr_unequal" => new AbbaConfig(2, 3, 2.0),
-        "abba_dense" => new AbbaConfig(2, 3, 2.0, Forward: AbbaForward.Dense),
-        "dora" => new DoraConfig(3, 6, DetachNorm: false),
-        _ => throw new ArgumentException(method),
-    };
+    public static AdapterConfig Config(string method) =>
+        Cases.SingleOrDefault(c => c.Name == method)?.Config ?? throw new ArgumentException($"no test case '{method}'");
 
     /// <summary>A float64 Linear (n -> m) with Gaussian weights and bias from a .NET seed.</summary>
     public static Linear BaseLayer(Device device, int seed = 1, int m = M, int n = N)
@@ -81,7 +77,7 @@ static class AdapterTestKit
                 var P2 = Param(a, "abba_B2") * Param(a, "abba_A2");
                 return P1.PointwiseMultiply(P2) * abba.Scale;
             case DoraLinear d:
-                var V = W0 + Param(a, "lora_B") * Param(a, "lora_A") * ((DoraConfig)d.Config).Scale;
+                var V = W0 + Param(a, "lora_B") * Param(a, "lora_A") * d.Scale;
                 var mag = Reference.ToMatrix(d.Magnitude.unsqueeze(1));
                 var W = Matrix<double>.Build.Dense(V.RowCount, V.ColumnCount, (i, j) => mag[i, 0] * V[i, j] / V.Row(i).L2Norm());
                 return W - W0;

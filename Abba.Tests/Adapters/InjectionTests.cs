@@ -1,5 +1,6 @@
 using Abba.Core.Adapters;
 using Abba.Core.IO;
+using Abba.Core.Randomness;
 using Abba.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,10 +17,13 @@ public class InjectionTests
 
         public ToyNet(int seed) : base("ToyNet")
         {
-            torch.manual_seed(seed);
             encoder = new Block();
             head = nn.Linear(6, 3);
             RegisterComponents();
+            using var generator = UnitSeed.NewGenerator(seed);   // overwrites nn.Linear's native default init
+            using var _ = no_grad();
+            foreach (var p in parameters())
+                using (var v = Draw.Normal(generator, p.shape, std: 0.5)) p.copy_(v);
         }
 
         public override Tensor forward(Tensor x) => head.forward(encoder.forward(x));
@@ -98,7 +102,7 @@ public class InjectionTests
         Assert.Empty(Injector.Adapters(net));
         var trainable = net.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToArray();
         Assert.Equal(["head.weight", "head.bias"], trainable);
-        Assert.Equal(ParameterCount.Of(new FullFineTuneConfig(), 3, 6, bias: true), Injector.TrainableParameterCount(net));
+        Assert.Equal(new FullFineTuneConfig().TrainableParameters(3, 6, bias: true), Injector.TrainableParameterCount(net));
     }
 
     [Fact]
@@ -110,8 +114,10 @@ public class InjectionTests
             var config = new AbbaConfig(1, 3, 2.0);
             using var trained = new ToyNet(7);
             Injector.Inject(trained, ["q_proj", "xq_proj", "head"], config);
-            torch.manual_seed(99);
-            using (no_grad()) foreach (var p in trained.parameters().Where(p => p.requires_grad)) p.add_(torch.randn_like(p) * 0.1);
+            using var generator = UnitSeed.NewGenerator(99);
+            using (no_grad())
+                foreach (var p in trained.parameters().Where(p => p.requires_grad))
+                    using (var step = Draw.Normal(generator, p.shape, std: 0.1)) p.add_(step);
             AdapterCheckpoint.Save(trained, config, path);
 
             using var restored = new ToyNet(7);

@@ -2,6 +2,7 @@ using Abba.Core.Adapters;
 using Abba.Core.Analysis;
 using Abba.Core.Models;
 using Abba.Core.Training;
+using Abba.Core.Randomness;
 using MathNet.Numerics.LinearAlgebra;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -80,14 +81,14 @@ public class TrajectoryPlaneTests
     public void LossGrid_EqualsTheLossOfAnMlpBuiltAtEachPoint()
     {
         const int n = 6, h = 5, c = 3;
-        torch.manual_seed(11);
+        using var g = UnitSeed.NewGenerator(11);
         long size = h * n + h + c * h + c;
-        using var o = randn(size, dtype: ScalarType.Float64);
+        using var o = randn(size, dtype: ScalarType.Float64, generator: g);
         var directions = new[] { randn(size, dtype: ScalarType.Float64), randn(size, dtype: ScalarType.Float64) };
         var fitted = directions.Select(d => o + d).ToArray();
         using var plane = TrajectoryPlane.Fit(o, fitted);
-        using var x = randn(32, n);
-        using var y = randint(0, c, [32]);
+        using var x = randn(32, n, generator: g);
+        using var y = randint(0, c, [32], generator: g);
         double[] xs = [-1.0, 0.0, 0.5, 2.0], ys = [-0.5, 0.25, 1.5];
         var grid = MlpLandscape.LossGrid(plane, x, y, n, h, c, xs, ys);
         for (int j = 0; j < ys.Length; j++)
@@ -95,7 +96,7 @@ public class TrajectoryPlaneTests
             {
                 using var point = plane.PointAt(xs[i], ys[j]).to_type(ScalarType.Float32);
                 var (W1, b1, W2, b2) = MlpLandscape.Split(point, n, h, c);
-                using var model = new Mlp(n, h, c);
+                using var model = new Mlp(n, h, c, seed: 11);
                 MlpTransfer.LoadWeights(model, new Dictionary<string, Tensor> { ["fc1.weight"] = W1, ["fc1.bias"] = b1, ["fc2.weight"] = W2, ["fc2.bias"] = b2 });
                 double expected = Classifier.MeanLoss(model, x, y);
                 Assert.Equal(expected, grid[j, i], 4);
@@ -107,8 +108,7 @@ public class TrajectoryPlaneTests
     [Fact]
     public void EffectiveParameters_OfALoraModel_AreW0PlusDeltaWeightAndTheBiases()
     {
-        torch.manual_seed(12);
-        using var model = new Mlp(7, 5, 3);
+        using var model = new Mlp(7, 5, 3, seed: 12);
         Injector.Inject(model, ["fc1", "fc2"], new LoraConfig(2, 4));
         var adapters = Injector.Adapters(model);
         using (no_grad())

@@ -1,4 +1,5 @@
 using Abba.Core.Models;
+using Abba.Core.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,9 +17,9 @@ public class LlamaDecoderTests
     [InlineData(true)]
     public void Forward_ReturnsLogitsOfShapeBatchTimeVocab(bool tied)
     {
-        torch.manual_seed(1);
-        using var model = new LlamaDecoder(Tiny(tied));
-        using var tokens = randint(0, 11, [3, 7]);
+        using var g = UnitSeed.NewGenerator(1);
+        using var model = new LlamaDecoder(Tiny(tied), seed: 1);
+        using var tokens = randint(0, 11, [3, 7], generator: g);
         using var logits = model.call(tokens);
         Assert.Equal([3L, 7, 11], logits.shape);
         Assert.Equal(model.Config.ParameterCount(), model.parameters().Sum(p => p.numel()));
@@ -44,9 +45,9 @@ public class LlamaDecoderTests
     [Fact]
     public void ChangingLaterToken_NeverChangesEarlierLogits()
     {
-        torch.manual_seed(2);
-        using var model = new LlamaDecoder(Tiny());
-        using var a = randint(0, 11, [2, 9]);
+        using var g = UnitSeed.NewGenerator(2);
+        using var model = new LlamaDecoder(Tiny(), seed: 2);
+        using var a = randint(0, 11, [2, 9], generator: g);
         using var b = a.clone();
         b[.., 5] = (b[.., 5] + 1) % 11;
         b[.., 8] = (b[.., 8] + 3) % 11;
@@ -62,8 +63,8 @@ public class LlamaDecoderTests
         const int T = 5, D = 8;
         const double theta = 100;
         var (cos, sin) = RotaryEmbedding.Tables(D, T, theta, CPU);
-        torch.manual_seed(3);
-        using var x = randn(2, T, D, dtype: ScalarType.Float64);
+        using var g = UnitSeed.NewGenerator(3);
+        using var x = randn(2, T, D, dtype: ScalarType.Float64, generator: g);
         using var actual = RotaryEmbedding.Apply(x, cos, sin);
         var xs = x.data<double>().ToArray();
         var ys = actual.data<double>().ToArray();
@@ -84,9 +85,9 @@ public class LlamaDecoderTests
     public void Rotary_DotProductDependsOnlyOnRelativePosition()
     {
         var (cos, sin) = RotaryEmbedding.Tables(8, 32, 10000, CPU);
-        torch.manual_seed(4);
-        using var q = randn(8).expand(32, 8);
-        using var k = randn(8).expand(32, 8);
+        using var g = UnitSeed.NewGenerator(4);
+        using var q = randn(8, generator: g).expand(32, 8);
+        using var k = randn(8, generator: g).expand(32, 8);
         using var rq = RotaryEmbedding.Apply(q, cos, sin);
         using var rk = RotaryEmbedding.Apply(k, cos, sin);
         double Dot(int m, int n) => (rq[m] * rk[n]).sum().item<float>();
@@ -97,9 +98,9 @@ public class LlamaDecoderTests
     [Fact]
     public void GroupedQueryAttention_EqualsFullAttentionWithDuplicatedKeyValueHeads()
     {
-        torch.manual_seed(5);
-        using var grouped = new LlamaDecoder(Tiny(kvHeads: 2));
-        using var full = new LlamaDecoder(Tiny(kvHeads: 4));
+        using var g = UnitSeed.NewGenerator(5);
+        using var grouped = new LlamaDecoder(Tiny(kvHeads: 2), seed: 5);
+        using var full = new LlamaDecoder(Tiny(kvHeads: 4), seed: 5);
         var source = grouped.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using (no_grad())
             foreach (var (name, p) in full.named_parameters())
@@ -109,16 +110,16 @@ public class LlamaDecoderTests
                 if (name.Contains("k_proj") || name.Contains("v_proj")) w = w.view(2, 1, 4, 16).expand(2, 2, 4, 16).reshape(16, 16);
                 p.copy_(w);
             }
-        using var tokens = randint(0, 11, [2, 6]);
+        using var tokens = randint(0, 11, [2, 6], generator: g);
         Assert.True(grouped.call(tokens).allclose(full.call(tokens), rtol: 1e-5, atol: 1e-6));
     }
 
     [Fact]
     public void Generate_AppendsArgmaxOfLastLogits()
     {
-        torch.manual_seed(6);
-        using var model = new LlamaDecoder(Tiny());
-        using var prompt = randint(0, 11, [4, 3]);
+        using var g = UnitSeed.NewGenerator(6);
+        using var model = new LlamaDecoder(Tiny(), seed: 6);
+        using var prompt = randint(0, 11, [4, 3], generator: g);
         using var generated = model.Generate(prompt, 3);
         Assert.Equal([4L, 3], generated.shape);
         using var first = model.call(prompt)[.., -1].argmax(-1);

@@ -1,5 +1,6 @@
 using Abba.Core.Adapters;
 using Abba.Core.Models;
+using Abba.Core.Randomness;
 using static TorchSharp.torch;
 
 namespace Abba.Tests.Models;
@@ -14,9 +15,9 @@ public class LlamaInjectionTests
     [MemberData(nameof(Targets))]
     public void Inject_EachProjectionName_AdaptsThatProjectionInEveryLayer(string target)
     {
-        manual_seed(0);
-        using var model = new LlamaDecoder(Config);
-        using var tokens = randint(0, 11, [2, 5]);
+        using var g = UnitSeed.NewGenerator(0);
+        using var model = new LlamaDecoder(Config, seed: 0);
+        using var tokens = randint(0, 11, [2, 5], generator: g);
         using var before = model.call(tokens);
         var adapted = Injector.Inject(model, [target], new AbbaConfig(2, 2, Alpha: 4));
 
@@ -44,10 +45,10 @@ public class LlamaInjectionTests
     [Fact]
     public void Inject_AdaptersReceiveGradientsThroughTheDecoder()
     {
-        manual_seed(1);
-        using var model = new LlamaDecoder(Config);
+        using var g = UnitSeed.NewGenerator(1);
+        using var model = new LlamaDecoder(Config, seed: 1);
         Injector.Inject(model, ["down_proj"], new AbbaConfig(2, 2, Alpha: 4));
-        using var tokens = randint(0, 11, [2, 5]);
+        using var tokens = randint(0, 11, [2, 5], generator: g);
         model.call(tokens).square().mean().backward();
         var b2 = model.named_parameters().Where(p => p.name.EndsWith("down_proj.abba_B2", StringComparison.Ordinal)).ToArray();
         Assert.Equal(3, b2.Length);

@@ -1,6 +1,7 @@
 using Abba.Core.Adapters;
 using Abba.Core.Analysis;
 using Abba.Core.Models;
+using Abba.Core.Randomness;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,9 +12,9 @@ public class MlpTests
     [Fact]
     public void Forward_MatchesHandWrittenReluMlp()
     {
-        torch.manual_seed(3);
-        using var model = new Mlp(6, 5, 4);
-        using var x = randn(7, 6);
+        using var model = new Mlp(6, 5, 4, seed: 3);
+        using var g = UnitSeed.NewGenerator(3);
+        using var x = randn(7, 6, generator: g);
         var fc1 = (TorchSharp.Modules.Linear)model.fc1;
         var fc2 = (TorchSharp.Modules.Linear)model.fc2;
         using var expected = nn.functional.relu(x.matmul(fc1.weight!.T) + fc1.bias!).matmul(fc2.weight!.T) + fc2.bias!;
@@ -28,8 +29,7 @@ public class MlpTests
     [InlineData("abba")]
     public void Inject_OnBothLayers_RoutesForwardThroughTheMethod(string method)
     {
-        torch.manual_seed(4);
-        using var model = new Mlp(6, 5, 4);
+        using var model = new Mlp(6, 5, 4, seed: 4);
         AdapterConfig config = method switch
         {
             "lora" => new LoraConfig(2, 4),

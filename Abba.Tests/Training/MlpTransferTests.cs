@@ -23,8 +23,7 @@ public class MlpTransferTests
     {
         using var data = OldDigits(300);
         var settings = new PretrainSettings(Hidden: 32, Epochs: 5, BatchSize: 32, LearningRate: 1e-3);
-        manual_seed(5);
-        using var untrained = MlpTransfer.NewModel(32);     // the same initial weights Pretrain draws from seed 5
+        using var untrained = MlpTransfer.NewModel(32, seed: 5);    // the same initial weights Pretrain draws from seed 5
         double before = Classifier.MeanLoss(untrained, data.Images, data.Labels);
         using var trained = MlpTransfer.Pretrain(data, settings, seed: 5);
         double after = Classifier.MeanLoss(trained, data.Images, data.Labels);
@@ -36,8 +35,7 @@ public class MlpTransferTests
     public void FineTune_SameSeed_GivesTheSameLossesForEveryRepeat()
     {
         using var data = OldDigits(128);
-        manual_seed(6);
-        using var model = MlpTransfer.NewModel(16);
+        using var model = MlpTransfer.NewModel(16, seed: 6);
         var weights = MlpTransfer.CopyWeights(model);
         var settings = new FineTuneSettings(Steps: 12, BatchSize: 16, LearningRate: 1e-2, Checkpoints: 3);
         using var a = MlpTransfer.FineTune(weights, 16, new AbbaConfig(2, 2, 4), data, settings, seed: 1);

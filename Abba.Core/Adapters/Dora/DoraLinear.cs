@@ -36,6 +36,9 @@ public sealed class DoraLinear : AdapterLinear
     /// <summary>Magnitude m, one entry per output feature.</summary>
     public Parameter Magnitude => lora_magnitude_vector;
 
+    /// <summary>The scale s = alpha / r.</summary>
+    public double Scale => config.Scale;
+
     /// <inheritdoc />
     public override AdapterConfig Config => config;
 

@@ -1,0 +1,114 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Abba.Core.Adapters;
+
+/// <summary>How ABBA's scale s is set.</summary>
+public enum AbbaScaling
+{
+    /// <summary>The paper's rank-stable choice (Eqs. 7-8): s = alpha^2 / sqrt(r1 r2).</summary>
+    Paper,
+    /// <summary>The released code: s = sqrt(alpha1) * sqrt(alpha2) = alpha, with no rank normalisation.</summary>
+    OfficialCode,
+    /// <summary>s is <see cref="AbbaConfig.ExplicitScale"/>.</summary>
+    Explicit,
+}
+
+/// <summary>How ABBA's two pairs start. Every choice gives dW = 0 at step 0.</summary>
+public enum AbbaInit
+{
+    /// <summary>The paper's: B1 A1 = best rank-r1 approximation of W0 (sqrt(Sigma) on each side), B2 = 0, A2 Kaiming-uniform.</summary>
+    Paper,
+    /// <summary>The paper's init ablation row (5): B2 A2 from the truncated SVD of W0, B1 = 0, A1 Kaiming-uniform.</summary>
+    SecondPairSvd,
+    /// <summary>Both pairs LoRA-style (B = 0, A Kaiming): every gradient is exactly zero, so training cannot start (paper App. C).</summary>
+    BothZero,
+}
+
+/// <summary>How ABBA computes its forward pass.</summary>
+public enum AbbaForward
+{
+    /// <summary>Khatri-Rao factorised (Theorem 1): two thin matmuls of inner size r1 r2; never forms the m x n update.</summary>
+    KhatriRao,
+    /// <summary>Forms dW = s (B1 A1) ⊙ (B2 A2) explicitly; the reference, and the naive form for the memory comparison.</summary>
+    Dense,
+}
+
+/// <summary>ABBA: dW = s (B1 A1) ⊙ (B2 A2).</summary>
+/// <param name="Rank1">r1.</param>
+/// <param name="Rank2">r2.</param>
+/// <param name="Alpha">alpha (shared by both pairs).</param>
+/// <param name="Scaling">Which convention sets s.</param>
+/// <param name="ExplicitScale">s when <paramref name="Scaling"/> is Explicit.</param>
+/// <param name="Init">How the pairs start.</param>
+/// <param name="Forward">Khatri-Rao or dense forward.</param>
+/// <param name="AllowRankAboveFull">Accept r1 r2 > min(m, n) (a rank no m x n update can have), e.g. for reconstruction sweeps.</param>
+public sealed record AbbaConfig(
+    int Rank1, int Rank2, double Alpha,
+    AbbaScaling Scaling = AbbaScaling.Paper, double? ExplicitScale = null,
+    AbbaInit Init = AbbaInit.Paper, AbbaForward Forward = AbbaForward.KhatriRao,
+    bool AllowRankAboveFull = false) : AdapterConfig
+{
+    /// <inheritdoc />
+    public override string Method => "abba";
+    /// <inheritdoc />
+    public override string DisplayName => Forward == AbbaForward.Dense ? "ABBA (dense)" : "ABBA";
+    /// <inheritdoc />
+    public override string Colour => Forward == AbbaForward.Dense ? "#ff9896" : "#d62728";
+    /// <inheritdoc />
+    public override int BudgetRank => Rank1 + Rank2;
+    /// <inheritdoc />
+    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank1 = Half(rank), Rank2 = Half(rank) };
+
+    /// <summary>ABBA at LoRA-equivalent rank <paramref name="rank"/>: r1 = r2 = r/2, the same parameter count as LoRA at rank r.</summary>
+    /// <exception cref="ArgumentException"><paramref name="rank"/> is odd.</exception>
+    public static AbbaConfig AtBudget(int rank, double alpha, AbbaInit init = AbbaInit.Paper, AbbaForward forward = AbbaForward.KhatriRao) =>
+        new(Half(rank), Half(rank), alpha, Init: init, Forward: forward);
+
+    static int Half(int rank) =>
+        rank % 2 == 0 ? rank / 2 : throw new ArgumentException($"ABBA splits rank {rank} into r1 = r2 = r/2: use an even rank.");
+
+    /// <inheritdoc />
+    public override AdapterLinear Wrap(Linear linear, Generator generator) => new AbbaLinear(linear, this, generator);
+    /// <inheritdoc />
+    public override long TrainableParameters(long m, long n, bool bias = false) => (long)(Rank1 + Rank2) * (m + n);
+    /// <inheritdoc />
+    public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["abba_A1", "abba_B1", "abba_A2", "abba_B2"];
+    /// <inheritdoc />
+    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad)
+    {
+        long T = tokens, mn = m * n, r12 = (long)Rank1 * Rank2;
+        long ifGrad(long elements) => inputNeedsGrad ? elements : 0;
+        long unlessGrad(long elements) => inputNeedsGrad ? 0 : elements;
+        long wrapper = ProjectionMemory.WrapperForward(m, T), gradients = ProjectionMemory.ActivationGradients(m, n, T);
+        if (Forward == AbbaForward.Dense)
+            return new(2 * mn + ifGrad(mn), 0, Math.Max(unlessGrad(mn), 3 * mn), Math.Max(wrapper, gradients));
+        return new(
+            SavedWeightLike: r12 * m + ifGrad(r12 * n),
+            SavedTokenLike: T * r12,
+            // backward: dB_kr and dA_kr, each expanded once against the other pair to reduce to dB1, dB2, dA1, dA2
+            TransientWeightLike: Math.Max(unlessGrad(r12 * n), 2 * r12 * (m + n)),
+            TransientTokenLike: Math.Max(wrapper, gradients + T * r12));
+    }
+
+    /// <summary>The scale s under <see cref="Scaling"/>.</summary>
+    public double Scale => Scaling switch
+    {
+        AbbaScaling.Paper => Alpha * Alpha / Math.Sqrt((double)Rank1 * Rank2),
+        AbbaScaling.OfficialCode => Math.Sqrt(Alpha) * Math.Sqrt(Alpha),
+        _ => ExplicitScale ?? throw new ArgumentException("ABBA scaling Explicit needs ExplicitScale."),
+    };
+
+    /// <inheritdoc />
+    public override void Validate(long outFeatures, long inFeatures)
+    {
+        CheckRank("ABBA r1", Rank1, outFeatures, inFeatures);
+        CheckRank("ABBA r2", Rank2, outFeatures, inFeatures);
+        CheckFinite("ABBA alpha", Alpha);
+        if (Scaling == AbbaScaling.Explicit) CheckFinite("ABBA explicit scale", ExplicitScale ?? double.NaN);
+        long full = Math.Min(outFeatures, inFeatures);
+        if ((long)Rank1 * Rank2 > full && !AllowRankAboveFull)
+            throw new ArgumentException($"ABBA r1 * r2 = {(long)Rank1 * Rank2} exceeds min(out, in) = {full}, the largest rank any " +
+                                        $"{outFeatures} x {inFeatures} update can have; use smaller ranks or set AllowRankAboveFull.");
+    }
+}
