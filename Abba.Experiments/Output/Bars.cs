@@ -21,11 +21,18 @@ public sealed class GroupedBars(Plot plot, int slots)
     /// <summary>Labels group <paramref name="group"/>.</summary>
     public void Label(int group, string label) => ticks.Add(new Tick(Position(group, 0) + (slots - 1) / 2.0, label));
 
-    /// <summary>Puts the group labels on the bottom axis and the bars' base on it.</summary>
-    public void Finish()
+    /// <summary>
+    /// Puts the group labels on the bottom axis and the bars' base on it, titles the plot and its y axis, and shows the
+    /// legend at <paramref name="legend"/> when given; returns the plot.
+    /// </summary>
+    public Plot Finish(string title, string yLabel, Alignment? legend = null)
     {
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
         plot.Axes.Margins(bottom: 0);
+        plot.Title(title);
+        plot.YLabel(yLabel);
+        if (legend is { } at) plot.ShowLegend(at);
+        return plot;
     }
 }
 

@@ -36,9 +36,8 @@ public sealed partial class EfficiencyExperiment
         var target = plot.Add.HorizontalLine(1.3, 1, Colors.Black);
         target.LegendText = "target for ABBA (Khatri-Rao): 1.3x LoRA";
         foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodStyle.Label(m), FillColor = MethodStyle.Colour(m) });
-        bars.Finish();
-        plot.Title($"Step time / LoRA's (forward + backward + AdamW, {rows[0].Tokens} tokens; interleaved medians)");
-        plot.YLabel("step time / LoRA's step time");
+        bars.Finish($"Step time / LoRA's (forward + backward + AdamW, {rows[0].Tokens} tokens; interleaved medians)",
+            "step time / LoRA's step time");
         plot.ShowLegend(Edge.Right);
         return plot;
     }
@@ -76,10 +75,6 @@ public sealed partial class EfficiencyExperiment
             bars.Label(g, cases[g]);
         }
         for (int k = 0; k < pieces.Count; k++) plot.Legend.ManualItems.Add(new LegendItem { LabelText = pieces[k], FillColor = palette.GetColor(k) });
-        bars.Finish();
-        plot.Title("Forward pieces without autograd (median): ABBA's Khatri-Rao path vs LoRA's, beside W0 x");
-        plot.YLabel("ms");
-        plot.ShowLegend(Alignment.UpperLeft);
-        return plot;
+        return bars.Finish("Forward pieces without autograd (median): ABBA's Khatri-Rao path vs LoRA's, beside W0 x", "ms", Alignment.UpperLeft);
     }
 }

@@ -42,11 +42,8 @@ public sealed partial class MemoryExperiment
         }
         foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = Label(m) + " (modelled)", FillColor = MethodStyle.Colour(m) });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "paper, measured (Fig. 4)", MarkerShape = MarkerShape.HorizontalBar, MarkerColor = Colors.Black, MarkerSize = 16 });
-        bars.Finish();
-        plot.Title("Peak training memory, batch 1, 256 tokens: MODELLED at full scale (bars) vs the paper's measurements (ticks)");
-        plot.YLabel("peak memory (GB = 1e9 bytes)");
-        plot.ShowLegend(Alignment.UpperLeft);
-        return plot;
+        return bars.Finish("Peak training memory, batch 1, 256 tokens: MODELLED at full scale (bars) vs the paper's measurements (ticks)",
+            "peak memory (GB = 1e9 bytes)", Alignment.UpperLeft);
     }
 
     /// <summary>Each measured reduced model (solid) beside the analytic model's prediction (light, labelled with modelled / measured).</summary>
@@ -73,11 +70,8 @@ public sealed partial class MemoryExperiment
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = Label(m) + ": measured", FillColor = MethodStyle.Colour(m) });
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = Label(m) + ": modelled", FillColor = MethodStyle.Colour(m).WithAlpha(0.35) });
         }
-        bars.Finish();
-        plot.Title("Reduced models, float32, one process per point: measured peak vs the analytic model (labels: modelled / measured)");
-        plot.YLabel("peak above the process baseline (GB)");
-        plot.ShowLegend(Alignment.UpperLeft);
-        return plot;
+        return bars.Finish("Reduced models, float32, one process per point: measured peak vs the analytic model (labels: modelled / measured)",
+            "peak above the process baseline (GB)", Alignment.UpperLeft);
     }
 
     /// <summary>Stacked components of the modelled full-scale peak, one panel per model.</summary>

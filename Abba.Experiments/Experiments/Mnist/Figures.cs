@@ -122,10 +122,8 @@ public sealed partial class MnistExperiment
             bars.Label(group++, $"{label}\n({row.Params:N0} params)");
         }
         foreach (var (name, _, color) in metrics) plot.Legend.ManualItems.Add(new LegendItem { LabelText = name, FillColor = color });
-        bars.Finish();
+        bars.Finish($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))", "accuracy (%)");
         plot.Axes.SetLimitsY(0, 125);
-        plot.Title($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))");
-        plot.YLabel("accuracy (%)");
         plot.ShowLegend(Alignment.UpperRight);
         return Figures.Save(plot, folder, MnistFiles.AccuracyFigure);
     }

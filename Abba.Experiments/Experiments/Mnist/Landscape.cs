@@ -3,10 +3,9 @@ using Abba.Core.Analysis;
 using Abba.Core.Data;
 using Abba.Core.Training;
 using static TorchSharp.torch;
+using MnistData = Abba.Core.Data.Mnist;   // the simple name Mnist is this experiment's namespace
 
 namespace Abba.Experiments.Experiments.Mnist;
-
-using MnistData = Abba.Core.Data.Mnist;   // inside the namespace: the simple name Mnist is this experiment's namespace
 
 public sealed partial class MnistExperiment
 {

@@ -6,10 +6,9 @@ using Abba.Core.Statistics;
 using Abba.Core.Training;
 using Abba.Experiments.Output;
 using static TorchSharp.torch;
+using MnistData = Abba.Core.Data.Mnist;   // the simple name Mnist is this experiment's namespace
 
 namespace Abba.Experiments.Experiments.Mnist;
-
-using MnistData = Abba.Core.Data.Mnist;   // inside the namespace: the simple name Mnist is this experiment's namespace
 
 /// <summary>Paper Figure 1 (right): pre-train an MLP on digits 0-7, fine-tune on 8-9 with Full FT, LoRA, HiRA and ABBA.</summary>
 public sealed partial class MnistExperiment : IExperiment

@@ -1,10 +1,9 @@
 using Abba.Core.Data;
 using Abba.Core.Randomness;
 using static TorchSharp.torch;
+using MnistData = Abba.Core.Data.Mnist;   // the simple name Mnist is this experiment's namespace
 
 namespace Abba.Experiments.Experiments.Mnist;
-
-using MnistData = Abba.Core.Data.Mnist;   // inside the namespace: the simple name Mnist is this experiment's namespace
 
 /// <summary>The splits of the transfer protocol: pre-train on 0-7, fine-tune on 8-9 (minus a validation split), test on each.</summary>
 public sealed class TransferData : IDisposable
