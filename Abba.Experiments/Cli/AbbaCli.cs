@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using Abba.Core.Native;
 using Abba.Experiments.Experiments;
+using Abba.Experiments.Experiments.Catalogue;
+using Abba.Experiments.Experiments.Memory;
 using Abba.Experiments.Output;
+using Abba.Experiments.Report;
 using Spectre.Console;
 using Profile = Abba.Experiments.Experiments.Profile;
 
@@ -26,7 +29,7 @@ public static class ExitCodes
 /// <summary>The <c>abba</c> command line: list, run, all, plot, info.</summary>
 public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 {
-    readonly Option<string> profile = new("--profile") { Description = "quick (CPU-friendly default) or paper (the paper's settings)", DefaultValueFactory = _ => "quick" };
+    readonly Option<string> profile = new("--profile") { Description = "quick (CPU-friendly default), paper (the paper's settings) or tiny (seconds, for smoke tests)", DefaultValueFactory = _ => "quick" };
     readonly Option<int> seed = new("--seed") { Description = "first seed", DefaultValueFactory = _ => 0 };
     readonly Option<int?> seeds = new("--seeds") { Description = "number of seeds (seed, seed+1, ...); default: the profile's" };
     readonly Option<string> device = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
@@ -141,7 +144,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             string? readmePath = parse.GetValue(readme);
             if (ReadmeProblem(readmePath) is { } problem) return BadInput(problem);
             string root = Path.GetFullPath(parse.GetValue(output)!);
-            stdout.WriteLine($"wrote {Report.ReportWriter.Write(root, Registry.CreateAll())}");
+            stdout.WriteLine($"wrote {ReportWriter.Write(root, Registry.CreateAll())}");
             if (readmePath is not null) WriteReadme(readmePath, root);
             return ExitCodes.Ok;
         });
@@ -207,7 +210,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
                 if (!Cancel.IsCancellationRequested)
                 {
                     string root = Path.GetFullPath(settings!.OutputRoot);
-                    stdout.WriteLine($"wrote {Report.ReportWriter.Write(root, Registry.CreateAll())}");
+                    stdout.WriteLine($"wrote {ReportWriter.Write(root, Registry.CreateAll())}");
                     if (readmePath is not null) WriteReadme(readmePath, root);
                 }
             }
@@ -220,8 +223,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     {
         problems = [];
         string profileText = parse.GetValue(profile)!;
-        Profile? p = profileText switch { "quick" => Profile.Quick, "paper" => Profile.Paper, _ => null };
-        if (p is null) problems.Add($"--profile must be quick or paper (got '{profileText}')");
+        Profile? p = profileText switch { "quick" => Profile.Quick, "paper" => Profile.Paper, "tiny" => Profile.Tiny, _ => null };
+        if (p is null) problems.Add($"--profile must be quick, paper or tiny (got '{profileText}')");
         int s = parse.GetValue(seed);
         if (s < 0) problems.Add($"--seed must be 0 or more (got {s})");
         int? k = parse.GetValue(seeds);
@@ -242,7 +245,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         if (!File.Exists(path)) return $"--readme: no file '{path}'";
         try
         {
-            Report.ReportWriter.ReplaceReadmeSection(File.ReadAllText(path), "");
+            ReportWriter.ReplaceReadmeSection(File.ReadAllText(path), "");
             return null;
         }
         catch (InvalidDataException e) { return $"--readme: {path}: {e.Message}"; }
@@ -250,7 +253,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     void WriteReadme(string path, string root)
     {
-        Report.ReportWriter.UpdateReadme(path, root, Registry.CreateAll());
+        ReportWriter.UpdateReadme(path, root, Registry.CreateAll());
         stdout.WriteLine($"updated the results section of {Path.GetFullPath(path)}");
     }
 

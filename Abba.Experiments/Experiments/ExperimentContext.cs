@@ -61,12 +61,4 @@ public sealed class ExperimentContext(
             if (!files.Contains(rel)) files.Add(rel);
         }
     }
-
-    /// <summary>Seeds every RNG (torch and .NET) from <paramref name="seed"/>; returns the .NET generator.</summary>
-    public static Random SeedAll(int seed)
-    {
-        torch.manual_seed(seed);
-        if (torch.cuda.is_available()) torch.cuda.manual_seed_all(seed);
-        return new Random(seed);
-    }
 }

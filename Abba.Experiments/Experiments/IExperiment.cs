@@ -27,6 +27,12 @@ public interface IExperiment
     /// <summary>Runs the experiment, writing CSVs and figures through the context.</summary>
     void Run(ExperimentContext context);
 
+    /// <summary>The CSVs every completed run writes, by file name.</summary>
+    IReadOnlyList<string> CsvNames { get; }
+
+    /// <summary>The figures every completed run writes, by base name (each saved as .png and .svg).</summary>
+    IReadOnlyList<string> FigureNames { get; }
+
     /// <summary>Redraws the figures from the CSVs already in <paramref name="folder"/>.</summary>
     /// <returns>The files written.</returns>
     IReadOnlyList<string> Plot(string folder);

@@ -1,5 +1,4 @@
 using Abba.Core.Models;
-using Abba.Experiments.Output;
 using CsvHelper;
 
 namespace Abba.Experiments.Experiments;
@@ -28,14 +27,15 @@ public static class PaperModels
     /// <summary>The four models in the paper's order.</summary>
     public static readonly IReadOnlyList<string> Names = ["llama-3.2-1b", "llama-3.2-3b", "mistral-7b", "gemma-2-9b"];
 
-    static string ReferencePath(string file) => Path.Combine(AppContext.BaseDirectory, "reference", file);
+    /// <summary>The reference files, under reference/.</summary>
+    public const string ShapesReference = "model_shapes.csv", Figure4Reference = "fig4_memory.csv";
 
     /// <summary>Full-scale configs by model name.</summary>
     public static IReadOnlyDictionary<string, LlamaConfig> Shapes() =>
-        CsvFiles.Read<ModelShapeRow>(ReferencePath("model_shapes.csv")).ToDictionary(r => r.Model, r => r.ToConfig());
+        ReferenceData.Read<ModelShapeRow>(ShapesReference).ToDictionary(r => r.Model, r => r.ToConfig());
 
     /// <summary>The paper's Figure 4 values.</summary>
-    public static IReadOnlyList<PaperMemoryRow> Figure4() => CsvFiles.Read<PaperMemoryRow>(ReferencePath("fig4_memory.csv"));
+    public static IReadOnlyList<PaperMemoryRow> Figure4() => ReferenceData.Read<PaperMemoryRow>(Figure4Reference);
 
     /// <summary>The paper's name for one of our cost methods (ABBA's Khatri-Rao form is "abba"; dense ABBA has no paper value).</summary>
     public static string? PaperMethod(string costMethod) => costMethod switch

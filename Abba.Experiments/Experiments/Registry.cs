@@ -1,4 +1,12 @@
-namespace Abba.Experiments.Experiments;
+using Abba.Experiments.Experiments.Ablation;
+using Abba.Experiments.Experiments.Efficiency;
+using Abba.Experiments.Experiments.Memory;
+using Abba.Experiments.Experiments.Mnist;
+using Abba.Experiments.Experiments.Reconstruction;
+
+// The registry names every experiment, so it sits above them: its own namespace keeps the experiments' namespaces
+// depending on the contract (Abba.Experiments.Experiments) and never the other way round.
+namespace Abba.Experiments.Experiments.Catalogue;
 
 /// <summary>Every experiment the CLI knows, in the order <c>abba all</c> runs them. Each call makes a fresh instance.</summary>
 public static class Registry

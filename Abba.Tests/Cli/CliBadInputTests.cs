@@ -1,5 +1,6 @@
 using Abba.Experiments.Cli;
 using Abba.Experiments.Experiments;
+using Abba.Experiments.Experiments.Catalogue;
 using Abba.Tests.Support;
 
 namespace Abba.Tests.Cli;

@@ -19,6 +19,8 @@ sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThre
     public object Configuration { get; } = new ProbeConfiguration(Steps: 3, LearningRate: 1e-3);
     public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings) => [];
     public void Run(ExperimentContext context) => run(context);
+    public IReadOnlyList<string> CsvNames => [];
+    public IReadOnlyList<string> FigureNames => [];
     public IReadOnlyList<string> Plot(string folder) => [];
 }
 

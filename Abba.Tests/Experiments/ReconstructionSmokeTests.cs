@@ -1,6 +1,6 @@
 using Abba.Experiments.Cli;
 using Abba.Experiments.Experiments;
-using Abba.Experiments.Report;
+using Abba.Experiments.Experiments.Reconstruction;
 using Abba.Tests.Support;
 
 namespace Abba.Tests.Experiments;
@@ -16,19 +16,16 @@ public class ReconstructionSmokeTests
     }
 
     [Fact]
-    public void Run_TinyProfile_WritesDocumentedCsvHeaderSummaryAndFigure()
+    public void Cli_RunWithProfileTiny_WritesEveryFitSummaryAndFigure()
     {
         using var root = new TempFolder();
-        var (code, _, err) = Abba("run", "reconstruction", "--out", root.Path, "--device", "cpu", "--threads", "1",
-                "--n", "16", "--ranks", "2,4", "--matrix-types", "orthogonal,random", "--steps", "20", "--extras", "hira");
+        var (code, _, err) = Abba("run", "reconstruction", "--profile", "tiny", "--out", root.Path, "--device", "cpu", "--threads", "1");
         Assert.True(code == ExitCodes.Ok, err);
         string folder = Path.Combine(root.Path, "reconstruction");
-        Assert.Equal("matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,fit_seconds",
-            File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).First());
-        var rows = File.ReadLines(Path.Combine(folder, ReconstructionExperiment.CsvName)).Skip(1).ToArray();
+        var rows = File.ReadLines(Path.Combine(folder, ReconstructionFiles.Csv)).Skip(1).ToArray();
         Assert.Equal(2 * 2 * 4, rows.Length);   // 2 types x 2 ranks x (lora, abba equal, abba doubled, hira)
-        Assert.Contains("## Which ABBA budget matches the paper's curve", File.ReadAllText(Path.Combine(folder, ReconstructionExperiment.SummaryName)));
-        Assert.True(new FileInfo(Path.Combine(folder, ReconstructionExperiment.FigureName + ".png")).Length > 10_000);
+        Assert.Contains("## Which ABBA budget matches the paper's curve", File.ReadAllText(Path.Combine(folder, ReconstructionFiles.Summary)));
+        Assert.True(new FileInfo(Path.Combine(folder, ReconstructionFiles.Figure + ".png")).Length > 10_000);
         var claims = new ReconstructionExperiment().Claims(folder);
         Assert.Equal(4, claims.Count);
         Assert.Equal(Verdict.NotRun, claims[3].Verdict);   // the paper comparison needs n = 1000

@@ -8,15 +8,15 @@ namespace Abba.Tests.Support;
 static class ExperimentRun
 {
     /// <summary>
-    /// Configures <paramref name="experiment"/> (quick profile, seed 0, CPU) and runs it under <paramref name="root"/>,
-    /// asserting it configured cleanly and finished ok; returns its results folder.
+    /// Configures <paramref name="experiment"/> (<paramref name="profile"/>, default quick; seed 0; CPU) and runs it under
+    /// <paramref name="root"/>, asserting it configured cleanly and finished ok; returns its results folder.
     /// </summary>
-    public static string Ok(IExperiment experiment, string root, int threads = 0)
+    public static string Ok(IExperiment experiment, string root, int threads = 0, Profile profile = Profile.Quick)
     {
-        var settings = new RunSettings(Profile.Quick, Seed: 0, Seeds: 0, Device: "cpu", Threads: threads, OutputRoot: root);
+        var settings = new RunSettings(profile, Seed: 0, Seeds: 0, Device: "cpu", Threads: threads, OutputRoot: root);
         Assert.Empty(experiment.Configure(OptionValues.Defaults, settings));
         using var log = new RunLog();
-        var outcome = new Runner(settings, log, $"abba run {experiment.Name} (tiny)", CancellationToken.None).Run(experiment);
+        var outcome = new Runner(settings, log, $"abba run {experiment.Name} --profile {profile.ToString().ToLowerInvariant()}", CancellationToken.None).Run(experiment);
         Assert.True(outcome.Status == "ok", outcome.Error);
         return outcome.Folder;
     }

@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Abba.Core.Memory;
 using Abba.Core.Models;
 using Abba.Core.Native;
 
-namespace Abba.Experiments.Cli;
+namespace Abba.Experiments.Experiments.Memory;
 
 /// <summary>One (model, method) memory measurement to run in a fresh process.</summary>
 /// <param name="Model">Model name, for messages and the result.</param>
@@ -17,7 +16,7 @@ namespace Abba.Experiments.Cli;
 /// <param name="SequenceLength">Tokens per step (batch 1).</param>
 /// <param name="WarmupSteps">Untimed steps before the peak is reset.</param>
 /// <param name="MeasuredSteps">Steps in the measured window.</param>
-/// <param name="Seed">Torch seed.</param>
+/// <param name="Seed">The measurement's unit seed (model weights and tokens).</param>
 /// <param name="Threads">libtorch threads (0 = default).</param>
 /// <param name="Device">cpu or cuda.</param>
 public sealed record MeasureRequest(string Model, LlamaConfig Shape, string Method, int Rank, int SequenceLength,
@@ -49,13 +48,22 @@ public static class ChildMeasurement
 
     static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>How to start this program again: its path, plus the entry assembly when it runs as <c>dotnet abba.dll</c>.</summary>
+    /// <summary>Exit codes of the child: abba's own <c>Ok</c> and <c>Failed</c>.</summary>
+    const int Ok = 0, Failed = 1;
+
+    /// <summary>
+    /// How to start the <c>abba</c> program, wherever this code runs (the CLI itself, or a test host that loaded
+    /// abba.dll): its apphost beside abba.dll when there is one, else <c>dotnet abba.dll</c>.
+    /// </summary>
     public static (string FileName, IReadOnlyList<string> Prefix) CurrentExecutable()
     {
-        string process = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this process is unknown");
-        string? entry = Assembly.GetEntryAssembly()?.Location;
-        bool viaHost = Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
-        return viaHost && !string.IsNullOrEmpty(entry) ? (process, [entry]) : (process, []);
+        string dll = typeof(ChildMeasurement).Assembly.Location;
+        string apphost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);
+        if (File.Exists(apphost)) return (apphost, []);
+        string? process = Environment.ProcessPath;
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH")
+                      ?? (process is not null && Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? process : "dotnet");
+        return (host, [dll]);
     }
 
     /// <summary>Runs <paramref name="request"/> in a child process of <paramref name="executable"/> (default: this program).</summary>
@@ -146,12 +154,12 @@ public static class ChildMeasurement
                 var result = new MeasureResult(parse.GetValue(model)!, cost.Name, m.BaselineBytes, m.PeakBytes, m.StepBytes,
                     m.TrainableParameters, [.. m.StepSeconds], m.Probe);
                 stdout.WriteLine(JsonSerializer.Serialize(result, Json));
-                return ExitCodes.Ok;
+                return Ok;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchUnavailableException or ExternalException)
             {
                 stderr.WriteLine($"error: {e.Message}");
-                return ExitCodes.Failed;
+                return Failed;
             }
         });
         return cmd;

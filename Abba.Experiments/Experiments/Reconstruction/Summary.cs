@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using Abba.Core.Reconstruction;
+using Abba.Core.Statistics;
+using static System.FormattableString;
 
-namespace Abba.Experiments.Experiments;
+namespace Abba.Experiments.Experiments.Reconstruction;
 
 /// <summary>One (matrix type, rank) point of Figure 2 with every method's error (means over seeds where there are several).</summary>
 public sealed record ReconstructionPoint(
@@ -49,7 +51,7 @@ public static class ReconstructionSummary
         double? theory = g.Key.Type switch { "orthogonal" => 1 - (double)g.Key.Rank / n, "low_rank" => 1 - g.Key.Rank / 128.0, _ => null };
         bool? below = equal.Length == 0 ? null : equal.All(e => lora.Any(l => l.Seed == e.Seed && e.RelSqError < l.RelSqError));
         return new(g.Key.Type, g.Key.Rank, n, lora.Average(r => r.RelSqError), theory, lora.FirstOrDefault()?.PaperValue,
-            equal.Length == 0 ? null : equal.Average(r => r.RelSqError), equal.Length > 1 ? Std(equal.Select(r => r.RelSqError)) : null, equal.Length,
+            equal.Length == 0 ? null : equal.Average(r => r.RelSqError), equal.Length > 1 ? Describe.SampleStd(equal.Select(r => r.RelSqError)) : null, equal.Length,
             equal.Length == 0 ? null : equal.Average(r => r.RankBoundError), below,
             doubled?.RelSqError, doubled?.RankBoundError, (equal.FirstOrDefault() ?? doubled)?.PaperValue,
             g.FirstOrDefault(r => r.Method == "hira")?.RelSqError);
@@ -72,7 +74,7 @@ public static class ReconstructionSummary
         var md = new StringBuilder();
         md.AppendLine("# Reconstruction (paper Figure 2): summary").AppendLine();
         var seeds = rows.Select(r => r.Seed).Distinct().Order().ToArray();
-        md.AppendLine(F($"n = {n}; seeds {string.Join(", ", seeds)} for LoRA and ABBA equal, seed {seeds.FirstOrDefault()} for the rest. Error = ||M - M_hat||_F^2 / ||M||_F^2."));
+        md.AppendLine(Invariant($"n = {n}; seeds {string.Join(", ", seeds)} for LoRA and ABBA equal, seed {seeds.FirstOrDefault()} for the rest. Error = ||M - M_hat||_F^2 / ||M||_F^2."));
         md.AppendLine();
         AppendBudgetMatch(md, points, n);
         AppendPointTable(md, points);
@@ -93,20 +95,20 @@ public static class ReconstructionSummary
     {
         md.AppendLine("## Which ABBA budget matches the paper's curve").AppendLine();
         if (n != PaperN)
-            md.AppendLine(F($"**n = {n}, not the paper's {PaperN}**: the comparison below is at a different matrix size and is indicative only; run `--profile paper` to judge it.")).AppendLine();
+            md.AppendLine(Invariant($"**n = {n}, not the paper's {PaperN}**: the comparison below is at a different matrix size and is indicative only; run `--profile paper` to judge it.")).AppendLine();
         md.AppendLine("| budget | ABBA ranks | points | mean abs. difference from paper | max | paper points below this budget's Eckart-Young bound |");
         md.AppendLine("|---|---|---|---|---|---|");
         var equal = Match(points, ReconstructionOptions.EqualBudget);
         var doubled = Match(points, ReconstructionOptions.DoubledBudget);
         foreach (var (name, ranks, m) in new[] { ("equal", "r1 = r2 = r/2 (caption)", equal), ("doubled", "r1 = r2 = r (released code)", doubled) })
-            if (m is { } x) md.AppendLine(F($"| {name} | {ranks} | {x.Points} | {x.Mad:0.0000} | {x.Max:0.0000} | {x.PaperBelowBound} |"));
+            if (m is { } x) md.AppendLine(Invariant($"| {name} | {ranks} | {x.Points} | {x.Mad:0.0000} | {x.Max:0.0000} | {x.PaperBelowBound} |"));
         md.AppendLine();
         if (n != PaperN) md.AppendLine("Not judged at this n.").AppendLine();
         else if (equal is { } e && doubled is { } d)
         {
             string closer = d.Mad < e.Mad ? "doubled (r1 = r2 = r)" : "equal (r1 = r2 = r/2)";
-            md.AppendLine(F($"Closer to the paper's curve: **{closer}** (mean abs. difference {Math.Min(d.Mad, e.Mad):0.0000} against {Math.Max(d.Mad, e.Mad):0.0000})."));
-            md.AppendLine(F($"{e.PaperBelowBound} of the paper's {e.Points} ABBA points lie more than 0.003 (the digitising error) below the Eckart-Young bound of rank (r/2)^2, which no update at the caption's budget can reach.")).AppendLine();
+            md.AppendLine(Invariant($"Closer to the paper's curve: **{closer}** (mean abs. difference {Math.Min(d.Mad, e.Mad):0.0000} against {Math.Max(d.Mad, e.Mad):0.0000})."));
+            md.AppendLine(Invariant($"{e.PaperBelowBound} of the paper's {e.Points} ABBA points lie more than 0.003 (the digitising error) below the Eckart-Young bound of rank (r/2)^2, which no update at the caption's budget can reach.")).AppendLine();
         }
     }
 
@@ -117,7 +119,7 @@ public static class ReconstructionSummary
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var p in points)
         {
-            string equal = p.EqualMean is { } m ? (p.EqualStd is { } s ? F($"{m:0.0000} ± {s:0.0000}") : F($"{m:0.0000}")) : "";
+            string equal = p.EqualMean is { } m ? (p.EqualStd is { } s ? Invariant($"{m:0.0000} ± {s:0.0000}") : Invariant($"{m:0.0000}")) : "";
             md.AppendLine($"| {p.Type} | {p.Rank} | {V(p.Lora)} | {V(p.LoraTheory)} | {V(p.PaperLora, "0.000")} | {equal} | {V(p.EqualBound)} | " +
                           $"{V(p.Doubled)} | {V(p.DoubledBound)} | {V(p.PaperAbba, "0.000")} | {V(p.Doubled - p.PaperAbba, "+0.0000;-0.0000;0.0000")} | {V(p.Hira)} | {Missed(p)} |");
         }
@@ -129,7 +131,7 @@ public static class ReconstructionSummary
         var missed = new List<string>();
         if (p.LoraMatchesTheory == false) missed.Add("LoRA≠theory");
         if (p.EqualBelowLoraEverySeed == false) missed.Add("equal≥LoRA");
-        if (p.EqualNearBound == false) missed.Add(F($"equal {p.EqualMean - p.EqualBound:0.000} above bound"));
+        if (p.EqualNearBound == false) missed.Add(Invariant($"equal {p.EqualMean - p.EqualBound:0.000} above bound"));
         if (p.N == PaperN && p.DoubledMatchesPaper == false) missed.Add("doubled>paper+0.02");
         return missed.Count == 0 ? "none" : string.Join("; ", missed);
     }
@@ -149,7 +151,7 @@ public static class ReconstructionSummary
                           "Hadamard product of two low-rank matrices, a small subset of the matrices of rank r1 r2, and the gap grows " +
                           "with r1 r2 / n, and for low_rank, whose column space the products leave (see also the splits table).");
         if (n == PaperN) Target(md, "ABBA doubled within 0.02 of the paper's value, or below it", points.Select(p => p.DoubledMatchesPaper));
-        else md.AppendLine(F($"- ABBA doubled within 0.02 of the paper: not judged at n = {n} (the paper's n is {PaperN}); differences are in the table."));
+        else md.AppendLine(Invariant($"- ABBA doubled within 0.02 of the paper: not judged at n = {n} (the paper's n is {PaperN}); differences are in the table."));
         md.AppendLine();
     }
 
@@ -166,10 +168,10 @@ public static class ReconstructionSummary
             .GroupBy(r => r.Rank).Where(g => g.Any(r => r.R1 != r.R2)).ToArray();
         foreach (var g in splits)
         {
-            md.AppendLine(F($"## Unequal splits at r = {g.Key} (equal budget, extra; paper Table 5 style)")).AppendLine();
+            md.AppendLine(Invariant($"## Unequal splits at r = {g.Key} (equal budget, extra; paper Table 5 style)")).AppendLine();
             md.AppendLine("| type | r1 / r2 | r1 r2 | error | Eckart-Young bound |").AppendLine("|---|---|---|---|---|");
             foreach (var r in g.OrderBy(r => r.MatrixType).ThenBy(r => r.R1))
-                md.AppendLine(F($"| {r.MatrixType} | {r.R1} / {r.R2} | {r.R1 * r.R2} | {r.RelSqError:0.0000} | {r.RankBoundError:0.0000} |"));
+                md.AppendLine(Invariant($"| {r.MatrixType} | {r.R1} / {r.R2} | {r.R1 * r.R2} | {r.RelSqError:0.0000} | {r.RankBoundError:0.0000} |"));
             md.AppendLine();
         }
     }
@@ -179,19 +181,10 @@ public static class ReconstructionSummary
         md.AppendLine("## Where the time goes (sum of fit_seconds)").AppendLine();
         md.AppendLine("| method | budget | fits | total s | mean steps |").AppendLine("|---|---|---|---|---|");
         foreach (var g in rows.GroupBy(r => (r.Method, r.Budget)).OrderByDescending(g => g.Sum(r => r.FitSeconds)))
-            md.AppendLine(F($"| {g.Key.Method} | {g.Key.Budget} | {g.Count()} | {g.Sum(r => r.FitSeconds):0.0} | {g.Average(r => r.Steps):0} |"));
-        md.AppendLine(F($"\nAll fits: {rows.Sum(r => r.FitSeconds):0.0} s (the run's wall time, including SVDs and plotting, is in manifest.json)."));
+            md.AppendLine(Invariant($"| {g.Key.Method} | {g.Key.Budget} | {g.Count()} | {g.Sum(r => r.FitSeconds):0.0} | {g.Average(r => r.Steps):0} |"));
+        md.AppendLine(Invariant($"\nAll fits: {rows.Sum(r => r.FitSeconds):0.0} s (the run's wall time, including SVDs and plotting, is in manifest.json)."));
         md.AppendLine();
     }
 
-    static double Std(IEnumerable<double> values)
-    {
-        var v = values.ToArray();
-        double mean = v.Average();
-        return Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
-    }
-
     static string V(double? value, string format = "0.0000") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "";
-
-    static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

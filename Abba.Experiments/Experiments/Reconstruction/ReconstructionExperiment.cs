@@ -1,82 +1,13 @@
 using System.CommandLine;
 using Abba.Core.Reconstruction;
 using Abba.Experiments.Output;
-using CsvHelper;
 using static TorchSharp.torch;
 
-namespace Abba.Experiments.Experiments;
-
-/// <summary>Settings of the reconstruction experiment, recorded in the manifest.</summary>
-public sealed record ReconstructionOptions
-{
-    /// <summary>Square targets are n x n (the paper's LoRA curves fit n = 1000).</summary>
-    public int N { get; init; } = 256;
-    /// <summary>LoRA ranks r (x axis); ABBA equal uses r1 = r2 = r/2, doubled r1 = r2 = r, HiRA rank r.</summary>
-    public int[] Ranks { get; init; } = [8, 16, 24, 32, 40, 48, 56, 64, 72];
-    /// <summary>Matrix types (panels).</summary>
-    public string[] MatrixTypes { get; init; } = [.. Enum.GetValues<MatrixType>().Select(t => t.Name())];
-    /// <summary>ABBA budgets: equal (r1 = r2 = r/2, LoRA's parameter count, the caption) and doubled (r1 = r2 = r, the released code).</summary>
-    public string[] Budgets { get; init; } = [EqualBudget, DoubledBudget];
-    /// <summary>Extras beyond the paper's figure: hira (against a fixed Gaussian W0) and splits (r1 != r2 at SplitRank).</summary>
-    public string[] Extras { get; init; } = [HiraExtra, SplitsExtra];
-    /// <summary>Unequal splits r1 / (SplitRank - r1), as in the paper's Table 5.</summary>
-    public int SplitRank { get; init; } = 32;
-    /// <inheritdoc cref="SplitRank"/>
-    public int[] SplitFirstRanks { get; init; } = [4, 8, 12, 16];
-    /// <summary>Seeds (targets) for LoRA and ABBA equal when --seeds is not given; every other fit uses the first seed.</summary>
-    public int Seeds { get; init; } = 1;
-    /// <summary>ABBA and HiRA fits: at most this many Adam steps (also the cosine schedule's length).</summary>
-    public int Steps { get; init; } = 1500;
-    /// <summary>Peak Adam learning rate (the target is scaled to unit RMS entries).</summary>
-    public double LearningRate { get; init; } = 1e-2;
-    /// <summary>Early stop once the error has not improved by MinImprovement for Patience steps.</summary>
-    public int Patience { get; init; } = 150;
-    /// <inheritdoc cref="Patience"/>
-    public double MinImprovement { get; init; } = 1e-5;
-    /// <summary>The fit, in words.</summary>
-    public string FitMethod { get; init; } =
-        "float32 Adam (betas 0.9/0.999, no weight decay) on the shared adapters' parameters, cosine decay to 0 over Steps, " +
-        "early stop on a plateau, best iterate kept; ABBA starts at B1A1 = rank-r1 SVD of M and B2A2 = all-ones " +
-        "(+1% noise on the other r2-1 columns), i.e. at LoRA-r1's error; HiRA starts at the exact line-search step along " +
-        "the rank-r SVD of W0 ⊙ M; errors recomputed in float64";
-
-    /// <summary>Budget and extra names.</summary>
-    public const string EqualBudget = "equal", DoubledBudget = "doubled", HiraExtra = "hira", SplitsExtra = "splits";
-
-    /// <summary>CPU-friendly: n = 256, one seed, at most 400 steps per fit.</summary>
-    public static ReconstructionOptions Quick() => new() { Steps = 400 };
-
-    /// <summary>The paper's size n = 1000, three seeds for the equal budget, at most 1500 steps per fit.</summary>
-    public static ReconstructionOptions Paper() => new() { N = 1000, Seeds = 3, Steps = 1500 };
-
-    /// <summary>ABBA (r1, r2) for LoRA rank r under <paramref name="budget"/>.</summary>
-    public static (int R1, int R2) AbbaRanks(string budget, int r) => budget == EqualBudget ? (r / 2, r / 2) : (r, r);
-}
-
-/// <summary>One reconstruction of one target. Empty budget/r1/r2 for LoRA and HiRA; empty paper_value where the paper has none.</summary>
-[CsvRecord]
-public sealed partial record ReconstructionRow(
-    [CsvColumn("matrix_type")] string MatrixType, [CsvColumn("n")] int N, [CsvColumn("method")] string Method,
-    [CsvColumn("budget")] string Budget, [CsvColumn("rank")] int Rank, [CsvColumn("r1")] int? R1, [CsvColumn("r2")] int? R2,
-    [CsvColumn("params")] long Params, [CsvColumn("seed")] int Seed, [CsvColumn("rel_sq_error")] double RelSqError,
-    [CsvColumn("rank_bound_error")] double RankBoundError, [CsvColumn("paper_value")] double? PaperValue,
-    [CsvColumn("steps")] int Steps, [CsvColumn("fit_seconds")] double FitSeconds);
-
-/// <summary>A digitised point of the paper's Figure 2 (reference/fig2_reconstruction.csv).</summary>
-[CsvRecord]
-public sealed partial record PaperReconstructionRow(
-    [CsvColumn("matrix_type")] string MatrixType, [CsvColumn("rank")] int Rank, [CsvColumn("method")] string Method,
-    [CsvColumn("r1")] int R1, [CsvColumn("r2")] int R2, [CsvColumn("rel_sq_error")] double RelSqError, [CsvColumn("source")] string Source);
+namespace Abba.Experiments.Experiments.Reconstruction;
 
 /// <summary>Paper Figure 2: reconstruction error of LoRA (truncated SVD), ABBA at two budgets and HiRA on four matrix types.</summary>
 public sealed partial class ReconstructionExperiment : IExperiment
 {
-    /// <summary>The results table.</summary>
-    public const string CsvName = "reconstruction.csv";
-
-    /// <summary>The printed summary, saved.</summary>
-    public const string SummaryName = "reconstruction_summary.md";
-
     readonly Option<int?> n = new("--n") { Description = "targets are n x n (default: quick 256, paper 1000)" };
     readonly Option<string?> ranks = new("--ranks") { Description = "comma-separated LoRA ranks r (default 8,16,...,72)" };
     readonly Option<string?> types = new("--matrix-types") { Description = "comma-separated: orthogonal, low_rank, sparse, random (default all)" };
@@ -96,19 +27,31 @@ public sealed partial class ReconstructionExperiment : IExperiment
     public IReadOnlyList<Option> Options => [n, ranks, types, budgets, extras, steps, lr];
     /// <inheritdoc />
     public object Configuration => options ?? (object)"not configured";
+    /// <inheritdoc />
+    public IReadOnlyList<string> CsvNames => [ReconstructionFiles.Csv];
+    /// <inheritdoc />
+    public IReadOnlyList<string> FigureNames => [ReconstructionFiles.Figure];
+
+    /// <summary>Seed identities: the target and HiRA's W0 are shared by every fit on them; an ABBA fit's start is its own.</summary>
+    static class Units
+    {
+        public static int Target(MatrixType type, int seed) => UnitSeeds.IntOf(seed, $"reconstruction/target/type={type.Name()}");
+        public static int HiraBase(MatrixType type, int seed) => UnitSeeds.IntOf(seed, $"reconstruction/hira-base/type={type.Name()}");
+        public static int AbbaFit(MatrixType type, int r1, int r2, int seed) => UnitSeeds.IntOf(seed, $"reconstruction/fit/method=abba/type={type.Name()}/r1={r1}/r2={r2}");
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings)
     {
-        var o = settings.Profile == Profile.Paper ? ReconstructionOptions.Paper() : ReconstructionOptions.Quick();
+        var o = settings.Preset(ReconstructionOptions.Tiny, ReconstructionOptions.Quick, ReconstructionOptions.Paper);
         var problems = new List<string>();
         o = o with
         {
             N = values.Get(n) ?? o.N,
-            Ranks = ParseInts(values.Get(ranks), "--ranks", problems) ?? o.Ranks,
-            MatrixTypes = ParseNames(values.Get(types), "--matrix-types", [.. Enum.GetValues<MatrixType>().Select(t => t.Name())], problems) ?? o.MatrixTypes,
-            Budgets = ParseNames(values.Get(budgets), "--budgets", [ReconstructionOptions.EqualBudget, ReconstructionOptions.DoubledBudget], problems) ?? o.Budgets,
-            Extras = values.Get(extras) == "none" ? [] : ParseNames(values.Get(extras), "--extras", [ReconstructionOptions.HiraExtra, ReconstructionOptions.SplitsExtra], problems) ?? o.Extras,
+            Ranks = ListOption.PositiveInts(values.Get(ranks), "--ranks", problems) ?? o.Ranks,
+            MatrixTypes = ListOption.Names(values.Get(types), "--matrix-types", [.. Enum.GetValues<MatrixType>().Select(t => t.Name())], problems) ?? o.MatrixTypes,
+            Budgets = ListOption.Names(values.Get(budgets), "--budgets", [ReconstructionOptions.EqualBudget, ReconstructionOptions.DoubledBudget], problems) ?? o.Budgets,
+            Extras = values.Get(extras) == "none" ? [] : ListOption.Names(values.Get(extras), "--extras", [ReconstructionOptions.HiraExtra, ReconstructionOptions.SplitsExtra], problems) ?? o.Extras,
             Steps = values.Get(steps) ?? o.Steps,
             LearningRate = values.Get(lr) ?? o.LearningRate,
         };
@@ -132,25 +75,6 @@ public sealed partial class ReconstructionExperiment : IExperiment
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) yield return $"--lr must be a positive number (got {o.LearningRate})";
     }
 
-    static int[]? ParseInts(string? text, string option, List<string> problems)
-    {
-        if (text is null) return null;
-        var items = text.Split(',', StringSplitOptions.TrimEntries);
-        var bad = items.Where(i => !int.TryParse(i, out int v) || v < 1).ToArray();
-        foreach (var b in bad) problems.Add($"{option}: '{b}' is not a positive whole number");
-        if (bad.Length > 0) return [];
-        return [.. items.Select(int.Parse).Distinct().Order()];
-    }
-
-    static string[]? ParseNames(string? text, string option, string[] valid, List<string> problems)
-    {
-        if (text is null) return null;
-        var items = text.Split(',', StringSplitOptions.TrimEntries);
-        foreach (var i in items.Where(i => !valid.Contains(i)))
-            problems.Add($"{option}: unknown value '{i}' (valid: {string.Join(", ", valid)})");
-        return [.. valid.Where(items.Contains)];
-    }
-
     /// <inheritdoc />
     public void Run(ExperimentContext ctx)
     {
@@ -162,7 +86,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
         foreach (var type in o.MatrixTypes.Select(t => MatrixGenerators.Parse(t)!.Value))
             foreach (int seed in seeds)
             {
-                using var M = MatrixGenerators.Generate(type, o.N, seed);
+                using var M = MatrixGenerators.Generate(type, o.N, Units.Target(type, seed));
                 using var svd = new TargetSvd(M);
                 var target = new Target(type, M, svd, seed, FirstSeed: seed == seeds[0]);
                 foreach (var fit in Plan(o, target.FirstSeed))
@@ -171,10 +95,10 @@ public sealed partial class ReconstructionExperiment : IExperiment
                     rows.Add(RunFit(ctx, o, target, fit, paper));
                     progress.Advance();
                 }
-                ctx.WriteCsv(CsvName, rows);   // after every target: an interrupted run keeps whole targets
+                ctx.WriteCsv(ReconstructionFiles.Csv, rows);   // after every target: an interrupted run keeps whole targets
             }
         ctx.Record(Plot(ctx.OutputDir));
-        foreach (var line in File.ReadAllLines(ctx.PathOf(SummaryName))) ctx.Log.Info(line);
+        foreach (var line in File.ReadAllLines(ctx.PathOf(ReconstructionFiles.Summary))) ctx.Log.Info(line);
     }
 
     /// <summary>A target and its SVD.</summary>
@@ -210,7 +134,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
         var result = f.Method switch
         {
             "lora" => ReconstructionFits.Lora(t.M, t.Svd, f.Rank),
-            "abba" => ReconstructionFits.Abba(t.M, f.R1, f.R2, settings, ctx.Device, t.Seed, ctx.Cancel),
+            "abba" => ReconstructionFits.Abba(t.M, f.R1, f.R2, settings, ctx.Device, Units.AbbaFit(t.Type, f.R1, f.R2, t.Seed), ctx.Cancel),
             _ => Hira(t, f.Rank, settings, ctx),
         };
         // Eckart-Young at the method's maximal rank: LoRA r, ABBA r1 r2, HiRA rank(W0) r (>= n: no bound).
@@ -226,12 +150,12 @@ public sealed partial class ReconstructionExperiment : IExperiment
 
     static ReconstructionResult Hira(Target t, int r, FitSettings settings, ExperimentContext ctx)
     {
-        using var W0 = MatrixGenerators.GaussianBase((int)t.M.shape[0], t.Seed);
+        using var W0 = MatrixGenerators.GaussianBase((int)t.M.shape[0], Units.HiraBase(t.Type, t.Seed));
         return ReconstructionFits.Hira(t.M, W0, r, settings, ctx.Device, ctx.Cancel);
     }
 
     /// <summary>The paper's digitised values by (matrix type, rank, method), shipped beside the program.</summary>
     public static IReadOnlyDictionary<(string Type, int Rank, string Method), double> LoadPaperValues() =>
-        CsvFiles.Read<PaperReconstructionRow>(Path.Combine(AppContext.BaseDirectory, "reference", "fig2_reconstruction.csv"))
+        ReferenceData.Read<PaperReconstructionRow>(ReconstructionFiles.PaperReference)
             .ToDictionary(p => (p.MatrixType, p.Rank, p.Method), p => p.RelSqError);
 }

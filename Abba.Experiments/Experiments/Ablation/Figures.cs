@@ -1,17 +1,16 @@
 using Abba.Experiments.Output;
 using ScottPlot;
 using ScottPlot.TickGenerators;
+using static System.FormattableString;
 
-namespace Abba.Experiments.Experiments;
+namespace Abba.Experiments.Experiments.Ablation;
 
 /// <summary>Figures of the ablation, drawn from its CSVs.</summary>
 public sealed partial class AblationExperiment
 {
-    static readonly IReadOnlyDictionary<string, (string Label, Color Colour)> Styles = new Dictionary<string, (string, Color)>
-    {
-        ["abba"] = ("ABBA", Color.FromHex("#d62728")), ["lora"] = ("LoRA", Color.FromHex("#1f77b4")),
-        ["hira"] = ("HiRA", Color.FromHex("#2ca02c")), ["full_ft"] = ("Full FT (every parameter)", Color.FromHex("#555555")),
-    };
+    /// <summary>The methods in legend order, each with its config's label and colour.</summary>
+    static readonly IReadOnlyDictionary<string, (string Label, Color Colour)> Styles = new[] { "abba", "lora", "hira", "full_ft" }
+        .ToDictionary(m => m, m => (MethodStyle.Label(m) + (m == "full_ft" ? " (every parameter)" : ""), MethodStyle.Colour(m)));
 
     /// <inheritdoc />
     public IReadOnlyList<string> Plot(string folder) => Plot(folder, AppContext.BaseDirectory);
@@ -24,13 +23,13 @@ public sealed partial class AblationExperiment
     /// <returns>The files written.</returns>
     public IReadOnlyList<string> Plot(string folder, string referenceBase)
     {
-        var rows = CsvFiles.Read<AblationRow>(Path.Combine(folder, "ablation.csv"));
+        var rows = CsvFiles.Read<AblationRow>(Path.Combine(folder, AblationFiles.Runs));
         var paper = PaperComponents(referenceBase);
         var files = new List<string>();
-        files.AddRange(Figures.Save(Components(rows, paper), folder, "ablation", 1300, 650));
+        files.AddRange(Figures.Save(Components(rows, paper), folder, AblationFiles.ComponentsFigure, 1300, 650));
         files.AddRange(Figures.Save(PretrainingCurve(
-            CsvFiles.Read<PretrainLossRow>(Path.Combine(folder, "pretrain_loss.csv")),
-            CsvFiles.Read<PretrainAccuracyRow>(Path.Combine(folder, "pretrain_accuracy.csv"))), folder, "pretraining", 1300, 500));
+            CsvFiles.Read<PretrainLossRow>(Path.Combine(folder, AblationFiles.PretrainLoss)),
+            CsvFiles.Read<PretrainAccuracyRow>(Path.Combine(folder, AblationFiles.PretrainAccuracy))), folder, AblationFiles.PretrainingFigure, 1300, 500));
         return files;
     }
 
@@ -67,7 +66,7 @@ public sealed partial class AblationExperiment
         var (rho, p) = Correlation(summary, paper, "gsm8k");
         var abba = summary.First(s => s.Method == "abba");
         plot.Title("Which projections to adapt (paper Fig. 3): SYNTHETIC stand-in, addition -> subtraction on a small decoder, not MetaMathQA -> GSM8K\n" +
-                   Format($"ABBA r1 = r2 = {abba.Rank / 2} in every layer, {abba.Seeds} seed(s); Spearman rho with the paper's GSM8K order = {rho:0.00} (exact one-sided p = {p:0.000})"));
+                   Invariant($"ABBA r1 = r2 = {abba.Rank / 2} in every layer, {abba.Seeds} seed(s); Spearman rho with the paper's GSM8K order = {rho:0.00} (exact one-sided p = {p:0.000})"));
         plot.Axes.Title.Label.FontSize = 15;
         plot.ShowLegend(Edge.Bottom);
         return plot;

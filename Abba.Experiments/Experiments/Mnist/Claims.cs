@@ -1,8 +1,8 @@
 using System.Globalization;
 using Abba.Experiments.Output;
-using Abba.Experiments.Report;
+using static System.FormattableString;
 
-namespace Abba.Experiments.Experiments;
+namespace Abba.Experiments.Experiments.Mnist;
 
 public sealed partial class MnistExperiment : IClaimSource
 {
@@ -12,9 +12,9 @@ public sealed partial class MnistExperiment : IClaimSource
     /// <inheritdoc />
     public IReadOnlyList<Claim> Claims(string folder)
     {
-        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, "mnist_summary.csv"));
-        var paths = CsvFiles.Read<MnistTrajectoryRow>(Path.Combine(folder, "mnist_trajectories.csv"));
-        var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, "mnist_curves.csv"));
+        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, MnistFiles.Summary));
+        var paths = CsvFiles.Read<MnistTrajectoryRow>(Path.Combine(folder, MnistFiles.Trajectories));
+        var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, MnistFiles.Curves));
         return [LowestLoss(summary), ClosestToOptimum(paths), Fastest(curves)];
     }
 
@@ -31,9 +31,7 @@ public sealed partial class MnistExperiment : IClaimSource
         "On the 10 x 256 head ABBA's r1 r2 = 16 exceeds the 10 a 10-row update can use; the parameter budget, not the rank, is matched.",
     ];
 
-    static string Label(string method) => Styles.FirstOrDefault(s => s.Method == method).Label ?? method;
-
-    static string Format(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    static string Label(string method) => MethodStyle.Label(method);
 
     static Claim LowestLoss(IReadOnlyList<MnistSummaryRow> summary)
     {
@@ -43,9 +41,9 @@ public sealed partial class MnistExperiment : IClaimSource
             : others.Where(o => o.Method is "lora" or "hira").All(o => abba.FinalLoss < o.FinalLoss) ? Verdict.Partly
             : Verdict.NotReproduced;
         string measured = string.Join(", ", summary.OrderBy(s => s.FinalLoss).Select(s =>
-            Format($"{Label(s.Method)} {s.FinalLoss:0.0000}{(s.Seeds > 1 ? Format($" ± {s.FinalLossStd:0.0000}") : "")}")));
+            Invariant($"{Label(s.Method)} {s.FinalLoss:0.0000}{(s.Seeds > 1 ? Invariant($" ± {s.FinalLossStd:0.0000}") : "")}")));
         return new Claim("Figure 1", "ABBA ends with the lowest fine-tuning loss", "ABBA 0.0225, Full FT 0.0295, HiRA 0.0332, LoRA 0.0347",
-            measured + Format($" (mean over {abba.Seeds} seed(s))"), "ABBA's mean final loss below every other method's (partly: below LoRA's and HiRA's only)", verdict);
+            measured + Invariant($" (mean over {abba.Seeds} seed(s))"), "ABBA's mean final loss below every other method's (partly: below LoRA's and HiRA's only)", verdict);
     }
 
     static Claim ClosestToOptimum(IReadOnlyList<MnistTrajectoryRow> paths)
@@ -53,7 +51,7 @@ public sealed partial class MnistExperiment : IClaimSource
         var final = paths.Where(p => p.Method != "target_optimum").GroupBy(p => p.Method)
             .ToDictionary(g => g.Key, g => g.MaxBy(p => p.Step)!.DistanceToTarget);
         bool closer = final["abba"] < final["lora"] && final["abba"] < final["hira"];
-        string measured = string.Join(", ", final.OrderBy(kv => kv.Value).Select(kv => Format($"{Label(kv.Key)} {kv.Value:0.00}")));
+        string measured = string.Join(", ", final.OrderBy(kv => kv.Value).Select(kv => Invariant($"{Label(kv.Key)} {kv.Value:0.00}")));
         return new Claim("Figure 1", "ABBA converges closer to the optimum than LoRA and HiRA", "ABBA's path ends nearest the target star",
             "weight-space distance to the target optimum (first seed): " + measured, "ABBA's final distance below LoRA's and HiRA's",
             closer ? Verdict.Reproduced : Verdict.NotReproduced);
@@ -76,7 +74,7 @@ public sealed partial class MnistExperiment : IClaimSource
         string measured = string.Join(", ", steps.OrderBy(kv => kv.Value).Select(kv =>
             $"{Label(kv.Key)} {(kv.Value == int.MaxValue ? "never" : kv.Value.ToString(CultureInfo.InvariantCulture))}"));
         return new Claim("Figure 1", "ABBA converges faster", "stated in the caption; no number given",
-            Format($"first step where the smoothed mean mini-batch loss < {FastLoss}: ") + measured,
+            Invariant($"first step where the smoothed mean mini-batch loss < {FastLoss}: ") + measured,
             "ABBA reaches that loss no later than any other method (partly: no later than LoRA and HiRA)", verdict);
     }
 }

@@ -1,17 +1,16 @@
 using System.Globalization;
 using Abba.Experiments.Output;
 using ScottPlot;
+using Abba.Core.Statistics;
 using ScottPlot.TickGenerators;
 
-namespace Abba.Experiments.Experiments;
+namespace Abba.Experiments.Experiments.Mnist;
 
 public sealed partial class MnistExperiment
 {
+    /// <summary>The methods in legend order, each with its config's label and colour.</summary>
     static readonly (string Method, string Label, Color Color)[] Styles =
-    [
-        ("full_ft", "Full FT", Colors.Black), ("lora", "LoRA", Color.FromHex("#1f77b4")),
-        ("hira", "HiRA", Color.FromHex("#2ca02c")), ("abba", "ABBA", Color.FromHex("#d62728")),
-    ];
+        [.. Methods(MnistOptions.Quick).Select(m => (m.Method, m.DisplayName, MethodStyle.Colour(m)))];
 
     /// <inheritdoc />
     public IReadOnlyList<string> Plot(string folder) =>
@@ -20,7 +19,7 @@ public sealed partial class MnistExperiment
     /// <summary>Mini-batch loss per step, smoothed by a trailing moving average, mean over seeds with a +-1 std band (log scale).</summary>
     static string[] LossCurves(string folder)
     {
-        var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, "mnist_curves.csv"));
+        var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, MnistFiles.Curves));
         int steps = curves.Max(c => c.Step), window = Math.Max(1, steps / 50);
         var plot = new Plot();
         foreach (var (method, label, color) in Styles)
@@ -30,7 +29,7 @@ public sealed partial class MnistExperiment
             if (perSeed.Length == 0) continue;
             double[] x = [.. Enumerable.Range(1, perSeed[0].Length).Select(i => (double)i)];
             double[] mean = [.. x.Select((_, i) => perSeed.Average(s => s[i]))];
-            double[] std = [.. x.Select((_, i) => Std(perSeed.Select(s => s[i]).ToArray()))];
+            double[] std = [.. x.Select((_, i) => Describe.SampleStd(perSeed.Select(s => s[i])))];
             if (perSeed.Length > 1)
             {
                 var band = plot.Add.FillY(x, Log10(mean.Zip(std, (m, s) => Math.Max(m - s, m * 0.05)).ToArray()), Log10(mean.Zip(std, (m, s) => m + s).ToArray()));
@@ -46,16 +45,16 @@ public sealed partial class MnistExperiment
         plot.XLabel("step");
         plot.YLabel($"mini-batch cross-entropy (moving average over {window} steps)");
         plot.ShowLegend(Alignment.UpperRight);
-        return Figures.Save(plot, folder, "mnist_loss_curves");
+        return Figures.Save(plot, folder, MnistFiles.LossFigure);
     }
 
     /// <summary>Loss over the PCA plane (heatmap of log10 loss, contours), each method's trajectory, the start and the target optimum.</summary>
     static string[] LandscapeFigure(string folder)
     {
-        var grid = CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, "mnist_landscape.csv"));
-        var paths = CsvFiles.Read<MnistTrajectoryRow>(Path.Combine(folder, "mnist_trajectories.csv"));
-        var runs = CsvFiles.Read<MnistRunRow>(Path.Combine(folder, "mnist_runs.csv"));
-        var plane = CsvFiles.Read<MnistPlaneRow>(Path.Combine(folder, "mnist_plane.csv")).Single();
+        var grid = CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, MnistFiles.Landscape));
+        var paths = CsvFiles.Read<MnistTrajectoryRow>(Path.Combine(folder, MnistFiles.Trajectories));
+        var runs = CsvFiles.Read<MnistRunRow>(Path.Combine(folder, MnistFiles.Runs));
+        var plane = CsvFiles.Read<MnistPlaneRow>(Path.Combine(folder, MnistFiles.Plane)).Single();
         double[] xs = [.. grid.Select(g => g.X).Distinct().Order()], ys = [.. grid.Select(g => g.Y).Distinct().Order()];
         var cells = new Coordinates3d[ys.Length, xs.Length];
         var intensities = new double[ys.Length, xs.Length];
@@ -95,13 +94,13 @@ public sealed partial class MnistExperiment
         plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"y: top residual principal direction ({plane.ExplainedY:P1})"));
         plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
         plot.ShowLegend(Edge.Bottom);
-        return Figures.Save(plot, folder, "mnist_landscape", 1000, 850);
+        return Figures.Save(plot, folder, MnistFiles.LandscapeFigure, 1000, 850);
     }
 
     /// <summary>Test accuracy on the new digits 8-9, the old digits 0-7 (retention) and all ten, mean over seeds with std error bars.</summary>
     static string[] AccuracyBars(string folder)
     {
-        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, "mnist_summary.csv"));
+        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, MnistFiles.Summary));
         (string Name, Func<MnistSummaryRow, (double, double)> Value, Color Color)[] metrics =
         [
             ("8-9 (new task)", s => (s.Acc89, s.Acc89Std), Color.FromHex("#4c72b0")),
@@ -109,7 +108,7 @@ public sealed partial class MnistExperiment
             ("all ten digits", s => (s.AccAll, s.AccAllStd), Color.FromHex("#55a868")),
         ];
         var plot = new Plot();
-        var ticks = new List<Tick>();
+        var bars = new GroupedBars(plot, metrics.Length);
         int group = 0;
         foreach (var (method, label, _) in Styles)
         {
@@ -118,27 +117,20 @@ public sealed partial class MnistExperiment
             for (int k = 0; k < metrics.Length; k++)
             {
                 var (value, std) = metrics[k].Value(row);
-                plot.Add.Bar(new Bar
-                {
-                    Position = group * 4 + k, Value = 100 * value, Error = 100 * std, FillColor = metrics[k].Color,
-                    Label = (100 * value).ToString("0.0", CultureInfo.InvariantCulture),
-                });
+                bars.Add(group, k, 100 * value, metrics[k].Color, (100 * value).ToString("0.0", CultureInfo.InvariantCulture), 100 * std);
             }
-            ticks.Add(new Tick(group * 4 + 1, $"{label}\n({row.Params:N0} params)"));
-            group++;
+            bars.Label(group++, $"{label}\n({row.Params:N0} params)");
         }
         foreach (var (name, _, color) in metrics) plot.Legend.ManualItems.Add(new LegendItem { LabelText = name, FillColor = color });
-        plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
+        bars.Finish($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))", "accuracy (%)");
         plot.Axes.SetLimitsY(0, 125);
-        plot.Title($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))");
-        plot.YLabel("accuracy (%)");
         plot.ShowLegend(Alignment.UpperRight);
-        return Figures.Save(plot, folder, "mnist_accuracy");
+        return Figures.Save(plot, folder, MnistFiles.AccuracyFigure);
     }
 
     static string PaperNote(string method)
     {
-        string path = Path.Combine(AppContext.BaseDirectory, "reference", "fig1_mnist.csv");
+        string path = ReferenceData.PathOf(MnistFiles.PaperReference);
         var paper = File.Exists(path) ? CsvFiles.Read<PaperLossRow>(path).FirstOrDefault(p => p.Method == method) : null;
         return paper is null ? "" : string.Create(CultureInfo.InvariantCulture, $" (paper {paper.FinalLoss:0.0000})");
     }
@@ -154,12 +146,6 @@ public sealed partial class MnistExperiment
             result[i] = sum / Math.Min(i + 1, window);
         }
         return result;
-    }
-
-    static double Std(double[] xs)
-    {
-        double mean = xs.Average();
-        return xs.Length > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Length - 1)) : 0;
     }
 
     static double[] Log10(double[] values) => [.. values.Select(Math.Log10)];

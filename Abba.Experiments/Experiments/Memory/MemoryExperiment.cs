@@ -1,67 +1,8 @@
 using System.CommandLine;
 using Abba.Core.Memory;
 using Abba.Core.Models;
-using Abba.Experiments.Cli;
-using Abba.Experiments.Report;
-using CsvHelper;
 
-namespace Abba.Experiments.Experiments;
-
-/// <summary>Settings of the memory experiment, recorded in the manifest.</summary>
-public sealed record MemoryOptions
-{
-    /// <summary>Paper models whose reduced copies are measured.</summary>
-    public required string[] Models { get; init; }
-    /// <summary>Decoder blocks of each reduced copy (widths and heads stay those of the real model).</summary>
-    public required int Layers { get; init; }
-    /// <summary>Vocabulary of each reduced copy.</summary>
-    public required int Vocab { get; init; }
-    /// <summary>Untimed training steps before the peak is reset.</summary>
-    public required int WarmupSteps { get; init; }
-    /// <summary>Training steps inside the measured window.</summary>
-    public required int MeasuredSteps { get; init; }
-    /// <summary>Tokens per step (batch 1), as the paper's Figure 4.</summary>
-    public int SequenceLength { get; init; } = 256;
-    /// <summary>LoRA/HiRA/DoRA rank; ABBA r1 = r2 = r/2.</summary>
-    public int Rank { get; init; } = 32;
-    /// <summary>Largest accepted |modelled / measured - 1| before full-scale numbers are shown.</summary>
-    public double Tolerance { get; init; } = 0.15;
-    /// <summary>Time limit of one child measurement.</summary>
-    public int ChildTimeoutSeconds { get; init; } = 900;
-    /// <summary>Full-scale modelled setting, in words.</summary>
-    public string FullScaleSetting { get; init; } =
-        "bf16 weights, trainable parameters, gradients and AdamW state; PyTorch semantics (only tensors saved for backward " +
-        "survive); HF Llama-style block for every model; batch 1, 256 tokens; no CUDA context or allocator cache";
-
-    /// <summary>CPU-friendly: two of the four shapes, one block, one measured step.</summary>
-    public static MemoryOptions Quick => new() { Models = ["llama-3.2-1b", "mistral-7b"], Layers = 1, Vocab = 2048, WarmupSteps = 0, MeasuredSteps = 1 };
-
-    /// <summary>All four shapes, two blocks, a warm-up step and two measured steps.</summary>
-    public static MemoryOptions Paper => new() { Models = [.. PaperModels.Names], Layers = 2, Vocab = 8192, WarmupSteps = 1, MeasuredSteps = 2 };
-}
-
-/// <summary>One measured reduced model beside the analytic model's prediction.</summary>
-[CsvRecord]
-public sealed partial record MemoryMeasuredRow(
-    [CsvColumn("model")] string Model, [CsvColumn("method")] string Method, [CsvColumn("layers")] int Layers, [CsvColumn("vocab")] int Vocab,
-    [CsvColumn("seq_len")] int SeqLen, [CsvColumn("trainable_params")] long TrainableParams, [CsvColumn("modelled_trainable_params")] long ModelledTrainableParams,
-    [CsvColumn("measured_bytes")] long MeasuredBytes, [CsvColumn("modelled_bytes")] long ModelledBytes,
-    [CsvColumn("modelled_over_measured")] double ModelledOverMeasured, [CsvColumn("within_tolerance")] bool WithinTolerance,
-    [CsvColumn("baseline_bytes")] long BaselineBytes, [CsvColumn("modelled_peak_phase")] string ModelledPeakPhase,
-    [CsvColumn("timing_step_seconds")] double TimingStepSeconds, [CsvColumn("probe")] string Probe);
-
-/// <summary>A full-scale model's modelled peak beside the paper's measured one.</summary>
-[CsvRecord]
-public sealed partial record MemoryModelledRow(
-    [CsvColumn("model")] string Model, [CsvColumn("method")] string Method, [CsvColumn("trainable_params")] long TrainableParams,
-    [CsvColumn("modelled_gb")] double ModelledGb, [CsvColumn("paper_gb")] double? PaperGb, [CsvColumn("modelled_over_paper")] double? ModelledOverPaper,
-    [CsvColumn("peak_phase")] string PeakPhase, [CsvColumn("source")] string Source);
-
-/// <summary>One component of a modelled peak.</summary>
-[CsvRecord]
-public sealed partial record MemoryBreakdownRow(
-    [CsvColumn("scale")] string Scale, [CsvColumn("model")] string Model, [CsvColumn("method")] string Method,
-    [CsvColumn("component")] string Component, [CsvColumn("bytes")] long Bytes);
+namespace Abba.Experiments.Experiments.Memory;
 
 /// <summary>
 /// Paper Figure 4: peak training memory per method. Measures real steps of reduced copies of the paper's models (one
@@ -75,6 +16,12 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
     readonly Option<int?> vocab = new("--vocab") { Description = "vocabulary of the reduced models (default: the profile's)" };
     MemoryOptions? options;
 
+    /// <summary>Seed identity: one per model, shared by its methods (the same weights and tokens for each).</summary>
+    static class Units
+    {
+        public static int Measurement(string model, int seed) => UnitSeeds.IntOf(seed, $"memory/measure/model={model}");
+    }
+
     /// <inheritdoc />
     public string Name => "memory";
     /// <inheritdoc />
@@ -85,12 +32,16 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
     public IReadOnlyList<Option> Options => [models, layers, vocab];
     /// <inheritdoc />
     public object Configuration => options ?? (object)"not configured";
+    /// <inheritdoc />
+    public IReadOnlyList<string> CsvNames => MemoryFiles.Written;
+    /// <inheritdoc />
+    public IReadOnlyList<string> FigureNames => [MemoryFiles.MeasuredFigure, MemoryFiles.BreakdownFigure];
 
     /// <inheritdoc />
     public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings)
     {
-        var o = settings.Profile == Profile.Paper ? MemoryOptions.Paper : MemoryOptions.Quick;
-        var chosen = values.Get(models) is { Length: > 0 } m ? m.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray() : o.Models;
+        var o = settings.Preset(MemoryOptions.Tiny, MemoryOptions.Quick, MemoryOptions.Paper);
+        var chosen = values.Get(models) is { Length: > 0 } m ? ListOption.Items(m)! : o.Models;
         o = o with { Models = chosen, Layers = values.Get(layers) ?? o.Layers, Vocab = values.Get(vocab) ?? o.Vocab };
         var problems = new List<string>();
         foreach (string unknown in o.Models.Where(n => !PaperModels.Names.Contains(n)))
@@ -107,16 +58,16 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
         var o = options ?? throw new InvalidOperationException("Configure first");
         var shapes = PaperModels.Shapes();
         var measured = MeasureReduced(ctx, o, shapes);
-        ctx.WriteCsv("measured_reduced.csv", measured);
+        ctx.WriteCsv(MemoryFiles.Measured, measured);
         var failed = measured.Where(r => !r.WithinTolerance).ToArray();
         foreach (var r in measured)
             ctx.Log.Info($"{r.Model} x{r.Layers} {r.Method,-10} measured {r.MeasuredBytes / 1e6,8:0.0} MB  modelled {r.ModelledBytes / 1e6,8:0.0} MB  ratio {r.ModelledOverMeasured:0.000}");
 
         var (full, breakdown) = ModelFullScale(shapes, o);
-        ctx.WriteCsv("breakdown.csv", [.. breakdown, .. ReducedBreakdown(shapes, o)]);
+        ctx.WriteCsv(MemoryFiles.Breakdown, [.. breakdown, .. ReducedBreakdown(shapes, o)]);
         if (failed.Length == 0)
         {
-            ctx.WriteCsv("modelled_full_scale.csv", full);
+            ctx.WriteCsv(MemoryFiles.FullScale, full);
             ctx.Log.Info($"the analytic model is within {o.Tolerance:P0} of all {measured.Count} measured peaks: full-scale numbers written (modelled)");
         }
         else
@@ -136,7 +87,7 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
                 ctx.ThrowIfCancelled();
                 var shape = Reduced(shapes[model], o);
                 var request = new MeasureRequest(model, shape, method, o.Rank, o.SequenceLength, o.WarmupSteps, o.MeasuredSteps,
-                    ctx.Settings.Seed, ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant());
+                    Units.Measurement(model, ctx.Settings.Seed), ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant());
                 var result = ChildMeasurement.Run(request, TimeSpan.FromSeconds(o.ChildTimeoutSeconds));
                 var estimate = TrainingMemoryModel.Estimate(shape, CostMethod.ByName(method, o.Rank).Config!, settings);
                 double ratio = (double)estimate.PeakBytes / result.StepBytes;
@@ -148,7 +99,7 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
         return rows;
     }
 
-    static LlamaConfig Reduced(LlamaConfig full, MemoryOptions o) => full with { Layers = o.Layers, VocabSize = o.Vocab };
+    static LlamaConfig Reduced(LlamaConfig full, MemoryOptions o) => full.Reduced(o.WidthDivisor, o.Layers, o.Vocab);
 
     static (List<MemoryModelledRow> Rows, List<MemoryBreakdownRow> Breakdown) ModelFullScale(IReadOnlyDictionary<string, LlamaConfig> shapes, MemoryOptions o)
     {

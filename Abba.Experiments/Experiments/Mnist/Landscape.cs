@@ -2,49 +2,10 @@ using Abba.Core.Adapters;
 using Abba.Core.Analysis;
 using Abba.Core.Data;
 using Abba.Core.Training;
-using TorchSharp;
 using static TorchSharp.torch;
+using MnistData = Abba.Core.Data.Mnist;   // the simple name Mnist is this experiment's namespace
 
-namespace Abba.Experiments.Experiments;
-
-/// <summary>The splits of the transfer protocol: pre-train on 0-7, fine-tune on 8-9 (minus a validation split), test on each.</summary>
-sealed class TransferData : IDisposable
-{
-    public required MnistSplit Pretrain { get; init; }
-    public required MnistSplit FineTune { get; init; }
-    public required MnistSplit Validation { get; init; }
-    public required MnistSplit Test89 { get; init; }
-    public required MnistSplit Test07 { get; init; }
-    public required MnistSplit TestAll { get; init; }
-
-    public static readonly int[] OldDigits = [0, 1, 2, 3, 4, 5, 6, 7], NewDigits = [8, 9];
-
-    /// <summary>Loads MNIST and splits it; the validation split is a random <c>ValidationFraction</c> of the 8-9 training images drawn from <paramref name="seed"/>.</summary>
-    public static TransferData Load(MnistOptions o, int seed)
-    {
-        using var mnist = Mnist.Load(o.DataFolder);
-        using var train89 = mnist.Train.WithDigits(NewDigits);
-        using var generator = new Generator((ulong)seed);
-        using var order = randperm(train89.Count, generator: generator);
-        long held = (long)Math.Round(o.ValidationFraction * train89.Count);
-        using var validation = order[..(int)held].sort().Values;
-        using var training = order[(int)held..].sort().Values;
-        return new TransferData
-        {
-            Pretrain = mnist.Train.WithDigits(OldDigits),
-            FineTune = train89.Take(training),
-            Validation = train89.Take(validation),
-            Test89 = mnist.Test.WithDigits(NewDigits),
-            Test07 = mnist.Test.WithDigits(OldDigits),
-            TestAll = new MnistSplit(mnist.Test.Images.clone(), mnist.Test.Labels.clone()),
-        };
-    }
-
-    public void Dispose()
-    {
-        foreach (var s in new[] { Pretrain, FineTune, Validation, Test89, Test07, TestAll }) s.Dispose();
-    }
-}
+namespace Abba.Experiments.Experiments.Mnist;
 
 public sealed partial class MnistExperiment
 {
@@ -57,28 +18,28 @@ public sealed partial class MnistExperiment
     {
         using var task = ctx.Progress.Start("target optimum and landscape", o.TargetSteps + o.GridSize * o.GridSize);
         var settings = new FineTuneSettings(o.TargetSteps, o.BatchSize, fullFtRate, Checkpoints: 1, CosineDecay: true);
-        using var target = MlpTransfer.FineTune(weights, o.Hidden, new FullFineTuneConfig(), split.FineTune, settings, seed, _ => task.Advance());
+        using var target = MlpTransfer.FineTune(weights, o.Hidden, new FullFineTuneConfig(), split.FineTune, settings, Units.TargetOptimum(seed), _ => task.Advance());
         var optimum = target.Checkpoints[^1].Parameters;
         var start = trajectories.Values.First()[0].Parameters;
         var fitted = trajectories.Values.SelectMany(c => c.Skip(1).Select(p => p.Parameters)).Append(optimum).ToList();
         using var plane = TrajectoryPlane.Fit(start, fitted, anchor: optimum);
         var rows = trajectories.SelectMany(kv => kv.Value.Select((c, i) => Project(plane, split, o, optimum, kv.Key, i, c.Step, c.Parameters))).ToList();
         rows.Add(Project(plane, split, o, optimum, "target_optimum", 0, o.TargetSteps, optimum));
-        ctx.WriteCsv("mnist_trajectories.csv", rows);
-        ctx.WriteCsv("mnist_plane.csv", [new MnistPlaneRow(plane.ExplainedX, plane.ExplainedY, fitted.Count)]);
+        ctx.WriteCsv(MnistFiles.Trajectories, rows);
+        ctx.WriteCsv(MnistFiles.Plane, [new MnistPlaneRow(plane.ExplainedX, plane.ExplainedY, fitted.Count)]);
         ctx.Log.Info($"landscape plane: x (towards the target) {plane.ExplainedX:P1}, y {plane.ExplainedY:P1} of the squared displacement; target optimum loss {rows[^1].Loss:0.00000}");
         var xs = Axis(rows.Select(r => r.X), o.GridSize);
         var ys = Axis(rows.Select(r => r.Y), o.GridSize);
-        var loss = MlpLandscape.LossGrid(plane, split.FineTune.Images, split.FineTune.Labels, Mnist.Pixels, o.Hidden, Mnist.Classes, xs, ys);
+        var loss = MlpLandscape.LossGrid(plane, split.FineTune.Images, split.FineTune.Labels, MnistData.Pixels, o.Hidden, MnistData.Classes, xs, ys);
         task.Advance(o.GridSize * o.GridSize);
-        ctx.WriteCsv("mnist_landscape.csv", from j in Enumerable.Range(0, ys.Length) from i in Enumerable.Range(0, xs.Length) select new MnistLandscapeRow(xs[i], ys[j], loss[j, i]));
+        ctx.WriteCsv(MnistFiles.Landscape, from j in Enumerable.Range(0, ys.Length) from i in Enumerable.Range(0, xs.Length) select new MnistLandscapeRow(xs[i], ys[j], loss[j, i]));
     }
 
     static MnistTrajectoryRow Project(TrajectoryPlane plane, TransferData split, MnistOptions o, Tensor optimum,
         string method, int checkpoint, int step, Tensor parameters)
     {
         var (x, y) = plane.Project(parameters);
-        double loss = MlpLandscape.Loss(parameters, split.FineTune.Images, split.FineTune.Labels, Mnist.Pixels, o.Hidden, Mnist.Classes);
+        double loss = MlpLandscape.Loss(parameters, split.FineTune.Images, split.FineTune.Labels, MnistData.Pixels, o.Hidden, MnistData.Classes);
         using var gap = parameters.to_type(ScalarType.Float64) - optimum.to_type(ScalarType.Float64);
         return new MnistTrajectoryRow(method, checkpoint, step, x, y, loss, plane.RelativeResidual(parameters), gap.norm().item<double>());
     }

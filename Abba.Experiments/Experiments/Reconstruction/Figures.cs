@@ -2,21 +2,19 @@ using Abba.Core.Reconstruction;
 using Abba.Experiments.Output;
 using ScottPlot;
 
-namespace Abba.Experiments.Experiments;
+namespace Abba.Experiments.Experiments.Reconstruction;
 
 public sealed partial class ReconstructionExperiment
 {
-    static readonly Color LoraColor = Color.FromHex("#1f77b4"), EqualColor = Color.FromHex("#d62728"),
-        DoubledColor = Color.FromHex("#ff7f0e"), HiraColor = Color.FromHex("#2ca02c"), PaperColor = Colors.Black;
-
-    /// <summary>The figure's base name.</summary>
-    public const string FigureName = "reconstruction";
+    // The methods' colours come from their configs; ABBA's second budget and the paper's points are series, not methods.
+    static readonly Color LoraColor = MethodStyle.Colour("lora"), EqualColor = MethodStyle.Colour("abba"),
+        DoubledColor = Color.FromHex("#ff7f0e"), HiraColor = MethodStyle.Colour("hira"), PaperColor = Colors.Black;
 
     /// <summary>Writes the figure and summary.md, both from the CSV.</summary>
     public IReadOnlyList<string> Plot(string folder)
     {
-        var rows = CsvFiles.Read<ReconstructionRow>(Path.Combine(folder, CsvName));
-        string summary = Path.Combine(folder, SummaryName);
+        var rows = CsvFiles.Read<ReconstructionRow>(Path.Combine(folder, ReconstructionFiles.Csv));
+        string summary = Path.Combine(folder, ReconstructionFiles.Summary);
         AtomicFile.WriteText(summary, ReconstructionSummary.Build(rows, rows[0].N));
         return [summary, .. Figure(folder, rows)];
     }
@@ -31,7 +29,7 @@ public sealed partial class ReconstructionExperiment
         multiplot.Subplots.Add(LegendStrip(points.Where(p => p.Type == types[0]).ToArray()));
         int columns = Math.Min(2, types.Length), gridRows = (types.Length + 1) / 2;
         multiplot.Layout = new GridAboveStrip(gridRows, columns, StripHeight);
-        return Figures.Save(multiplot, folder, FigureName, 1400, gridRows * 520 + StripHeight);
+        return Figures.Save(multiplot, folder, ReconstructionFiles.Figure, 1400, gridRows * 520 + StripHeight);
     }
 
     const int StripHeight = 110;

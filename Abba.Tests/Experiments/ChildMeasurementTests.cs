@@ -1,7 +1,7 @@
 using Abba.Core.Models;
-using Abba.Experiments.Cli;
+using Abba.Experiments.Experiments.Memory;
 
-namespace Abba.Tests.Memory;
+namespace Abba.Tests.Experiments;
 
 public class ChildMeasurementTests
 {

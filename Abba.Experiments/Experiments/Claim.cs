@@ -1,4 +1,4 @@
-namespace Abba.Experiments.Report;
+namespace Abba.Experiments.Experiments;
 
 /// <summary>How a measurement compares with the paper's claim.</summary>
 public enum Verdict
@@ -31,4 +31,22 @@ public interface IClaimSource
 
     /// <summary>Every way this reproduction departs from the paper's setting, in words.</summary>
     IReadOnlyList<string> Deviations { get; }
+}
+
+/// <summary>The one rule that turns per-point checks into a verdict.</summary>
+public static class Verdicts
+{
+    /// <summary>
+    /// Reproduced when every judged point holds, partly when some do, not reproduced when none do, and not run when no
+    /// point could be judged (null entries are points without the data to judge them).
+    /// </summary>
+    public static Verdict Judge(IEnumerable<bool?> holds)
+    {
+        var judged = holds.Where(h => h is not null).Select(h => h!.Value).ToArray();
+        if (judged.Length == 0) return Verdict.NotRun;
+        return judged.All(h => h) ? Verdict.Reproduced : judged.Any(h => h) ? Verdict.Partly : Verdict.NotReproduced;
+    }
+
+    /// <inheritdoc cref="Judge(IEnumerable{bool?})"/>
+    public static Verdict Judge(IEnumerable<bool> holds) => Judge(holds.Select(h => (bool?)h));
 }

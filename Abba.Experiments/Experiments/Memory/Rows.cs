@@ -1,0 +1,43 @@
+using CsvHelper;
+
+namespace Abba.Experiments.Experiments.Memory;
+
+/// <summary>One measured reduced model beside the analytic model's prediction.</summary>
+[CsvRecord]
+public sealed partial record MemoryMeasuredRow(
+    [CsvColumn("model")] string Model, [CsvColumn("method")] string Method, [CsvColumn("layers")] int Layers, [CsvColumn("vocab")] int Vocab,
+    [CsvColumn("seq_len")] int SeqLen, [CsvColumn("trainable_params")] long TrainableParams, [CsvColumn("modelled_trainable_params")] long ModelledTrainableParams,
+    [CsvColumn("measured_bytes")] long MeasuredBytes, [CsvColumn("modelled_bytes")] long ModelledBytes,
+    [CsvColumn("modelled_over_measured")] double ModelledOverMeasured, [CsvColumn("within_tolerance")] bool WithinTolerance,
+    [CsvColumn("baseline_bytes")] long BaselineBytes, [CsvColumn("modelled_peak_phase")] string ModelledPeakPhase,
+    [CsvColumn("timing_step_seconds")] double TimingStepSeconds, [CsvColumn("probe")] string Probe);
+
+/// <summary>A full-scale model's modelled peak beside the paper's measured one.</summary>
+[CsvRecord]
+public sealed partial record MemoryModelledRow(
+    [CsvColumn("model")] string Model, [CsvColumn("method")] string Method, [CsvColumn("trainable_params")] long TrainableParams,
+    [CsvColumn("modelled_gb")] double ModelledGb, [CsvColumn("paper_gb")] double? PaperGb, [CsvColumn("modelled_over_paper")] double? ModelledOverPaper,
+    [CsvColumn("peak_phase")] string PeakPhase, [CsvColumn("source")] string Source);
+
+/// <summary>One component of a modelled peak.</summary>
+[CsvRecord]
+public sealed partial record MemoryBreakdownRow(
+    [CsvColumn("scale")] string Scale, [CsvColumn("model")] string Model, [CsvColumn("method")] string Method,
+    [CsvColumn("component")] string Component, [CsvColumn("bytes")] long Bytes);
+
+/// <summary>The files the memory experiment writes.</summary>
+public static class MemoryFiles
+{
+    /// <summary>Measured reduced models beside the analytic model.</summary>
+    public const string Measured = "measured_reduced.csv";
+    /// <summary>Components of every modelled peak.</summary>
+    public const string Breakdown = "breakdown.csv";
+    /// <summary>Full-scale modelled peaks: written only when the analytic model matches every measurement.</summary>
+    public const string FullScale = "modelled_full_scale.csv";
+
+    /// <summary>The CSVs every run writes (<see cref="FullScale"/> only when the model holds).</summary>
+    public static readonly IReadOnlyList<string> Written = [Measured, Breakdown];
+
+    /// <summary>Figure base names (<see cref="Figure4"/> only with <see cref="FullScale"/>).</summary>
+    public const string MeasuredFigure = "measured_vs_modelled", BreakdownFigure = "breakdown_full_scale", Figure4 = "fig4_modelled";
+}

@@ -1,0 +1,204 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Abba.Core.Adapters;
+using Abba.Core.Data;
+using Abba.Core.Statistics;
+using Abba.Core.Training;
+using Abba.Experiments.Output;
+using static TorchSharp.torch;
+using MnistData = Abba.Core.Data.Mnist;   // the simple name Mnist is this experiment's namespace
+
+namespace Abba.Experiments.Experiments.Mnist;
+
+/// <summary>Paper Figure 1 (right): pre-train an MLP on digits 0-7, fine-tune on 8-9 with Full FT, LoRA, HiRA and ABBA.</summary>
+public sealed partial class MnistExperiment : IExperiment
+{
+    readonly Option<string> data = new("--data") { Description = "folder with the four MNIST IDX files (.gz or raw)", DefaultValueFactory = _ => MnistOptions.DefaultDataFolder };
+    readonly Option<int?> steps = new("--steps") { Description = "fine-tuning steps per method (default: the profile's)" };
+    readonly Option<int?> rank = new("--rank") { Description = "r: LoRA/HiRA rank; ABBA uses r1 = r2 = r/2 (even, 2-10; default 8)" };
+    readonly Option<int?> hidden = new("--hidden") { Description = "hidden width H of the 784 -> H -> 10 MLP (default 256)" };
+    MnistOptions? options;
+
+    /// <inheritdoc />
+    public string Name => "mnist";
+    /// <inheritdoc />
+    public string Description => "MLP pre-trained on digits 0-7, fine-tuned on 8-9: loss curves, loss landscape, forgetting";
+    /// <inheritdoc />
+    public string PaperArtefact => "Figure 1 (right)";
+    /// <inheritdoc />
+    public IReadOnlyList<Option> Options => [data, steps, rank, hidden];
+    /// <inheritdoc />
+    public object Configuration => options ?? (object)"not configured";
+    /// <inheritdoc />
+    public IReadOnlyList<string> CsvNames => MnistFiles.Written;
+    /// <inheritdoc />
+    public IReadOnlyList<string> FigureNames => [MnistFiles.LossFigure, MnistFiles.LandscapeFigure, MnistFiles.AccuracyFigure];
+
+    /// <summary>
+    /// Seed identities. Every arm of a replicate shares the split, the pre-trained model and the fine-tuning seed (so the
+    /// arms see the same batches; <see cref="MlpTransfer.FineTune"/> derives each adapter's start from it and the layer's name).
+    /// </summary>
+    public static class Units
+    {
+        /// <summary>The validation hold-out of the 8-9 training images (first seed).</summary>
+        public static long Split(int seed) => UnitSeeds.Of(seed, "mnist/split");
+        /// <summary>Pre-training on 0-7: initial weights and batch order.</summary>
+        public static long Pretrain(int seed) => UnitSeeds.Of(seed, "mnist/pretrain");
+        /// <summary>Every fine-tuning arm of replicate <paramref name="seed"/>.</summary>
+        public static long FineTune(int seed) => UnitSeeds.Of(seed, "mnist/finetune");
+        /// <summary>Every run of the learning-rate sweep (first seed).</summary>
+        public static long Sweep(int seed) => UnitSeeds.Of(seed, "mnist/sweep");
+        /// <summary>The long full fine-tuning run that gives the landscape's target optimum (first seed).</summary>
+        public static long TargetOptimum(int seed) => UnitSeeds.Of(seed, "mnist/target-optimum");
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings)
+    {
+        string folder = values.Get(data);
+        var o = settings.Preset(MnistOptions.Tiny, MnistOptions.Quick, MnistOptions.Paper);
+        o = o with { DataFolder = folder, Steps = values.Get(steps) ?? o.Steps, Rank = values.Get(rank) ?? o.Rank, Hidden = values.Get(hidden) ?? o.Hidden };
+        var problems = new List<string>();
+        var missing = Directory.Exists(folder) ? MnistData.MissingFiles(folder) : [$"{Path.GetFullPath(folder)} (no such folder)"];
+        if (missing.Count > 0)
+            problems.Add($"--data: MNIST files not found: looked for {string.Join("; ", missing)}. Point --data at the folder holding the four MNIST IDX files (default {MnistOptions.DefaultDataFolder}).");
+        if (o.Steps < o.Checkpoints) problems.Add($"--steps must be at least {o.Checkpoints} (got {o.Steps})");
+        if (o.Rank is < 2 or > MnistData.Classes || o.Rank % 2 != 0) problems.Add($"--rank must be even and between 2 and {MnistData.Classes} (the 10-way head limits it; got {o.Rank})");
+        if (o.Hidden < o.Rank) problems.Add($"--hidden must be at least the rank {o.Rank} (got {o.Hidden})");
+        options = o;
+        return problems;
+    }
+
+    /// <inheritdoc />
+    public void Run(ExperimentContext ctx)
+    {
+        var o = options ?? throw new InvalidOperationException("Configure the experiment before running it.");
+        var seeds = ctx.Seeds(o.Seeds);
+        using var split = TransferData.Load(o, Units.Split(seeds[0]));
+        ctx.Log.Info($"data: pre-train on {split.Pretrain.Count} images of 0-7; fine-tune on {split.FineTune.Count} of 8-9 ({split.Validation.Count} held out for the sweep); test {split.Test89.Count} / {split.Test07.Count}");
+        var pretrained = seeds.ToDictionary(s => s, s => PretrainOrLoad(ctx, o, split, s));
+        ctx.WriteCsv(MnistFiles.Pretrain, seeds.Select(s => Pretrained(o, split, s, pretrained[s])));
+        var rates = SweepLearningRates(ctx, o, split, pretrained[seeds[0]], seeds[0]);
+        var runs = new List<MnistRunRow>();
+        var curves = new List<MnistCurveRow>();
+        var trajectories = new Dictionary<string, IReadOnlyList<(int Step, Tensor Parameters)>>();
+        using (var task = ctx.Progress.Start("fine-tuning", seeds.Count * Methods(o).Count * o.Steps))
+            foreach (int seed in seeds)
+                foreach (var method in Methods(o))
+                {
+                    ctx.ThrowIfCancelled();
+                    var run = FineTuneArm(o, split, pretrained[seed], method, rates[method.Method], seed, seed == seeds[0], task);
+                    runs.Add(run.Row);
+                    curves.AddRange(run.Losses.Select((l, i) => new MnistCurveRow(seed, method.Method, i + 1, l)));
+                    if (run.Checkpoints is { } c) trajectories[method.Method] = c;
+                    ctx.Log.Info($"seed {seed} {method.Method,-7} lr {run.Row.LearningRate:g3}: final loss {run.Row.FinalLoss:0.0000}, acc 8-9 {run.Row.Acc89:P1}, 0-7 {run.Row.Acc07:P1}, all {run.Row.AccAll:P1} ({run.Row.Seconds:0.0}s)");
+                }
+        ctx.WriteCsv(MnistFiles.Runs, runs);
+        ctx.WriteCsv(MnistFiles.Curves, curves);
+        ctx.WriteCsv(MnistFiles.Summary, Summarise(runs, ReferenceData.Read<PaperLossRow>(MnistFiles.PaperReference)));
+        WriteLandscape(ctx, o, split, pretrained[seeds[0]], trajectories, rates["full_ft"], seeds[0]);
+        foreach (var t in trajectories.Values.SelectMany(c => c)) t.Parameters.Dispose();
+        ctx.Record(Plot(ctx.OutputDir));
+    }
+
+    /// <summary>Full FT, LoRA r, HiRA r, ABBA r1 = r2 = r/2, in the paper's legend order reversed (baselines first).</summary>
+    public static IReadOnlyList<AdapterConfig> Methods(MnistOptions o) =>
+        [new FullFineTuneConfig(), new LoraConfig(o.Rank, o.Alpha), new HiraConfig(o.Rank),
+         // On the 10 x H head r1 r2 = r^2/4 may exceed 10, the most any 10-row update can use: allowed (the budget, not the rank, is matched).
+         new AbbaConfig(o.Rank / 2, o.Rank / 2, o.Alpha, AllowRankAboveFull: true)];
+
+    Dictionary<string, Tensor> PretrainOrLoad(ExperimentContext ctx, MnistOptions o, TransferData split, int seed)
+    {
+        var settings = new PretrainSettings(o.Hidden, o.PretrainEpochs, o.PretrainBatchSize, o.PretrainLearningRate);
+        var cache = new PretrainCache(ctx.OutputDir, new { settings, seed, seeding = "unit-seeds" }, seed);
+        if (cache.TryLoad() is { } cached)
+        {
+            ctx.Log.Info($"seed {seed}: re-using pre-trained weights from {cache.WeightsPath}");
+            return cached;
+        }
+        int total = (int)(o.PretrainEpochs * split.Pretrain.Count / o.PretrainBatchSize);
+        using var task = ctx.Progress.Start($"pre-training on 0-7 (seed {seed})", total);
+        using var model = MlpTransfer.Pretrain(split.Pretrain, settings, Units.Pretrain(seed), _ => task.Advance());
+        double accuracy = Classifier.Accuracy(model, split.Test07.Images, split.Test07.Labels);
+        if (accuracy < o.PretrainMinimumAccuracy)
+            throw new InvalidOperationException($"pre-training reached {accuracy:P2} test accuracy on 0-7, below the required {o.PretrainMinimumAccuracy:P0}; raise the pre-training epochs.");
+        var weights = MlpTransfer.CopyWeights(model);
+        cache.Save(weights, new Dictionary<string, string> { ["test_acc_0_7"] = $"{accuracy:R}" });
+        ctx.Log.Info($"seed {seed}: pre-trained to {accuracy:P2} on 0-7 test; cached at {cache.WeightsPath}");
+        return weights;
+    }
+
+    static MnistPretrainRow Pretrained(MnistOptions o, TransferData split, int seed, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        using var model = MlpTransfer.NewModel(o.Hidden);
+        MlpTransfer.LoadWeights(model, weights);
+        return new MnistPretrainRow(seed, Classifier.Accuracy(model, split.Test07.Images, split.Test07.Labels),
+            Classifier.MeanLoss(model, split.Test07.Images, split.Test07.Labels));
+    }
+
+    Dictionary<string, double> SweepLearningRates(ExperimentContext ctx, MnistOptions o, TransferData split, IReadOnlyDictionary<string, Tensor> weights, int seed)
+    {
+        var rows = new List<MnistSweepRow>();
+        using var task = ctx.Progress.Start("learning-rate sweep (validation split)", Methods(o).Count * o.SweepLearningRates.Length * o.Steps);
+        foreach (var method in Methods(o))
+            foreach (double rate in o.SweepLearningRates)
+            {
+                ctx.ThrowIfCancelled();
+                using var run = MlpTransfer.FineTune(weights, o.Hidden, method, split.FineTune, new FineTuneSettings(o.Steps, o.BatchSize, rate), Units.Sweep(seed), _ => task.Advance());
+                double loss = Classifier.MeanLoss(run.Model, split.Validation.Images, split.Validation.Labels);
+                rows.Add(new MnistSweepRow(method.Method, rate, seed, double.IsFinite(loss) ? loss : double.PositiveInfinity,
+                    Classifier.Accuracy(run.Model, split.Validation.Images, split.Validation.Labels), Chosen: false));
+            }
+        var chosen = rows.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.MinBy(r => r.ValLoss)!);
+        foreach (var (method, best) in chosen)
+        {
+            bool edge = best.LearningRate == o.SweepLearningRates.Min() || best.LearningRate == o.SweepLearningRates.Max();
+            ctx.Log.Info($"sweep: {method} -> lr {best.LearningRate:g3} (validation loss {best.ValLoss:0.0000}){(edge ? " [at the edge of the grid]" : "")}");
+        }
+        ctx.WriteCsv(MnistFiles.Sweep, rows.Select(r => r with { Chosen = ReferenceEquals(chosen[r.Method], r) }));
+        return chosen.ToDictionary(kv => kv.Key, kv => kv.Value.LearningRate);
+    }
+
+    /// <summary>One fine-tuning arm's row, its per-step losses, and (when kept) its checkpoints.</summary>
+    public sealed record ArmResult(MnistRunRow Row, float[] Losses, IReadOnlyList<(int Step, Tensor Parameters)>? Checkpoints);
+
+    /// <summary>One unit of work: fine-tunes <paramref name="method"/> from <paramref name="weights"/> for replicate <paramref name="seed"/> and scores it.</summary>
+    public static ArmResult FineTuneArm(MnistOptions o, TransferData split, IReadOnlyDictionary<string, Tensor> weights,
+        AdapterConfig method, double rate, int seed, bool keepCheckpoints, IProgressTask? task = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var settings = new FineTuneSettings(o.Steps, o.BatchSize, rate, keepCheckpoints ? o.Checkpoints : 0);
+        var run = MlpTransfer.FineTune(weights, o.Hidden, method, split.FineTune, settings, Units.FineTune(seed), _ => task?.Advance());
+        using (run.Model)
+        {
+            var m = run.Model;
+            var row = new MnistRunRow(seed, method.Method, RankOf(method), run.TrainableParameters, rate,
+                Classifier.MeanLoss(m, split.FineTune.Images, split.FineTune.Labels),
+                Classifier.Accuracy(m, split.Test89.Images, split.Test89.Labels), Classifier.Accuracy(m, split.Test07.Images, split.Test07.Labels),
+                Classifier.Accuracy(m, split.TestAll.Images, split.TestAll.Labels), clock.Elapsed.TotalSeconds);
+            return new ArmResult(row, run.StepLosses, keepCheckpoints ? run.Checkpoints : null);
+        }
+    }
+
+    static int RankOf(AdapterConfig method) => method switch
+    {
+        LoraConfig c => c.Rank,
+        HiraConfig c => c.Rank,
+        AbbaConfig c => c.Rank1 + c.Rank2,
+        _ => 0,
+    };
+
+    /// <summary>Mean and sample standard deviation over seeds per method (std 0 for one seed).</summary>
+    public static IEnumerable<MnistSummaryRow> Summarise(IReadOnlyList<MnistRunRow> runs, IReadOnlyList<PaperLossRow> paper) =>
+        runs.GroupBy(r => r.Method).Select(g =>
+        {
+            var first = g.First();
+            (double Mean, double Std) S(Func<MnistRunRow, double> f) => Describe.MeanStd(g.Select(f));
+            var (loss, lossStd) = S(r => r.FinalLoss);
+            var (a89, a89s) = S(r => r.Acc89);
+            var (a07, a07s) = S(r => r.Acc07);
+            var (all, alls) = S(r => r.AccAll);
+            return new MnistSummaryRow(g.Key, first.Rank, first.Params, first.LearningRate, g.Count(), loss, lossStd, a89, a89s, a07, a07s,
+                all, alls, S(r => r.Seconds).Mean, paper.FirstOrDefault(p => p.Method == g.Key)?.FinalLoss);
+        });
+}

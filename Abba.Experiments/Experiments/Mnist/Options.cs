@@ -1,0 +1,62 @@
+namespace Abba.Experiments.Experiments.Mnist;
+
+/// <summary>Settings of the mnist experiment, recorded in the manifest. Every method gets the same optimiser, batch size and steps.</summary>
+public sealed record MnistOptions
+{
+    /// <summary>The MNIST files shipped with the program.</summary>
+    public static string DefaultDataFolder => Path.Combine(AppContext.BaseDirectory, "data", "mnist");
+
+    /// <summary>Folder with the four MNIST IDX files.</summary>
+    public string DataFolder { get; init; } = DefaultDataFolder;
+    /// <summary>H in 784 -> H -> 10.</summary>
+    public int Hidden { get; init; } = 256;
+    /// <summary>Pre-training on digits 0-7: epochs, batch size, Adam learning rate (same in both profiles, so the cache is shared).</summary>
+    public int PretrainEpochs { get; init; } = 5;
+    /// <inheritdoc cref="PretrainEpochs"/>
+    public int PretrainBatchSize { get; init; } = 128;
+    /// <inheritdoc cref="PretrainEpochs"/>
+    public double PretrainLearningRate { get; init; } = 1e-3;
+    /// <summary>Test accuracy on 0-7 that pre-training must reach, or the run fails.</summary>
+    public double PretrainMinimumAccuracy { get; init; } = 0.97;
+    /// <summary>r: LoRA rank r, HiRA rank r, ABBA r1 = r2 = r/2 (equal parameter counts).</summary>
+    public int Rank { get; init; } = 8;
+    /// <summary>alpha: LoRA s = alpha/r; ABBA s = alpha^2/sqrt(r1 r2) (paper scaling); HiRA has no scale.</summary>
+    public double Alpha { get; init; } = 16;
+    /// <summary>The optimiser, in words.</summary>
+    public string Optimiser { get; init; } = "Adam (betas 0.9/0.999, eps 1e-8, no weight decay), constant learning rate";
+    /// <summary>Fine-tuning mini-batch size.</summary>
+    public int BatchSize { get; init; } = 64;
+    /// <summary>Fine-tuning steps (every method).</summary>
+    public int Steps { get; init; } = 300;
+    /// <summary>Seeds when --seeds is not given.</summary>
+    public int Seeds { get; init; } = 1;
+    /// <summary>Learning rates tried for each method on the validation split (first seed).</summary>
+    public double[] SweepLearningRates { get; init; } = [];
+    /// <summary>Share of the 8-9 training images held out as the validation split for the sweep (never trained on).</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+    /// <summary>Evenly spaced checkpoints per trajectory (plus the start).</summary>
+    public int Checkpoints { get; init; } = 10;
+    /// <summary>Steps of the "target optimum": full fine-tuning at its swept rate with cosine decay to 0.</summary>
+    public int TargetSteps { get; init; } = 2000;
+    /// <summary>Landscape grid points per axis.</summary>
+    public int GridSize { get; init; } = 31;
+    /// <summary>How the landscape plane is made.</summary>
+    public string Plane { get; init; } =
+        "through the shared start W0 and the target optimum: x = unit direction from W0 to the target; y = leading principal " +
+        "direction (PCA, not mean-centred) of the displacements from W0 of every method's checkpoints (first seed) with their x " +
+        "component removed; points are flattened effective parameters [W1, b1, W2, b2] (W = W0 + dW); " +
+        "loss = mean cross-entropy on the 8-9 fine-tuning split at the plane's points";
+
+    /// <summary>CPU-friendly: one seed, 300 steps, a 5-point sweep.</summary>
+    public static MnistOptions Quick => new() { Steps = 300, Seeds = 1, SweepLearningRates = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1], TargetSteps = 2000, GridSize = 31 };
+
+    /// <summary>Seconds-long settings for the smoke test: a narrow MLP, one pre-training epoch, a few steps, a coarse grid.</summary>
+    public static MnistOptions Tiny => new()
+    {
+        Hidden = 32, PretrainEpochs = 1, PretrainMinimumAccuracy = 0.9, Steps = 20, Seeds = 1,
+        SweepLearningRates = [1e-2, 3e-2], Checkpoints = 4, TargetSteps = 40, GridSize = 5,
+    };
+
+    /// <summary>Three seeds, 1000 steps, a 7-point sweep, a finer landscape.</summary>
+    public static MnistOptions Paper => new() { Steps = 1000, Seeds = 3, SweepLearningRates = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1], TargetSteps = 5000, GridSize = 41 };
+}

@@ -1,0 +1,53 @@
+using Abba.Core.Reconstruction;
+
+namespace Abba.Experiments.Experiments.Reconstruction;
+
+/// <summary>Settings of the reconstruction experiment, recorded in the manifest.</summary>
+public sealed record ReconstructionOptions
+{
+    /// <summary>Square targets are n x n (the paper's LoRA curves fit n = 1000).</summary>
+    public int N { get; init; } = 256;
+    /// <summary>LoRA ranks r (x axis); ABBA equal uses r1 = r2 = r/2, doubled r1 = r2 = r, HiRA rank r.</summary>
+    public int[] Ranks { get; init; } = [8, 16, 24, 32, 40, 48, 56, 64, 72];
+    /// <summary>Matrix types (panels).</summary>
+    public string[] MatrixTypes { get; init; } = [.. Enum.GetValues<MatrixType>().Select(t => t.Name())];
+    /// <summary>ABBA budgets: equal (r1 = r2 = r/2, LoRA's parameter count, the caption) and doubled (r1 = r2 = r, the released code).</summary>
+    public string[] Budgets { get; init; } = [EqualBudget, DoubledBudget];
+    /// <summary>Extras beyond the paper's figure: hira (against a fixed Gaussian W0) and splits (r1 != r2 at SplitRank).</summary>
+    public string[] Extras { get; init; } = [HiraExtra, SplitsExtra];
+    /// <summary>Unequal splits r1 / (SplitRank - r1), as in the paper's Table 5.</summary>
+    public int SplitRank { get; init; } = 32;
+    /// <inheritdoc cref="SplitRank"/>
+    public int[] SplitFirstRanks { get; init; } = [4, 8, 12, 16];
+    /// <summary>Seeds (targets) for LoRA and ABBA equal when --seeds is not given; every other fit uses the first seed.</summary>
+    public int Seeds { get; init; } = 1;
+    /// <summary>ABBA and HiRA fits: at most this many Adam steps (also the cosine schedule's length).</summary>
+    public int Steps { get; init; } = 1500;
+    /// <summary>Peak Adam learning rate (the target is scaled to unit RMS entries).</summary>
+    public double LearningRate { get; init; } = 1e-2;
+    /// <summary>Early stop once the error has not improved by MinImprovement for Patience steps.</summary>
+    public int Patience { get; init; } = 150;
+    /// <inheritdoc cref="Patience"/>
+    public double MinImprovement { get; init; } = 1e-5;
+    /// <summary>The fit, in words.</summary>
+    public string FitMethod { get; init; } =
+        "float32 Adam (betas 0.9/0.999, no weight decay) on the shared adapters' parameters, cosine decay to 0 over Steps, " +
+        "early stop on a plateau, best iterate kept; ABBA starts at B1A1 = rank-r1 SVD of M and B2A2 = all-ones " +
+        "(+1% noise on the other r2-1 columns), i.e. at LoRA-r1's error; HiRA starts at the exact line-search step along " +
+        "the rank-r SVD of W0 ⊙ M; errors recomputed in float64";
+
+    /// <summary>Budget and extra names.</summary>
+    public const string EqualBudget = "equal", DoubledBudget = "doubled", HiraExtra = "hira", SplitsExtra = "splits";
+
+    /// <summary>Seconds, for smoke tests: 16 x 16 orthogonal and random targets, ranks 2 and 4, at most 20 steps, HiRA only.</summary>
+    public static ReconstructionOptions Tiny => new() { N = 16, Ranks = [2, 4], MatrixTypes = ["orthogonal", "random"], Extras = [HiraExtra], Steps = 20 };
+
+    /// <summary>CPU-friendly: n = 256, one seed, at most 400 steps per fit.</summary>
+    public static ReconstructionOptions Quick => new() { Steps = 400 };
+
+    /// <summary>The paper's size n = 1000, three seeds for the equal budget, at most 1500 steps per fit.</summary>
+    public static ReconstructionOptions Paper => new() { N = 1000, Seeds = 3, Steps = 1500 };
+
+    /// <summary>ABBA (r1, r2) for LoRA rank r under <paramref name="budget"/>.</summary>
+    public static (int R1, int R2) AbbaRanks(string budget, int r) => budget == EqualBudget ? (r / 2, r / 2) : (r, r);
+}

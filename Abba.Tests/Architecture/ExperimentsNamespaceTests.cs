@@ -1,0 +1,51 @@
+using Abba.Tests.Support;
+
+namespace Abba.Tests.Architecture;
+
+/// <summary>
+/// Dependencies inside Abba.Experiments point one way: the CLI dispatches into the registry, the report and the
+/// experiments; each experiment depends on the experiment contract and the output helpers, never on the CLI; the
+/// contract depends on no experiment.
+/// </summary>
+public class ExperimentsNamespaceTests
+{
+    const string Contract = "Abba.Experiments.Experiments";
+    static readonly SourceGraph Graph = SourceGraph.Read(Path.Combine(Repo.Root(), "Abba.Experiments"), "Abba.Experiments");
+
+    [Fact]
+    public void NamespaceGraph_HasNoCycle()
+    {
+        var cycle = Graph.FindCycle();
+        Assert.True(cycle is null, $"namespace cycle: {string.Join(" -> ", cycle ?? [])}");
+    }
+
+    [Fact]
+    public void Experiments_NeverReferenceTheCli()
+    {
+        var offenders = Graph.Edges.Where(kv => kv.Key.StartsWith(Contract, StringComparison.Ordinal) && kv.Value.Contains("Abba.Experiments.Cli"))
+            .Select(kv => kv.Key).ToArray();
+        Assert.True(offenders.Length == 0, $"reference Abba.Experiments.Cli: {string.Join(", ", offenders)}");
+    }
+
+    [Fact]
+    public void EveryExperiment_HasItsOwnNamespace_AndTheContractKnowsNone()
+    {
+        string[] experiments = ["Reconstruction", "Mnist", "Ablation", "Memory", "Efficiency"];
+        foreach (var e in experiments) Assert.Contains($"{Contract}.{e}", Graph.Edges.Keys);
+        Assert.DoesNotContain(Graph.Edges[Contract], d => d.StartsWith(Contract + ".", StringComparison.Ordinal));
+        Assert.DoesNotContain(Graph.Edges["Abba.Experiments.Output"], d => d.StartsWith(Contract, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SourceGraph_SeesUsingsQualifiedNamesAndEnclosingNamespaces()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("A.cs"), "using Abba.X.B;\nnamespace Abba.X;\nclass A { }\n");
+        File.WriteAllText(folder.File("B.cs"), "namespace Abba.X.B;\nclass B { Abba.X.C.Thing t; }\n");
+        File.WriteAllText(folder.File("C.cs"), "namespace Abba.X.C;\nclass Thing { }\n");
+        var graph = SourceGraph.Read(folder.Path, "Abba.X");
+        Assert.Equal(["Abba.X.B"], graph.Edges["Abba.X"]);
+        Assert.Equal(["Abba.X", "Abba.X.C"], graph.Edges["Abba.X.B"].Order());
+        Assert.Equal(["Abba.X", "Abba.X.B", "Abba.X"], graph.FindCycle());
+    }
+}

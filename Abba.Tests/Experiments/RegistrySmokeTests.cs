@@ -1,0 +1,96 @@
+using Abba.Experiments.Experiments;
+using Abba.Experiments.Experiments.Catalogue;
+using Abba.Experiments.Experiments.Efficiency;
+using Abba.Experiments.Experiments.Memory;
+using Abba.Experiments.Experiments.Mnist;
+using Abba.Experiments.Output;
+using Abba.Tests.Support;
+
+namespace Abba.Tests.Experiments;
+
+/// <summary>
+/// Runs every registered experiment with its tiny preset, the way <c>abba run NAME --profile tiny</c> does, and checks
+/// that each CSV it declares exists with its documented header, each declared figure exists, and its claims can be
+/// judged from what it wrote.
+/// </summary>
+public class RegistrySmokeTests
+{
+    /// <summary>The documented header of every CSV an experiment declares (a column change must show up here).</summary>
+    static readonly Dictionary<string, string> Headers = new()
+    {
+        ["reconstruction.csv"] = "matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,fit_seconds",
+        ["mnist_summary.csv"] = "method,rank,params,learning_rate,seeds,final_loss,final_loss_std,acc_8_9,acc_8_9_std,acc_0_7,acc_0_7_std,acc_all,acc_all_std,seconds,paper_final_loss",
+        ["mnist_curves.csv"] = "seed,method,step,loss",
+        ["mnist_runs.csv"] = "seed,method,rank,params,learning_rate,final_loss,acc_8_9,acc_0_7,acc_all,seconds",
+        ["mnist_lr_sweep.csv"] = "method,learning_rate,seed,val_loss,val_acc,chosen",
+        ["mnist_trajectories.csv"] = "method,checkpoint,step,x,y,loss,off_plane,distance_to_target",
+        ["mnist_landscape.csv"] = "x,y,loss",
+        ["mnist_plane.csv"] = "explained_x,explained_y,points",
+        ["mnist_pretrain.csv"] = "seed,test_acc_0_7,test_loss_0_7",
+        ["ablation.csv"] = "method,target,rank,params,seed,accuracy,final_loss,steps,seconds",
+        ["ablation_summary.csv"] = "method,target,rank,params,seeds,mean_accuracy,std_accuracy,mean_final_loss",
+        ["pretrain_loss.csv"] = "step,loss",
+        ["pretrain_accuracy.csv"] = "step,task,accuracy",
+        ["measured_reduced.csv"] = "model,method,layers,vocab,seq_len,trainable_params,modelled_trainable_params,measured_bytes,modelled_bytes," +
+                                   "modelled_over_measured,within_tolerance,baseline_bytes,modelled_peak_phase,timing_step_seconds,probe",
+        ["breakdown.csv"] = "scale,model,method,component,bytes",
+        ["step_time.csv"] = "case,kind,in_features,out_features,tokens,method,trainable_params,rounds,timing_step_ms,timing_step_ms_p25,timing_step_ms_p75," +
+                            "timing_forward_ms,timing_backward_ms,timing_optimiser_ms,timing_inference_forward_ms,step_over_lora,step_over_base,inference_forward_over_lora",
+        ["abba_forward_anatomy.csv"] = "case,piece,timing_ms",
+    };
+
+    public static TheoryData<string> Names() => [.. Registry.Names];
+
+    [Theory, MemberData(nameof(Names))]
+    public void Run_TinyProfile_WritesDeclaredCsvsAndFiguresAndItsClaims(string name)
+    {
+        using var root = new TempFolder();
+        var experiment = Registry.TryCreate(name)!;
+        // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
+        string folder = ExperimentRun.Ok(experiment, root.Path, threads: 1, profile: Profile.Tiny);
+
+        Assert.NotEmpty(experiment.CsvNames);
+        foreach (string csv in experiment.CsvNames)
+        {
+            Assert.True(Headers.TryGetValue(csv, out var header), $"{csv} has no documented header in this test");
+            Assert.Equal(header, File.ReadLines(Path.Combine(folder, csv)).First());
+        }
+        foreach (string figure in experiment.FigureNames)
+        {
+            Assert.True(new FileInfo(Path.Combine(folder, figure + ".png")).Length > 5_000, figure);
+            Assert.True(File.Exists(Path.Combine(folder, figure + ".svg")), figure);
+        }
+        var claims = Assert.IsAssignableFrom<IClaimSource>(experiment).Claims(folder);
+        Assert.NotEmpty(claims);
+        Assert.All(claims, c => Assert.False(string.IsNullOrWhiteSpace(c.MeasuredValue)));
+        CheckSpecifics(name, folder);
+    }
+
+    /// <summary>What each experiment's tiny run must show beyond its files.</summary>
+    static void CheckSpecifics(string name, string folder)
+    {
+        switch (name)
+        {
+            case "mnist":
+                var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, MnistFiles.Summary));
+                Assert.Equal(["full_ft", "lora", "hira", "abba"], summary.Select(s => s.Method));
+                Assert.Equal(0.0225, summary.Single(s => s.Method == "abba").PaperFinalLoss);
+                // Equal budget: LoRA r, HiRA r and ABBA r1 = r2 = r/2 train the same number of parameters.
+                Assert.Single(summary.Where(s => s.Method != "full_ft").Select(s => s.Params).Distinct());
+                Assert.Equal(5 * 5, CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, MnistFiles.Landscape)).Count);
+                break;
+            case "memory":
+                var measured = CsvFiles.Read<MemoryMeasuredRow>(Path.Combine(folder, MemoryFiles.Measured));
+                Assert.Equal(Abba.Core.Memory.CostMethod.TrainingMethodNames, measured.Select(r => r.Method));   // one child process each
+                Assert.All(measured, r => Assert.True(r.TrainableParams == r.ModelledTrainableParams, $"{r.Method}: {r.TrainableParams} trained, {r.ModelledTrainableParams} modelled"));
+                break;
+            case "efficiency":
+                var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
+                Assert.Equal(["base", "abba_kr", "abba_dense", "lora", "dora", "hira", "full_ft"], rows.Select(r => r.Method));
+                Assert.Equal(1.0, rows.Single(r => r.Method == "lora").StepOverLora);
+                Assert.Equal(6, CsvFiles.Read<AnatomyRow>(Path.Combine(folder, EfficiencyFiles.Anatomy)).Count);
+                Assert.Equal(Verdict.NotRun, Assert.Single(new EfficiencyExperiment().Claims(folder)).Verdict);   // no 4096x4096 case, no decoder
+                break;
+        }
+    }
+}
