@@ -5,6 +5,7 @@
 // finds them with one fixed attention offset, and it emits each digit after the carries (or borrows) it depends on.
 // Every sequence of a task has the same length, so batches need no padding.
 using Abba.Core.Models;
+using Abba.Core.Randomness;
 using static TorchSharp.torch;
 
 namespace Abba.Core.Data;
@@ -153,13 +154,13 @@ public sealed class ArithmeticSplit
     readonly HashSet<ArithmeticProblem> heldOut = [];
 
     /// <summary>Draws <paramref name="testSize"/> distinct problems of each operation from <paramref name="seed"/>.</summary>
-    public ArithmeticSplit(ArithmeticTask task, int testSize, int seed)
+    public ArithmeticSplit(ArithmeticTask task, int testSize, long seed)
     {
         Task = task;
         long distinct = (long)task.OperandLimit * task.OperandLimit / 2;
         if (testSize < 1 || testSize > distinct / 4)
             throw new ArgumentOutOfRangeException(nameof(testSize), testSize, $"test size must be 1..{distinct / 4} for {task.Digits}-digit operands");
-        var rng = new Random(seed);
+        var rng = UnitSeed.NewRandom(seed);
         foreach (var op in Enum.GetValues<ArithmeticOperation>())
         {
             var set = new List<ArithmeticProblem>();

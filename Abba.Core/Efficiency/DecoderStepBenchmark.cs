@@ -24,7 +24,7 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
     /// Builds the model on <paramref name="device"/>; its weights, the adapters' factors and the tokens come from generators
     /// derived from <paramref name="seed"/> (never torch's global generator).
     /// </summary>
-    public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, int seed)
+    public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed)
     {
         this.device = device;
         model = new LlamaDecoder(shape, UnitSeed.Derive(seed, "decoder-step/model"));

@@ -24,7 +24,7 @@ public sealed class LayerStepBenchmark : IStepBenchmark
     /// Builds the layer (W0 ~ N(0, 0.02^2)) and its inputs on <paramref name="device"/>, drawing every value from
     /// generators derived from <paramref name="seed"/>: the same seed gives every method the same W0, input and upstream gradient.
     /// </summary>
-    public LayerStepBenchmark(CostMethod method, long inFeatures, long outFeatures, long tokens, Device device, int seed)
+    public LayerStepBenchmark(CostMethod method, long inFeatures, long outFeatures, long tokens, Device device, long seed)
     {
         this.device = device;
         using var generator = UnitSeed.NewGenerator(UnitSeed.Derive(seed, "layer-step/values"));

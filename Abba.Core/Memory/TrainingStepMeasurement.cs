@@ -36,7 +36,7 @@ public static class TrainingStepMeasurement
     /// <param name="device">Where the model runs.</param>
     /// <param name="seed">Seeds the model, the adapters and the tokens (<see cref="DecoderStepBenchmark"/>).</param>
     public static StepMeasurement Run(LlamaConfig shape, AdapterConfig method, int sequenceLength, int warmupSteps, int measuredSteps,
-        IPeakMemoryProbe probe, Device device, int seed)
+        IPeakMemoryProbe probe, Device device, long seed)
     {
         WarmUp(shape, method, sequenceLength, device, seed);
         GC.Collect();
@@ -50,7 +50,7 @@ public static class TrainingStepMeasurement
         return new StepMeasurement(baseline, probe.PeakBytes(), bench.TrainableParameters, seconds, probe.Description);
     }
 
-    static void WarmUp(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, int seed)
+    static void WarmUp(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed)
     {
         int heads = 2 * (shape.Heads / shape.KvHeads);   // same grouped-query ratio, so the same kernels run
         var tiny = shape with { Heads = heads, KvHeads = 2, HeadDim = 8, HiddenSize = heads * 8, IntermediateSize = 48, Layers = 1, VocabSize = 64 };

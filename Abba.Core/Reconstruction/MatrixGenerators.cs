@@ -48,7 +48,7 @@ public static class MatrixGenerators
 
     /// <summary>An n x n float64 CPU matrix of <paramref name="type"/>, drawn from a generator seeded with <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">n is below <see cref="MinimumSize"/>.</exception>
-    public static Tensor Generate(MatrixType type, int n, int seed)
+    public static Tensor Generate(MatrixType type, int n, long seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(seed);
         if (n < MinimumSize(type)) throw new ArgumentOutOfRangeException(nameof(n), $"{type.Name()} needs n >= {MinimumSize(type)}.");
@@ -67,7 +67,7 @@ public static class MatrixGenerators
     /// A fixed Gaussian stand-in for a pretrained weight (entries N(0, 1/n)), for HiRA, whose update W0 ⊙ (B A) needs
     /// one. Drawn from its own stream, so it is independent of the target generated from the same seed.
     /// </summary>
-    public static Tensor GaussianBase(int n, int seed)
+    public static Tensor GaussianBase(int n, long seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(seed);
         using var g = new Generator((ulong)seed + 0x9E3779B97F4A7C15UL, CPU);

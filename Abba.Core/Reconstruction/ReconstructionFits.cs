@@ -45,7 +45,7 @@ public static class ReconstructionFits
     /// <param name="device">Where to fit (float32).</param>
     /// <param name="seed">Seed of the start's noise (drawn on the CPU, so every device starts alike).</param>
     /// <param name="cancel">Checked every step.</param>
-    public static ReconstructionResult Abba(Tensor M, int r1, int r2, FitSettings settings, Device device, int seed, CancellationToken cancel = default)
+    public static ReconstructionResult Abba(Tensor M, int r1, int r2, FitSettings settings, Device device, long seed, CancellationToken cancel = default)
     {
         long m = M.shape[0], n = M.shape[1];
         var (T, rms) = UnitRms(M, device);
@@ -95,7 +95,7 @@ public static class ReconstructionFits
         return linear;
     }
 
-    static void StartAbba(AbbaLinear abba, Tensor T, int seed)
+    static void StartAbba(AbbaLinear abba, Tensor T, long seed)
     {
         using var scope = NewDisposeScope();
         var (B1, A1) = Initialisers.TruncatedSvd(T, (int)abba.B1.shape[1]);

@@ -65,18 +65,19 @@ public static class MlpTransfer
 
     /// <summary>
     /// Copies <paramref name="weights"/> into a fresh model, applies <paramref name="method"/> to both layers with
-    /// <see cref="Injector.Inject"/> (adapter initialisation seeded from <paramref name="seed"/> and each layer's name),
-    /// and trains it on <paramref name="data"/> with batches drawn from <paramref name="seed"/>.
+    /// <see cref="Injector.Inject"/> (adapter initialisation seeded from <paramref name="adapterSeed"/> and each layer's
+    /// name), and trains it on <paramref name="data"/> with batches drawn from <paramref name="batchSeed"/>. Arms that
+    /// share <paramref name="batchSeed"/> see the same batches in the same order, whatever their adapter seeds.
     /// </summary>
     public static FineTuneResult FineTune(IReadOnlyDictionary<string, Tensor> weights, int hidden, AdapterConfig method,
-        MnistSplit data, FineTuneSettings settings, long seed, Action<int>? onStep = null)
+        MnistSplit data, FineTuneSettings settings, long batchSeed, long adapterSeed, Action<int>? onStep = null)
     {
         var model = NewModel(hidden);
         LoadWeights(model, weights);
-        Injector.Inject(model, Targets, method, seed);
+        Injector.Inject(model, Targets, method, adapterSeed);
         var trainable = model.parameters().Where(p => p.requires_grad).ToArray();
         using var optimizer = optim.Adam(trainable, settings.LearningRate);
-        using var sampler = new MinibatchSampler(data.Count, settings.BatchSize, seed + 7919);   // a stream apart from pre-training's
+        using var sampler = new MinibatchSampler(data.Count, settings.BatchSize, batchSeed);
         var losses = new float[settings.Steps];
         var checkpoints = new List<(int, Tensor)>();
         var keep = CheckpointSteps(settings.Steps, settings.Checkpoints);

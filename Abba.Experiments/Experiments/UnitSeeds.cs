@@ -13,7 +13,4 @@ public static class UnitSeeds
 {
     /// <summary>The seed of the unit <paramref name="identity"/> of replicate <paramref name="seed"/>.</summary>
     public static long Of(int seed, string identity) => UnitSeed.Derive(seed, identity);
-
-    /// <summary>The same seed folded to [0, 2^31), for Core APIs that take an <c>int</c> seed.</summary>
-    public static int IntOf(int seed, string identity) => (int)(UnitSeed.Derive(seed, identity) >> 32);
 }

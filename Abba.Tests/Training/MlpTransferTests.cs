@@ -38,8 +38,8 @@ public class MlpTransferTests
         using var model = MlpTransfer.NewModel(16, seed: 6);
         var weights = MlpTransfer.CopyWeights(model);
         var settings = new FineTuneSettings(Steps: 12, BatchSize: 16, LearningRate: 1e-2, Checkpoints: 3);
-        using var a = MlpTransfer.FineTune(weights, 16, new AbbaConfig(2, 2, 4), data, settings, seed: 1);
-        using var b = MlpTransfer.FineTune(weights, 16, new AbbaConfig(2, 2, 4), data, settings, seed: 1);
+        using var a = MlpTransfer.FineTune(weights, 16, new AbbaConfig(2, 2, 4), data, settings, batchSeed: 1, adapterSeed: 2);
+        using var b = MlpTransfer.FineTune(weights, 16, new AbbaConfig(2, 2, 4), data, settings, batchSeed: 1, adapterSeed: 2);
         Assert.Equal(a.StepLosses, b.StepLosses);
         Assert.Equal([0, 4, 8, 12], a.Checkpoints.Select(c => c.Step));
         Assert.Equal(2 * 2 * (784 + 16) + 2 * 2 * (16 + 10), a.TrainableParameters);

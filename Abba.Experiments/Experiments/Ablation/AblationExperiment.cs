@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Abba.Core.Adapters;
 using Abba.Core.Data;
 using Abba.Core.Models;
+using Abba.Core.Randomness;
 using Abba.Core.Training;
 using Abba.Experiments.Output;
 using TorchSharp;
@@ -29,10 +30,10 @@ public sealed partial class AblationExperiment : IExperiment
     /// </summary>
     static class Units
     {
-        public static int Split(int seed) => UnitSeeds.IntOf(seed, "ablation/split");
+        public static long Split(int seed) => UnitSeeds.Of(seed, "ablation/split");
         public static long Pretrain(int seed) => UnitSeeds.Of(seed, "ablation/pretrain");
-        public static int PretrainBatches(int seed) => UnitSeeds.IntOf(seed, "ablation/pretrain/batches");
-        public static int FineTuneBatches(int seed) => UnitSeeds.IntOf(seed, "ablation/finetune/batches");
+        public static long PretrainBatches(int seed) => UnitSeeds.Of(seed, "ablation/pretrain/batches");
+        public static long FineTuneBatches(int seed) => UnitSeeds.Of(seed, "ablation/finetune/batches");
         public static long Adapters(Arm arm, int seed) => UnitSeeds.Of(seed, $"ablation/finetune/method={arm.Method}/target={arm.Target}");
     }
 
@@ -159,7 +160,7 @@ public sealed partial class AblationExperiment : IExperiment
         ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, int seed)
     {
         var o = options;
-        var rng = new Random(Units.PretrainBatches(seed));
+        var rng = UnitSeed.NewRandom(Units.PretrainBatches(seed));
         using var model = new LlamaDecoder(o.Model, Units.Pretrain(seed));
         model.to(ctx.Device);
         var accuracy = new List<PretrainAccuracyRow>();
@@ -196,8 +197,8 @@ public sealed partial class AblationExperiment : IExperiment
     AblationRow FineTune(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, Dictionary<string, Tensor> pretrained, Arm arm, int seed)
     {
         using var model = Load(pretrained, ctx.Device);
-        var rng = new Random(Units.FineTuneBatches(seed));          // the same batches for every arm of this seed
-        if (arm.Config is FullFineTuneConfig) foreach (var p in model.parameters()) p.requires_grad = true;
+        var rng = UnitSeed.NewRandom(Units.FineTuneBatches(seed));          // the same batches for every arm of this seed
+        if (arm.Config.TrainsBaseWeights) foreach (var p in model.parameters()) p.requires_grad = true;
         else Injector.Inject(model, arm.Target == "all" ? LlamaConfig.ProjectionNames : [arm.Target], arm.Config, Units.Adapters(arm, seed));
         long trainable = Injector.TrainableParameterCount(model);
         var clock = Stopwatch.StartNew();

@@ -23,8 +23,8 @@ public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
     /// <summary>Seed identities: one per case, shared by its methods (the same base weights and inputs for each).</summary>
     static class Units
     {
-        public static int Layer(LayerShape shape, int seed) => UnitSeeds.IntOf(seed, $"efficiency/layer/case={shape}");
-        public static int Decoder(string model, int seed) => UnitSeeds.IntOf(seed, $"efficiency/decoder/model={model}");
+        public static long Layer(LayerShape shape, int seed) => UnitSeeds.Of(seed, $"efficiency/layer/case={shape}");
+        public static long Decoder(string model, int seed) => UnitSeeds.Of(seed, $"efficiency/decoder/model={model}");
         public static long Anatomy(LayerShape shape, int seed) => UnitSeeds.Of(seed, $"efficiency/anatomy/case={shape}");
     }
 

@@ -20,7 +20,7 @@ namespace Abba.Experiments.Experiments.Memory;
 /// <param name="Threads">libtorch threads (0 = default).</param>
 /// <param name="Device">cpu or cuda.</param>
 public sealed record MeasureRequest(string Model, LlamaConfig Shape, string Method, int Rank, int SequenceLength,
-    int WarmupSteps, int MeasuredSteps, int Seed, int Threads, string Device);
+    int WarmupSteps, int MeasuredSteps, long Seed, int Threads, string Device);
 
 /// <summary>What the child reports: one JSON line on stdout.</summary>
 /// <param name="Model">Model name.</param>
@@ -130,7 +130,7 @@ public static class ChildMeasurement
         var vocab = Req<int>("--vocab"); var hidden = Req<int>("--hidden"); var intermediate = Req<int>("--intermediate");
         var layers = Req<int>("--layers"); var heads = Req<int>("--heads"); var kvHeads = Req<int>("--kv-heads");
         var headDim = Req<int>("--head-dim"); var tied = Req<bool>("--tied"); var seq = Req<int>("--seq");
-        var warmup = Req<int>("--warmup-steps"); var steps = Req<int>("--steps"); var seed = Req<int>("--seed");
+        var warmup = Req<int>("--warmup-steps"); var steps = Req<int>("--steps"); var seed = Req<long>("--seed");
         var threads = Req<int>("--threads"); var device = Req<string>("--device");
         var cmd = new Command(CommandName, "measure one (model, method) training step in this process and print a JSON line (used by the memory experiment)")
         {

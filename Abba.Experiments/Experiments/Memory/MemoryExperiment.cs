@@ -19,7 +19,7 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
     /// <summary>Seed identity: one per model, shared by its methods (the same weights and tokens for each).</summary>
     static class Units
     {
-        public static int Measurement(string model, int seed) => UnitSeeds.IntOf(seed, $"memory/measure/model={model}");
+        public static long Measurement(string model, int seed) => UnitSeeds.Of(seed, $"memory/measure/model={model}");
     }
 
     /// <inheritdoc />

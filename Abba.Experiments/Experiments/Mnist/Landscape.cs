@@ -18,7 +18,7 @@ public sealed partial class MnistExperiment
     {
         using var task = ctx.Progress.Start("target optimum and landscape", o.TargetSteps + o.GridSize * o.GridSize);
         var settings = new FineTuneSettings(o.TargetSteps, o.BatchSize, fullFtRate, Checkpoints: 1, CosineDecay: true);
-        using var target = MlpTransfer.FineTune(weights, o.Hidden, new FullFineTuneConfig(), split.FineTune, settings, Units.TargetOptimum(seed), _ => task.Advance());
+        using var target = MlpTransfer.FineTune(weights, o.Hidden, new FullFineTuneConfig(), split.FineTune, settings, Units.TargetOptimum(seed), Units.TargetOptimum(seed), _ => task.Advance());
         var optimum = target.Checkpoints[^1].Parameters;
         var start = trajectories.Values.First()[0].Parameters;
         var fitted = trajectories.Values.SelectMany(c => c.Skip(1).Select(p => p.Parameters)).Append(optimum).ToList();

@@ -35,8 +35,9 @@ public sealed partial class MnistExperiment : IExperiment
     public IReadOnlyList<string> FigureNames => [MnistFiles.LossFigure, MnistFiles.LandscapeFigure, MnistFiles.AccuracyFigure];
 
     /// <summary>
-    /// Seed identities. Every arm of a replicate shares the split, the pre-trained model and the fine-tuning seed (so the
-    /// arms see the same batches; <see cref="MlpTransfer.FineTune"/> derives each adapter's start from it and the layer's name).
+    /// Seed identities. Every arm of a replicate shares the split, the pre-trained model and the fine-tuning batches;
+    /// only an arm's adapter initialisation names the arm (<see cref="MlpTransfer.FineTune"/> derives each layer's start
+    /// from it and the layer's name).
     /// </summary>
     public static class Units
     {
@@ -44,10 +45,14 @@ public sealed partial class MnistExperiment : IExperiment
         public static long Split(int seed) => UnitSeeds.Of(seed, "mnist/split");
         /// <summary>Pre-training on 0-7: initial weights and batch order.</summary>
         public static long Pretrain(int seed) => UnitSeeds.Of(seed, "mnist/pretrain");
-        /// <summary>Every fine-tuning arm of replicate <paramref name="seed"/>.</summary>
-        public static long FineTune(int seed) => UnitSeeds.Of(seed, "mnist/finetune");
-        /// <summary>Every run of the learning-rate sweep (first seed).</summary>
-        public static long Sweep(int seed) => UnitSeeds.Of(seed, "mnist/sweep");
+        /// <summary>The batch order of every fine-tuning arm of replicate <paramref name="seed"/>.</summary>
+        public static long FineTuneBatches(int seed) => UnitSeeds.Of(seed, "mnist/finetune/batches");
+        /// <summary>The adapter initialisation of one fine-tuning arm.</summary>
+        public static long FineTuneAdapters(string method, int seed) => UnitSeeds.Of(seed, $"mnist/finetune/method={method}");
+        /// <summary>The batch order of every run of the learning-rate sweep (first seed).</summary>
+        public static long SweepBatches(int seed) => UnitSeeds.Of(seed, "mnist/sweep/batches");
+        /// <summary>The adapter initialisation of one sweep run (the same for every rate of a method).</summary>
+        public static long SweepAdapters(string method, int seed) => UnitSeeds.Of(seed, $"mnist/sweep/method={method}");
         /// <summary>The long full fine-tuning run that gives the landscape's target optimum (first seed).</summary>
         public static long TargetOptimum(int seed) => UnitSeeds.Of(seed, "mnist/target-optimum");
     }
@@ -144,7 +149,8 @@ public sealed partial class MnistExperiment : IExperiment
             foreach (double rate in o.SweepLearningRates)
             {
                 ctx.ThrowIfCancelled();
-                using var run = MlpTransfer.FineTune(weights, o.Hidden, method, split.FineTune, new FineTuneSettings(o.Steps, o.BatchSize, rate), Units.Sweep(seed), _ => task.Advance());
+                using var run = MlpTransfer.FineTune(weights, o.Hidden, method, split.FineTune, new FineTuneSettings(o.Steps, o.BatchSize, rate),
+                    Units.SweepBatches(seed), Units.SweepAdapters(method.Method, seed), _ => task.Advance());
                 double loss = Classifier.MeanLoss(run.Model, split.Validation.Images, split.Validation.Labels);
                 rows.Add(new MnistSweepRow(method.Method, rate, seed, double.IsFinite(loss) ? loss : double.PositiveInfinity,
                     Classifier.Accuracy(run.Model, split.Validation.Images, split.Validation.Labels), Chosen: false));
@@ -168,11 +174,11 @@ public sealed partial class MnistExperiment : IExperiment
     {
         var clock = Stopwatch.StartNew();
         var settings = new FineTuneSettings(o.Steps, o.BatchSize, rate, keepCheckpoints ? o.Checkpoints : 0);
-        var run = MlpTransfer.FineTune(weights, o.Hidden, method, split.FineTune, settings, Units.FineTune(seed), _ => task?.Advance());
+        var run = MlpTransfer.FineTune(weights, o.Hidden, method, split.FineTune, settings, Units.FineTuneBatches(seed), Units.FineTuneAdapters(method.Method, seed), _ => task?.Advance());
         using (run.Model)
         {
             var m = run.Model;
-            var row = new MnistRunRow(seed, method.Method, RankOf(method), run.TrainableParameters, rate,
+            var row = new MnistRunRow(seed, method.Method, method.BudgetRank, run.TrainableParameters, rate,
                 Classifier.MeanLoss(m, split.FineTune.Images, split.FineTune.Labels),
                 Classifier.Accuracy(m, split.Test89.Images, split.Test89.Labels), Classifier.Accuracy(m, split.Test07.Images, split.Test07.Labels),
                 Classifier.Accuracy(m, split.TestAll.Images, split.TestAll.Labels), clock.Elapsed.TotalSeconds);
@@ -180,13 +186,6 @@ public sealed partial class MnistExperiment : IExperiment
         }
     }
 
-    static int RankOf(AdapterConfig method) => method switch
-    {
-        LoraConfig c => c.Rank,
-        HiraConfig c => c.Rank,
-        AbbaConfig c => c.Rank1 + c.Rank2,
-        _ => 0,
-    };
 
     /// <summary>Mean and sample standard deviation over seeds per method (std 0 for one seed).</summary>
     public static IEnumerable<MnistSummaryRow> Summarise(IReadOnlyList<MnistRunRow> runs, IReadOnlyList<PaperLossRow> paper) =>

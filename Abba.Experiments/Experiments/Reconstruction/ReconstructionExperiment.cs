@@ -35,9 +35,9 @@ public sealed partial class ReconstructionExperiment : IExperiment
     /// <summary>Seed identities: the target and HiRA's W0 are shared by every fit on them; an ABBA fit's start is its own.</summary>
     static class Units
     {
-        public static int Target(MatrixType type, int seed) => UnitSeeds.IntOf(seed, $"reconstruction/target/type={type.Name()}");
-        public static int HiraBase(MatrixType type, int seed) => UnitSeeds.IntOf(seed, $"reconstruction/hira-base/type={type.Name()}");
-        public static int AbbaFit(MatrixType type, int r1, int r2, int seed) => UnitSeeds.IntOf(seed, $"reconstruction/fit/method=abba/type={type.Name()}/r1={r1}/r2={r2}");
+        public static long Target(MatrixType type, int seed) => UnitSeeds.Of(seed, $"reconstruction/target/type={type.Name()}");
+        public static long HiraBase(MatrixType type, int seed) => UnitSeeds.Of(seed, $"reconstruction/hira-base/type={type.Name()}");
+        public static long AbbaFit(MatrixType type, int r1, int r2, int seed) => UnitSeeds.Of(seed, $"reconstruction/fit/method=abba/type={type.Name()}/r1={r1}/r2={r2}");
     }
 
     /// <inheritdoc />
