@@ -80,6 +80,24 @@ public abstract class AdapterLinear : nn.Module<Tensor, Tensor>
         savedW0 = null;
     }
 
+    /// <summary>
+    /// LoRA's pair as PEFT starts it: A (r x n) Kaiming-uniform with a = sqrt(5), drawn from <paramref name="generator"/>,
+    /// and B (m x r) = 0, on W0's device and dtype.
+    /// </summary>
+    protected (Parameter A, Parameter B) NewLowRankPair(int rank, Generator generator)
+    {
+        var w = base_layer.weight!;
+        using var A = Initialisers.KaimingUniform(rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator);
+        using var B = zeros(OutFeatures, rank, w.dtype, w.device);
+        return (NewParameter(A), NewParameter(B));
+    }
+
+    /// <summary>Registers every entry of <see cref="AdapterParameters"/> under its checkpoint key.</summary>
+    protected void RegisterAdapterParameters()
+    {
+        foreach (var (key, p) in AdapterParameters) register_parameter(key, p);
+    }
+
     /// <summary>A trainable parameter shaped like <paramref name="value"/> on W0's device and dtype.</summary>
     protected Parameter NewParameter(Tensor value) =>
         new(value.to(base_layer.weight!.dtype, base_layer.weight!.device).detach().contiguous().clone(), requires_grad: true);

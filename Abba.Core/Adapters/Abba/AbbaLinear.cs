@@ -30,7 +30,7 @@ public sealed class AbbaLinear : AdapterLinear
         abba_A2 = NewParameter(A2);
         abba_B2 = NewParameter(B2);
         foreach (var t in new[] { B1, A1, B2, A2 }) t.Dispose();
-        foreach (var (key, p) in AdapterParameters) register_parameter(key, p);
+        RegisterAdapterParameters();
     }
 
     /// <summary>A1, r1 x n.</summary>

@@ -7,7 +7,7 @@ namespace Abba.Core.Adapters;
 /// <param name="Rank">r.</param>
 /// <param name="Alpha">alpha; s = alpha / r.</param>
 /// <param name="DetachNorm">Treat the norm as a constant in backward, as the DoRA paper (Sec. 4.3) and PEFT do to save memory.</param>
-public sealed record DoraConfig(int Rank, double Alpha, bool DetachNorm = true) : AdapterConfig
+public sealed record DoraConfig(int Rank, double Alpha, bool DetachNorm = true) : LowRankConfig(Rank)
 {
     /// <inheritdoc />
     public override string Method => "dora";
@@ -16,13 +16,9 @@ public sealed record DoraConfig(int Rank, double Alpha, bool DetachNorm = true) 
     /// <inheritdoc />
     public override string Colour => "#9467bd";
     /// <inheritdoc />
-    public override int BudgetRank => Rank;
-    /// <inheritdoc />
-    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank = rank };
-    /// <inheritdoc />
     public override AdapterLinear Wrap(Linear linear, Generator generator) => new DoraLinear(linear, this, generator);
     /// <inheritdoc />
-    public override long TrainableParameters(long m, long n, bool bias = false) => Rank * (m + n) + m;
+    public override long TrainableParameters(long m, long n, bool bias = false) => base.TrainableParameters(m, n, bias) + m;
     /// <inheritdoc />
     public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["lora_A", "lora_B", "lora_magnitude_vector"];
     /// <inheritdoc />

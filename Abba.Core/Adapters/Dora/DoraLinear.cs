@@ -20,11 +20,9 @@ public sealed class DoraLinear : AdapterLinear
     {
         config.Validate(OutFeatures, InFeatures);
         this.config = config;
-        var w = baseLayer.weight!;
-        lora_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator));
-        lora_B = NewParameter(zeros(OutFeatures, config.Rank, w.dtype, w.device));
-        using (no_grad()) lora_magnitude_vector = NewParameter(linalg.vector_norm(w, dims: [1]));
-        foreach (var (key, p) in AdapterParameters) register_parameter(key, p);
+        (lora_A, lora_B) = NewLowRankPair(config.Rank, generator);
+        using (no_grad()) lora_magnitude_vector = NewParameter(linalg.vector_norm(baseLayer.weight!, dims: [1]));
+        RegisterAdapterParameters();
     }
 
     /// <summary>A, r x n.</summary>

@@ -5,7 +5,7 @@ namespace Abba.Core.Adapters;
 
 /// <summary>HiRA: dW = W0 ⊙ (B A); no scale (the official code ignores its alpha).</summary>
 /// <param name="Rank">r.</param>
-public sealed record HiraConfig(int Rank) : AdapterConfig
+public sealed record HiraConfig(int Rank) : LowRankConfig(Rank)
 {
     /// <inheritdoc />
     public override string Method => "hira";
@@ -14,13 +14,7 @@ public sealed record HiraConfig(int Rank) : AdapterConfig
     /// <inheritdoc />
     public override string Colour => "#2ca02c";
     /// <inheritdoc />
-    public override int BudgetRank => Rank;
-    /// <inheritdoc />
-    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank = rank };
-    /// <inheritdoc />
     public override AdapterLinear Wrap(Linear linear, Generator generator) => new HiraLinear(linear, this, generator);
-    /// <inheritdoc />
-    public override long TrainableParameters(long m, long n, bool bias = false) => Rank * (m + n);
     /// <inheritdoc />
     public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["hira_A", "hira_B"];
     /// <inheritdoc />

@@ -20,11 +20,8 @@ public sealed class HiraLinear : AdapterLinear
     {
         config.Validate(OutFeatures, InFeatures);
         this.config = config;
-        var w = baseLayer.weight!;
-        hira_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator));
-        hira_B = NewParameter(zeros(OutFeatures, config.Rank, w.dtype, w.device));
-        register_parameter("hira_A", hira_A);
-        register_parameter("hira_B", hira_B);
+        (hira_A, hira_B) = NewLowRankPair(config.Rank, generator);
+        RegisterAdapterParameters();
     }
 
     /// <summary>A, r x n.</summary>

@@ -7,7 +7,7 @@ namespace Abba.Core.Adapters;
 /// <param name="Rank">r.</param>
 /// <param name="Alpha">alpha.</param>
 /// <param name="RankStabilised">Use rsLoRA's alpha / sqrt(r).</param>
-public sealed record LoraConfig(int Rank, double Alpha, bool RankStabilised = false) : AdapterConfig
+public sealed record LoraConfig(int Rank, double Alpha, bool RankStabilised = false) : LowRankConfig(Rank)
 {
     /// <inheritdoc />
     public override string Method => "lora";
@@ -16,13 +16,7 @@ public sealed record LoraConfig(int Rank, double Alpha, bool RankStabilised = fa
     /// <inheritdoc />
     public override string Colour => "#1f77b4";
     /// <inheritdoc />
-    public override int BudgetRank => Rank;
-    /// <inheritdoc />
-    public override AdapterConfig AtBudgetRank(int rank) => this with { Rank = rank };
-    /// <inheritdoc />
     public override AdapterLinear Wrap(Linear linear, Generator generator) => new LoraLinear(linear, this, generator);
-    /// <inheritdoc />
-    public override long TrainableParameters(long m, long n, bool bias = false) => Rank * (m + n);
     /// <inheritdoc />
     public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["lora_A", "lora_B"];
     /// <inheritdoc />

@@ -18,11 +18,8 @@ public sealed class LoraLinear : AdapterLinear
     {
         config.Validate(OutFeatures, InFeatures);
         this.config = config;
-        var w = baseLayer.weight!;
-        lora_A = NewParameter(Initialisers.KaimingUniform(config.Rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator));
-        lora_B = NewParameter(zeros(OutFeatures, config.Rank, w.dtype, w.device));
-        register_parameter("lora_A", lora_A);
-        register_parameter("lora_B", lora_B);
+        (lora_A, lora_B) = NewLowRankPair(config.Rank, generator);
+        RegisterAdapterParameters();
     }
 
     /// <summary>A, r x n.</summary>
