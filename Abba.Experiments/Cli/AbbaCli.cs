@@ -248,7 +248,6 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         if (settings is not null)
             foreach (var (e, values) in plan)
                 problems.AddRange(e.Configure(values, settings).Select(p => plan.Count > 1 ? $"{e.Name}: {p}" : p));
-        if (settings is not null && problems.Count == 0 && OutputProblem(settings) is { } outProblem) problems.Add(outProblem);
         if (problems.Count > 0)
         {
             foreach (var p in problems) stderr.WriteLine("error: " + p);
@@ -258,6 +257,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         {
             try { TorchRuntime.ResolveDevice(settings!.Device); }
             catch (ArgumentException e) { return BadInput(e.Message); }
+            if (OutputProblem(settings) is { } outProblem) return BadInput(outProblem);
             if (plan.Count == 0)
             {
                 stdout.WriteLine("no experiments are registered yet: nothing to run.");

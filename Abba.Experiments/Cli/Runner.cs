@@ -197,12 +197,19 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     {
         string settingsHash = UnitIdentity.Sha256(settingsJson);
         var plans = experiment.PlanUnits(settings);
-        var missing = plans.Where(p => store.Read(UnitIdentity.Hash(settingsHash, p.Identity), out _) is null).ToArray();
+        var damaged = new List<string>();
+        var missing = plans.Where(p =>
+        {
+            var unit = store.Read(UnitIdentity.Hash(settingsHash, p.Identity), out string? problem);
+            if (problem is not null) damaged.Add(problem);
+            return unit is null;
+        }).ToArray();
         if (missing.Length == 0) return null;
         string kinds = string.Join(", ", missing.GroupBy(p => UnitIdentity.Kind(p.Identity)).Select(g => $"{g.Count()} {g.Key}"));
         var foreign = store.ReadAll().Select(u => u.Unit).OfType<UnitRecord>().FirstOrDefault(u => u.SettingsHash != settingsHash);
         string other = foreign is null ? ""
             : $"; units of other settings are stored ({string.Join("; ", UnitStore.Differences(foreign.SettingsJson, settingsJson).Take(3))}): give merge the shards' options";
-        return $"{experiment.Name}: {missing.Length} of {plans.Count} units missing ({kinds}) in {store.Folder}{other}; run the missing shards (or abba run {experiment.Name} with the same options) first";
+        string broken = damaged.Count == 0 ? "" : $"; damaged: {damaged[0]}{(damaged.Count > 1 ? $" and {damaged.Count - 1} more" : "")}";
+        return $"{experiment.Name}: {missing.Length} of {plans.Count} units missing ({kinds}) in {store.Folder}{broken}{other}; run the missing shards (or abba run {experiment.Name} with the same options) first";
     }
 }

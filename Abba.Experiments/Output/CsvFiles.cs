@@ -29,7 +29,9 @@ public static partial class CsvFiles
         catch (Exception e) when (e is not InvalidDataException and not OutOfMemoryException)
         {
             string message = e.Message.Split('\n')[0].Trim();
-            string row = RecordNumber().Match(message) is { Success: true } m ? $"row {m.Groups[1].Value}: " : "";
+            // CsvHelper counts records from the header (record 1), so record n is data row n - 1 on line n.
+            string row = RecordNumber().Match(message) is { Success: true } m && int.TryParse(m.Groups[1].Value, out int n)
+                ? $"row {n - 1} (line {n}): " : "";
             throw new InvalidDataException($"{path}: {row}{(row.Length > 0 ? "malformed" : "unreadable")} ({message})", e);
         }
     }

@@ -70,7 +70,8 @@ public sealed class UnitStore(string folder)
     public IEnumerable<(string Path, UnitRecord? Unit, string? Problem)> ReadAll()
     {
         if (!Directory.Exists(Folder)) yield break;
-        foreach (string path in Directory.GetFiles(Folder, "*.json").Order(StringComparer.Ordinal))
+        // Hidden files are AtomicFile's temporaries, left behind by a killed writer: never units.
+        foreach (string path in Directory.GetFiles(Folder, "*.json").Where(p => !Path.GetFileName(p).StartsWith('.')).Order(StringComparer.Ordinal))
         {
             var unit = ReadFile(path, out string? problem);
             yield return (path, unit, problem);
