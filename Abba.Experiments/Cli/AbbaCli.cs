@@ -6,6 +6,7 @@ using Abba.Experiments.Experiments.Catalogue;
 using Abba.Experiments.Experiments.Memory;
 using Abba.Experiments.Output;
 using Abba.Experiments.Report;
+using Abba.Experiments.Units;
 using Spectre.Console;
 using Profile = Abba.Experiments.Experiments.Profile;
 
@@ -26,7 +27,7 @@ public static class ExitCodes
     public const int Cancelled = 130;
 }
 
-/// <summary>The <c>abba</c> command line: list, run, all, plot, info.</summary>
+/// <summary>The <c>abba</c> command line: list, run, all, merge, plot, report, info.</summary>
 public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 {
     readonly Option<string> profile = new("--profile") { Description = "quick (CPU-friendly default), paper (the paper's settings) or tiny (seconds, for smoke tests)", DefaultValueFactory = _ => "quick" };
@@ -35,6 +36,9 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     readonly Option<string> device = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
     readonly Option<int> threads = new("--threads") { Description = "libtorch threads (0 = libtorch's default; ablation then uses 1)", DefaultValueFactory = _ => 0 };
     readonly Option<string> output = new("--out") { Description = "results root folder", DefaultValueFactory = _ => RunSettings.DefaultOutputRoot };
+    readonly Option<bool> fresh = new("--fresh") { Description = "start over: remove the experiment's stored units and pre-training cache first (default: resume, re-using units stored with the same settings)" };
+    readonly Option<string?> shard = new("--shard") { Description = "I/N: compute only shard I of N (counting from 1) of the units and store them; abba merge then builds the outputs" };
+    readonly Option<string[]> from = new("--from") { Description = "another results root whose units to merge (a shard's --out); repeat for each", AllowMultipleArgumentsPerToken = false };
     readonly Option<string?> readme = new("--readme") { Description = "also rewrite the generated results section (runs, claims, figures) of this README" };
 
     /// <summary>Cancelled by Ctrl+C.</summary>
@@ -45,6 +49,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     {
         if (args is ["run", var name, ..] && !name.StartsWith('-') && Registry.TryCreate(name) is null)
             return BadInput($"unknown experiment '{name}'. Valid names: {ValidNames()}");
+        if (args is ["merge", var mergeName, ..] && !mergeName.StartsWith('-') && mergeName != "all" && Registry.TryCreate(mergeName) is null)
+            return BadInput($"unknown experiment '{mergeName}'. Valid names: all, {ValidNames()}");
         if (args is ["plot", var plotName, ..] && !plotName.StartsWith('-') && plotName != "all" && Registry.TryCreate(plotName) is null)
             return BadInput($"unknown experiment '{plotName}'. Valid names: all, {ValidNames()}");
         var root = BuildRoot();
@@ -64,6 +70,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         root.Subcommands.Add(ListCommand());
         root.Subcommands.Add(RunCommand());
         root.Subcommands.Add(AllCommand());
+        root.Subcommands.Add(MergeCommand());
         root.Subcommands.Add(PlotCommand());
         root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(InfoCommand());
@@ -107,25 +114,52 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         return cmd;
     }
 
+    Command MergeCommand()
+    {
+        var cmd = new Command("merge", "build an experiment's outputs (CSVs, figures, manifest) from the units its shards stored: abba merge NAME|all [options]");
+        foreach (var experiment in Registry.CreateAll())
+        {
+            var sub = new Command(experiment.Name, $"merge the units of {experiment.Name} ({experiment.PaperArtefact})");
+            AddSettingsOptions(sub);
+            sub.Options.Add(from);
+            foreach (var o in experiment.Options) sub.Options.Add(o);
+            sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))], merge: true));
+            cmd.Subcommands.Add(sub);
+        }
+        var all = new Command("all", "merge every experiment, then write the report");
+        AddSettingsOptions(all);
+        all.Options.Add(from);
+        all.SetAction(parse => RunExperiments(parse, Registry.CreateAll().Select(e => (e, OptionValues.Defaults)).ToArray(), summary: true, merge: true));
+        cmd.Subcommands.Add(all);
+        cmd.SetAction(_ => BadInput($"name an experiment: abba merge NAME. Valid names: all, {ValidNames()}"));
+        return cmd;
+    }
+
     Command PlotCommand()
     {
         var name = new Argument<string>("name") { Description = "an experiment name, or all" };
-        var cmd = new Command("plot", "redraw figures from the CSVs already in the results folder, without recomputing") { name, output };
+        var cmd = new Command("plot", "redraw figures from the CSVs already in the results folder, without recomputing") { name, profile, output };
         cmd.SetAction(parse =>
         {
             string which = parse.GetValue(name)!;
+            if (ReadRoot(parse) is not { } root) return ExitCodes.BadInput;
             var experiments = which == "all" ? Registry.CreateAll() : [Registry.TryCreate(which)!];
             if (experiments.Count == 0) stdout.WriteLine("no experiments are registered yet: nothing to plot.");
             int code = ExitCodes.Ok;
             foreach (var e in experiments)
             {
-                string folder = Path.GetFullPath(Path.Combine(parse.GetValue(output)!, e.Name));
+                string folder = Path.Combine(root, e.Name);
                 try
                 {
                     var files = e.Plot(folder);
                     stdout.WriteLine($"{e.Name}: redrew {files.Count} files in {folder}");
                 }
-                catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+                catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
+                {
+                    stderr.WriteLine($"error: {e.Name}: {ex.Message}");
+                    code = ExitCodes.BadInput;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     stderr.WriteLine($"error: {e.Name}: {ex.Message}");
                     code = ExitCodes.Failed;
@@ -138,14 +172,18 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     Command ReportCommand()
     {
-        var cmd = new Command("report", "write results/REPORT.md: the paper's claims beside the measured values, from the CSVs") { output, readme };
+        var cmd = new Command("report", "write OUT/PROFILE/REPORT.md: the paper's claims beside the measured values, from that profile's CSVs") { profile, output, readme };
         cmd.SetAction(parse =>
         {
             string? readmePath = parse.GetValue(readme);
             if (ReadmeProblem(readmePath) is { } problem) return BadInput(problem);
-            string root = Path.GetFullPath(parse.GetValue(output)!);
-            stdout.WriteLine($"wrote {ReportWriter.Write(root, Registry.CreateAll())}");
-            if (readmePath is not null) WriteReadme(readmePath, root);
+            if (ReadRoot(parse) is not { } root) return ExitCodes.BadInput;
+            try
+            {
+                stdout.WriteLine($"wrote {ReportWriter.Write(root, Registry.CreateAll())}");
+                if (readmePath is not null) WriteReadme(readmePath, root);
+            }
+            catch (InvalidDataException e) { return BadInput(e.Message); }
             return ExitCodes.Ok;
         });
         return cmd;
@@ -171,10 +209,38 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     void AddCommonOptions(Command cmd)
     {
+        AddSettingsOptions(cmd);
+        cmd.Options.Add(fresh);
+        cmd.Options.Add(shard);
+    }
+
+    /// <summary>The options that decide a run's results (and so its units): a merge takes the same ones as its shards.</summary>
+    void AddSettingsOptions(Command cmd)
+    {
         foreach (var o in new Option[] { profile, seed, seeds, device, threads, output }) cmd.Options.Add(o);
     }
 
-    int RunExperiments(ParseResult parse, IReadOnlyList<(IExperiment Experiment, OptionValues Values)> plan, bool summary = false)
+    /// <summary>The profile's results folder for plot and report (OUT/PROFILE), or null after a one-line error.</summary>
+    string? ReadRoot(ParseResult parse)
+    {
+        string profileText = parse.GetValue(profile)!;
+        if (ParseProfile(profileText) is not { } p)
+        {
+            BadInput($"--profile must be quick, paper or tiny (got '{profileText}')");
+            return null;
+        }
+        string o = parse.GetValue(output)!;
+        if (File.Exists(o))
+        {
+            BadInput($"--out: '{o}' is a file; give the results root folder");
+            return null;
+        }
+        return new RunSettings(p, 0, 0, "cpu", 0, o).ProfileRoot;
+    }
+
+    static Profile? ParseProfile(string text) => text switch { "quick" => Profile.Quick, "paper" => Profile.Paper, "tiny" => Profile.Tiny, _ => null };
+
+    int RunExperiments(ParseResult parse, IReadOnlyList<(IExperiment Experiment, OptionValues Values)> plan, bool summary = false, bool merge = false)
     {
         var settings = ReadSettings(parse, out var problems);
         string? readmePath = summary ? parse.GetValue(readme) : null;
@@ -191,6 +257,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         {
             try { TorchRuntime.ResolveDevice(settings!.Device); }
             catch (ArgumentException e) { return BadInput(e.Message); }
+            if (OutputProblem(settings) is { } outProblem) return BadInput(outProblem);
             if (plan.Count == 0)
             {
                 stdout.WriteLine("no experiments are registered yet: nothing to run.");
@@ -199,17 +266,25 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             using var log = new RunLog();
             var runner = new Runner(settings!, log, "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value)), Cancel);
             var outcomes = new List<RunOutcome>();
+            var sources = merge ? parse.GetValue(from) ?? [] : [];
             foreach (var (e, _) in plan)
             {
                 if (Cancel.IsCancellationRequested) break;
-                outcomes.Add(runner.Run(e));
+                outcomes.Add(merge ? runner.Merge(e, sources) : runner.Run(e));
+                if (outcomes[^1].Status == "refused") stderr.WriteLine("error: merge: " + outcomes[^1].Error);
+            }
+            if (merge && outcomes.Any(o => o.Status == "refused")) return ExitCodes.BadInput;
+            if (settings!.Shard is { } sharded)
+            {
+                stdout.WriteLine($"shard {sharded} stored its units; when all {sharded.Count} shards are done, run the same command as `abba merge ...` without --shard (add --from DIR for each shard's --out when they differ)");
+                return outcomes.All(o => o.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
             }
             if (summary)
             {
                 PrintSummary(outcomes);
                 if (!Cancel.IsCancellationRequested)
                 {
-                    string root = Path.GetFullPath(settings!.OutputRoot);
+                    string root = settings.ProfileRoot;
                     stdout.WriteLine($"wrote {ReportWriter.Write(root, Registry.CreateAll())}");
                     if (readmePath is not null) WriteReadme(readmePath, root);
                 }
@@ -223,7 +298,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     {
         problems = [];
         string profileText = parse.GetValue(profile)!;
-        Profile? p = profileText switch { "quick" => Profile.Quick, "paper" => Profile.Paper, "tiny" => Profile.Tiny, _ => null };
+        Profile? p = ParseProfile(profileText);
         if (p is null) problems.Add($"--profile must be quick, paper or tiny (got '{profileText}')");
         int s = parse.GetValue(seed);
         if (s < 0) problems.Add($"--seed must be 0 or more (got {s})");
@@ -235,7 +310,29 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         if (t < 0) problems.Add($"--threads must be 0 or more (got {t})");
         string o = parse.GetValue(output)!;
         if (string.IsNullOrWhiteSpace(o)) problems.Add("--out must name a folder");
-        return problems.Count > 0 ? null : new RunSettings(p!.Value, s, k ?? 0, d, t, o);
+        Shard? part = null;
+        if (parse.GetResult(shard) is not null && parse.GetValue(shard) is { } shardText && Shard.Parse(shardText, out string? shardProblem) is var parsed)
+            if (parsed is null) problems.Add(shardProblem!); else part = parsed;
+        bool isFresh = parse.GetResult(fresh) is not null && parse.GetValue(fresh);
+        return problems.Count > 0 ? null : new RunSettings(p!.Value, s, k ?? 0, d, t, o, part, isFresh);
+    }
+
+    /// <summary>Why results cannot be written under <c>--out</c> (a file, or not writable), or null; creates the profile folder.</summary>
+    static string? OutputProblem(RunSettings settings)
+    {
+        if (File.Exists(settings.OutputRoot)) return $"--out: '{settings.OutputRoot}' is a file; give a folder for the results";
+        try
+        {
+            Directory.CreateDirectory(settings.ProfileRoot);
+            string probe = Path.Combine(settings.ProfileRoot, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return $"--out: cannot write results under '{settings.OutputRoot}' ({e.Message})";
+        }
     }
 
     /// <summary>Why <paramref name="path"/> cannot take the generated results section, or null when it can.</summary>

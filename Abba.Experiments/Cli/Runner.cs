@@ -1,73 +1,88 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Abba.Core.Native;
 using Abba.Experiments.Experiments;
 using Abba.Experiments.Output;
+using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Cli;
 
 /// <summary>How one experiment run ended.</summary>
 /// <param name="Name">Experiment name.</param>
-/// <param name="Status">ok, failed or cancelled.</param>
+/// <param name="Status">ok, failed, cancelled, or refused (a merge with units missing).</param>
 /// <param name="Seconds">Wall time.</param>
 /// <param name="Folder">Results folder.</param>
 /// <param name="Files">Files written, relative to the folder.</param>
 /// <param name="Error">Message when it failed.</param>
 public sealed record RunOutcome(string Name, string Status, double Seconds, string Folder, IReadOnlyList<string> Files, string? Error);
 
-/// <summary>Runs configured experiments: results folder, run.log, progress, manifest, and the closing message.</summary>
+/// <summary>
+/// Runs configured experiments: results folder, run.log, progress, manifest, and the closing message. A run loads the
+/// units already stored under the same settings and computes the rest; a shard computes its share of the units and
+/// stores them only; a merge builds the outputs from stored units alone.
+/// </summary>
 public sealed class Runner(RunSettings settings, RunLog log, string commandLine, CancellationToken cancel)
 {
-    /// <summary>Runs one experiment that <see cref="IExperiment.Configure"/> already accepted.</summary>
-    public RunOutcome Run(IExperiment experiment)
+    static readonly JsonSerializerOptions SettingsJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>Runs one experiment that <see cref="IExperiment.Configure"/> already accepted (its shard only, when sharded).</summary>
+    public RunOutcome Run(IExperiment experiment) =>
+        settings.Shard is { } shard ? RunShard(experiment, shard) : Execute(experiment, mayCompute: true);
+
+    /// <summary>
+    /// Builds an experiment's outputs from units alone: copies the unit files under each of <paramref name="from"/>
+    /// (results roots of the shards) into this run's units folder, then refuses when any unit is missing.
+    /// </summary>
+    public RunOutcome Merge(IExperiment experiment, IReadOnlyList<string> from)
+    {
+        string folder = settings.FolderOf(experiment.Name);
+        var store = new UnitStore(Path.Combine(folder, "units"));
+        foreach (string root in from) Gather(new UnitStore(Path.Combine(Path.GetFullPath(root), settings.ProfileName, experiment.Name, "units")), store);
+        var device = TorchRuntime.ResolveDevice(settings.Device);
+        string settingsJson = SettingsOf(experiment, device);
+        if (MissingUnits(experiment, store, settingsJson) is { } refusal)
+            return new RunOutcome(experiment.Name, "refused", 0, folder, [], refusal);
+        return Execute(experiment, mayCompute: false);
+    }
+
+    RunOutcome Execute(IExperiment experiment, bool mayCompute)
     {
         var info = TorchRuntime.Initialise();
-        var device = TorchRuntime.ResolveDevice(settings.Device);
-        TorchRuntime.SetThreads(settings.Threads > 0 ? settings.Threads
-            : device.type == TorchSharp.DeviceType.CPU ? experiment.PreferredCpuThreads : 0);
-        string folder = Path.GetFullPath(Path.Combine(settings.OutputRoot, experiment.Name));
-        Directory.CreateDirectory(folder);
+        var device = SetUp(experiment, out string folder);
         log.AttachFile(Path.Combine(folder, "run.log"));
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        log.Info($"{experiment.Name}: {experiment.Description} [{settings.Profile.ToString().ToLowerInvariant()} profile, device {device.type.ToString().ToLowerInvariant()}]");
+        log.Info($"{experiment.Name}: {experiment.Description} [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
+        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, device), shard: null, mayCompute);
         ExperimentContext? context = null;
-        string status = "ok";
-        string? error = null;
-        try
+        var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
         {
-            ProgressMode.Run(log, progress =>
-            {
-                context = new ExperimentContext(settings, folder, device, log, progress, cancel);
-                experiment.Run(context);
-                return 0;
-            });
-        }
-        catch (OperationCanceledException)
-        {
-            status = "cancelled";
-            error = "cancelled by the user";
-            log.Warn($"{experiment.Name}: cancelled; files already written are complete.");
-        }
-        catch (Exception e) when (e is not TorchUnavailableException)
-        {
-            status = "failed";
-            error = e.Message;
-            log.Warn($"{experiment.Name} failed: {e.Message}");
-            log.Detail(e.ToString());
-        }
+            context = new ExperimentContext(settings, folder, device, log, progress, cancel, units);
+            experiment.Run(context);
+            return 0;
+        }));
         clock.Stop();
+        if (units.Loaded + units.Recomputed > 0)
+            log.Info($"{experiment.Name}: {units.Loaded} units loaded from {units.Store.Folder}, {units.Computed} computed, {units.Recomputed} recomputed");
         var manifest = new Manifest
         {
             Experiment = experiment.Name,
             PaperArtefact = experiment.PaperArtefact,
             Status = status,
             CommandLine = commandLine,
-            Profile = settings.Profile.ToString().ToLowerInvariant(),
+            Profile = settings.ProfileName,
             Seeds = context?.SeedsUsed ?? settings.SeedList(1),
             Device = device.ToString(),
             Threads = TorchSharp.torch.get_num_threads(),
-            Settings = settings,
+            Settings = settings with { Shard = null, Fresh = false },
             Configuration = experiment.Configuration,
+            Units = new UnitsSummary(units.SettingsHash, units.Loaded, units.Computed, units.Recomputed, [.. units.Contributors]),
             TorchSharpVersion = info.TorchSharpVersion,
             LibTorchVersion = info.LibTorchVersion,
             Machine = Manifest.DescribeMachine(),
@@ -82,5 +97,119 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         log.Info($"{experiment.Name}: {status} in {clock.Elapsed.TotalSeconds:0.0}s; wrote {manifest.Files.Count} files to {folder}");
         log.DetachFile();
         return new RunOutcome(experiment.Name, status, clock.Elapsed.TotalSeconds, folder, manifest.Files, error);
+    }
+
+    /// <summary>Computes and stores this shard's units (and whatever they need); writes no CSV, figure or manifest.</summary>
+    RunOutcome RunShard(IExperiment experiment, Shard shard)
+    {
+        TorchRuntime.Initialise();
+        var device = SetUp(experiment, out string folder);
+        log.AttachFile(Path.Combine(folder, "logs", $"shard-{shard.Index}-of-{shard.Count}-{Environment.MachineName}.log"));
+        var clock = Stopwatch.StartNew();
+        var plans = experiment.PlanUnits(settings);
+        var mine = shard.Select(plans.Select(p => (p.Identity, p.Cost)));
+        log.Info($"{experiment.Name}: shard {shard} runs {mine.Count} of {plans.Count} units [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
+        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, device), shard.ToString());
+        var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
+        {
+            var ctx = new ExperimentContext(settings, folder, device, log, progress, cancel, units);
+            using var task = progress.Start($"{experiment.Name} shard {shard}", mine.Count);
+            foreach (var plan in plans.Where(p => mine.Contains(p.Identity)))
+            {
+                units.Ensure(plan, ctx);
+                task.Advance();
+            }
+            return 0;
+        }));
+        log.Info($"{experiment.Name}: shard {shard} {status} in {clock.Elapsed.TotalSeconds:0.0}s: {units.Computed + units.Recomputed} units computed, " +
+                 $"{units.Loaded} already stored, in {units.Store.Folder}");
+        if (status == "ok")
+            log.Info($"when every shard is done, build the outputs with: abba merge {experiment.Name} (same options, without --shard; --from DIR per shard folder when they differ)");
+        log.DetachFile();
+        return new RunOutcome(experiment.Name, status, clock.Elapsed.TotalSeconds, units.Store.Folder, [], error);
+    }
+
+    TorchSharp.torch.Device SetUp(IExperiment experiment, out string folder)
+    {
+        var device = TorchRuntime.ResolveDevice(settings.Device);
+        TorchRuntime.SetThreads(settings.Threads > 0 ? settings.Threads
+            : device.type == TorchSharp.DeviceType.CPU ? experiment.PreferredCpuThreads : 0);
+        string root = folder = settings.FolderOf(experiment.Name);
+        if (settings.Fresh)
+            foreach (string stored in new[] { "units", "cache" }.Select(f => Path.Combine(root, f)).Where(Directory.Exists))
+            {
+                Directory.Delete(stored, recursive: true);
+                log.Info($"{experiment.Name}: --fresh: removed {stored}");
+            }
+        Directory.CreateDirectory(folder);
+        return device;
+    }
+
+    (string Status, string? Error) Guard(IExperiment experiment, Action body)
+    {
+        try
+        {
+            body();
+            return ("ok", null);
+        }
+        catch (OperationCanceledException)
+        {
+            log.Warn($"{experiment.Name}: cancelled; finished units are stored, and rerunning the same command resumes.");
+            return ("cancelled", "cancelled by the user");
+        }
+        catch (Exception e) when (e is not TorchUnavailableException)
+        {
+            log.Warn($"{experiment.Name} failed: {e.Message}");
+            log.Detail(e.ToString());
+            return ("failed", e.Message);
+        }
+    }
+
+    /// <summary>The settings that change a unit's result: hashed into every unit's file name.</summary>
+    string SettingsOf(IExperiment experiment, TorchSharp.torch.Device device) => JsonSerializer.Serialize(new
+    {
+        Format = UnitIdentity.Format,
+        Experiment = experiment.Name,
+        Profile = settings.ProfileName,
+        settings.Seed,
+        settings.Seeds,
+        Device = device.type.ToString().ToLowerInvariant(),
+        Configuration = experiment.UnitConfiguration,
+    }, SettingsJson);
+
+    void Gather(UnitStore source, UnitStore target)
+    {
+        if (source.Folder == target.Folder) return;
+        int copied = 0;
+        foreach (var (path, unit, problem) in source.ReadAll())
+        {
+            if (unit is null) { log.Warn($"{problem}; skipped"); continue; }
+            if (File.Exists(target.PathOf(unit.Hash))) continue;
+            Directory.CreateDirectory(target.Folder);
+            AtomicFile.WriteBytes(target.PathOf(unit.Hash), File.ReadAllBytes(path));
+            copied++;
+        }
+        log.Info($"merge: {copied} units copied from {source.Folder}");
+    }
+
+    /// <summary>Why a merge must refuse (one line), or null when every planned unit is stored.</summary>
+    string? MissingUnits(IExperiment experiment, UnitStore store, string settingsJson)
+    {
+        string settingsHash = UnitIdentity.Sha256(settingsJson);
+        var plans = experiment.PlanUnits(settings);
+        var damaged = new List<string>();
+        var missing = plans.Where(p =>
+        {
+            var unit = store.Read(UnitIdentity.Hash(settingsHash, p.Identity), out string? problem);
+            if (problem is not null) damaged.Add(problem);
+            return unit is null;
+        }).ToArray();
+        if (missing.Length == 0) return null;
+        string kinds = string.Join(", ", missing.GroupBy(p => UnitIdentity.Kind(p.Identity)).Select(g => $"{g.Count()} {g.Key}"));
+        var foreign = store.ReadAll().Select(u => u.Unit).OfType<UnitRecord>().FirstOrDefault(u => u.SettingsHash != settingsHash);
+        string other = foreign is null ? ""
+            : $"; units of other settings are stored ({string.Join("; ", UnitStore.Differences(foreign.SettingsJson, settingsJson).Take(3))}): give merge the shards' options";
+        string broken = damaged.Count == 0 ? "" : $"; damaged: {damaged[0]}{(damaged.Count > 1 ? $" and {damaged.Count - 1} more" : "")}";
+        return $"{experiment.Name}: {missing.Length} of {plans.Count} units missing ({kinds}) in {store.Folder}{broken}{other}; run the missing shards (or abba run {experiment.Name} with the same options) first";
     }
 }

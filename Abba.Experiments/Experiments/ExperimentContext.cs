@@ -5,7 +5,7 @@ namespace Abba.Experiments.Experiments;
 
 /// <summary>Everything a running experiment needs: where to write, on what device, with which seeds.</summary>
 public sealed class ExperimentContext(
-    RunSettings settings, string outputDir, torch.Device device, RunLog log, IProgressReporter progress, CancellationToken cancel)
+    RunSettings settings, string outputDir, torch.Device device, RunLog log, IProgressReporter progress, CancellationToken cancel, UnitSession units)
 {
     readonly List<string> files = [];
 
@@ -26,6 +26,12 @@ public sealed class ExperimentContext(
 
     /// <summary>Set when the user pressed Ctrl+C: finish the current unit of work, then stop.</summary>
     public CancellationToken Cancel { get; } = cancel;
+
+    /// <summary>The run's units: stored ones are loaded, missing ones computed and stored.</summary>
+    public UnitSession Units { get; } = units;
+
+    /// <summary>The result of unit <paramref name="plan"/>: loaded when stored with the same identity and settings, else computed and stored.</summary>
+    public T Unit<T>(UnitPlan plan) => Units.Get<T>(plan, this);
 
     /// <summary>The run's profile.</summary>
     public Profile Profile => Settings.Profile;

@@ -24,6 +24,18 @@ public interface IExperiment
     /// <summary>The experiment's own settings as resolved by <see cref="Configure"/>, recorded in the manifest.</summary>
     object Configuration { get; }
 
+    /// <summary>
+    /// The configured run's units in run order (<see cref="Configure"/> first). <see cref="Run"/> gets each result with
+    /// <see cref="ExperimentContext.Unit{T}"/>; a shard computes only its share of this list; a merge needs all of it stored.
+    /// </summary>
+    IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings);
+
+    /// <summary>
+    /// The settings that change a unit's result, hashed into every unit's identity: <see cref="Configuration"/> unless
+    /// it holds things that do not (input folders, for example).
+    /// </summary>
+    object UnitConfiguration => Configuration;
+
     /// <summary>Runs the experiment, writing CSVs and figures through the context.</summary>
     void Run(ExperimentContext context);
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Abba.Core.IO;
+using Abba.Experiments.Output;
 using static TorchSharp.torch;
 
 namespace Abba.Experiments.Experiments;
@@ -9,6 +10,8 @@ namespace Abba.Experiments.Experiments;
 /// <summary>
 /// Pre-trained weights cached under the results folder's <c>cache/</c>, named by a hash of everything they depend on
 /// (<paramref name="key"/>: settings, device, seed, seeding scheme), so a changed setting never re-uses stale weights.
+/// Written atomically (temporary file, then rename), so shards sharing a folder see whole files only; two shards that
+/// pre-train the same key write the same weights, and the last rename wins.
 /// </summary>
 public sealed class PretrainCache(string outputDir, object key, int seed)
 {
@@ -27,7 +30,10 @@ public sealed class PretrainCache(string outputDir, object key, int seed)
     public Dictionary<string, Tensor>? TryLoad()
     {
         if (!File.Exists(WeightsPath)) return null;
-        var (tensors, metadata) = SafeTensors.Load(WeightsPath);
+        Dictionary<string, Tensor> tensors;
+        Dictionary<string, string> metadata;
+        try { (tensors, metadata) = SafeTensors.Load(WeightsPath); }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or JsonException) { return null; }   // damaged: pre-train again
         if (metadata.GetValueOrDefault("key") == keyText) return tensors;
         foreach (var t in tensors.Values) t.Dispose();
         return null;
@@ -38,7 +44,7 @@ public sealed class PretrainCache(string outputDir, object key, int seed)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(BasePath)!);
         var all = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["key"] = keyText };
-        SafeTensors.Save(WeightsPath, weights, all);
+        AtomicFile.Write(WeightsPath, temp => SafeTensors.Save(temp, weights, all));
     }
 
     static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];

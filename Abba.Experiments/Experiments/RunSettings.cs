@@ -1,3 +1,5 @@
+using Abba.Experiments.Units;
+
 namespace Abba.Experiments.Experiments;
 
 /// <summary>How much compute an experiment spends.</summary>
@@ -17,9 +19,20 @@ public enum Profile
 /// <param name="Seeds">Number of seeds (seed, seed+1, ...); 0 means the profile's own default.</param>
 /// <param name="Device">auto, cpu or cuda.</param>
 /// <param name="Threads">libtorch intra-op threads; 0 keeps the default.</param>
-/// <param name="OutputRoot">Folder that receives one sub-folder per experiment.</param>
-public sealed record RunSettings(Profile Profile, int Seed, int Seeds, string Device, int Threads, string OutputRoot)
+/// <param name="OutputRoot">Results root: each profile gets a folder in it, each experiment a folder in that.</param>
+/// <param name="Shard">Run only this shard's units and store them (no CSVs); null runs every unit.</param>
+/// <param name="Fresh">Remove the experiment's stored units and pre-training cache first.</param>
+public sealed record RunSettings(Profile Profile, int Seed, int Seeds, string Device, int Threads, string OutputRoot, Shard? Shard = null, bool Fresh = false)
 {
+    /// <summary>The profile's name on the command line and as a folder: tiny, quick or paper.</summary>
+    public string ProfileName => Profile.ToString().ToLowerInvariant();
+
+    /// <summary>The folder of this profile's results: <c>OUT/PROFILE/</c>.</summary>
+    public string ProfileRoot => Path.GetFullPath(Path.Combine(OutputRoot, ProfileName));
+
+    /// <summary>The folder of one experiment's results: <c>OUT/PROFILE/NAME/</c>.</summary>
+    public string FolderOf(string experiment) => Path.Combine(ProfileRoot, experiment);
+
     /// <summary>Default output root: <c>results/</c> under the current directory.</summary>
     public const string DefaultOutputRoot = "results";
 

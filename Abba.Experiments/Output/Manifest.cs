@@ -4,6 +4,14 @@ using System.Text.Json.Serialization;
 
 namespace Abba.Experiments.Output;
 
+/// <summary>The units a run's outputs were built from.</summary>
+/// <param name="SettingsHash">Hash of the result-relevant settings (part of every unit's file name).</param>
+/// <param name="Loaded">Units loaded from the units folder (resumed, or left by shards).</param>
+/// <param name="Computed">Units computed by this run.</param>
+/// <param name="Recomputed">Units recomputed because the stored file was damaged.</param>
+/// <param name="Contributors">Which shards on which hosts computed the units ("shard 2/3 on node1", "unsharded on laptop").</param>
+public sealed record UnitsSummary(string SettingsHash, int Loaded, int Computed, int Recomputed, IReadOnlyList<string> Contributors);
+
 /// <summary>What a run was: the <c>manifest.json</c> written beside its results.</summary>
 public sealed record Manifest
 {
@@ -27,6 +35,8 @@ public sealed record Manifest
     public required object Settings { get; init; }
     /// <summary>The experiment's own options as resolved.</summary>
     public required object Configuration { get; init; }
+    /// <summary>Where the run's units came from (null for runs made before units existed).</summary>
+    public UnitsSummary? Units { get; init; }
     /// <summary>TorchSharp assembly version.</summary>
     public required string TorchSharpVersion { get; init; }
     /// <summary>libtorch version.</summary>

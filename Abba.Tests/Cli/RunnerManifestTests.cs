@@ -19,6 +19,7 @@ sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThre
     public object Configuration { get; } = new ProbeConfiguration(Steps: 3, LearningRate: 1e-3);
     public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings) => [];
     public void Run(ExperimentContext context) => run(context);
+    public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings) => [];
     public IReadOnlyList<string> CsvNames => [];
     public IReadOnlyList<string> FigureNames => [];
     public IReadOnlyList<string> Plot(string folder) => [];
@@ -32,7 +33,7 @@ public class RunnerManifestTests : IDisposable
     static readonly string[] ManifestKeys =
     [
         "experiment", "paper_artefact", "status", "command_line", "profile", "seeds", "device", "threads", "settings",
-        "configuration", "torch_sharp_version", "lib_torch_version", "machine", "git_commit", "started_utc", "ended_utc",
+        "configuration", "units", "torch_sharp_version", "lib_torch_version", "machine", "git_commit", "started_utc", "ended_utc",
         "duration_seconds", "files", "error",
     ];
 
@@ -47,7 +48,7 @@ public class RunnerManifestTests : IDisposable
 
     JsonElement Manifest()
     {
-        using var doc = Abba.Experiments.Output.Manifest.Load(Path.Combine(root.Path, "probe", "manifest.json"));
+        using var doc = Abba.Experiments.Output.Manifest.Load(Path.Combine(root.Path, "quick", "probe", "manifest.json"));
         var m = doc.RootElement.Clone();
         Assert.Equal(ManifestKeys.Order(), m.EnumerateObject().Select(p => p.Name).Order());
         var started = m.GetProperty("started_utc").GetDateTimeOffset();
@@ -80,8 +81,8 @@ public class RunnerManifestTests : IDisposable
         Assert.Equal(3, m.GetProperty("configuration").GetProperty("steps").GetInt32());
         Assert.Equal(JsonValueKind.Null, m.GetProperty("error").ValueKind);
         Assert.Equal(["probe.csv", "manifest.json", "run.log"], Strings(m.GetProperty("files")));
-        Assert.All(Strings(m.GetProperty("files")), f => Assert.True(File.Exists(Path.Combine(root.Path, "probe", f)), f));
-        Assert.Equal(2, CsvFiles.Read<ProbeRow>(Path.Combine(root.Path, "probe", "probe.csv")).Count);
+        Assert.All(Strings(m.GetProperty("files")), f => Assert.True(File.Exists(Path.Combine(root.Path, "quick", "probe", f)), f));
+        Assert.Equal(2, CsvFiles.Read<ProbeRow>(Path.Combine(root.Path, "quick", "probe", "probe.csv")).Count);
     }
 
     [Fact]
@@ -98,7 +99,7 @@ public class RunnerManifestTests : IDisposable
         Assert.Equal("failed", m.GetProperty("status").GetString());
         Assert.Equal("loss diverged at step 2", m.GetProperty("error").GetString());
         Assert.Equal(["probe.csv", "manifest.json", "run.log"], Strings(m.GetProperty("files")));
-        Assert.Contains("loss diverged at step 2", File.ReadAllText(Path.Combine(root.Path, "probe", "run.log")));
+        Assert.Contains("loss diverged at step 2", File.ReadAllText(Path.Combine(root.Path, "quick", "probe", "run.log")));
     }
 
     [Fact]
@@ -117,8 +118,8 @@ public class RunnerManifestTests : IDisposable
         var m = Manifest();
         Assert.Equal("cancelled", m.GetProperty("status").GetString());
         Assert.Equal(["probe.csv", "manifest.json", "run.log"], Strings(m.GetProperty("files")));
-        Assert.Single(CsvFiles.Read<ProbeRow>(Path.Combine(root.Path, "probe", "probe.csv")));
-        Assert.False(File.Exists(Path.Combine(root.Path, "probe", "never.csv")));
+        Assert.Single(CsvFiles.Read<ProbeRow>(Path.Combine(root.Path, "quick", "probe", "probe.csv")));
+        Assert.False(File.Exists(Path.Combine(root.Path, "quick", "probe", "never.csv")));
     }
 
     [Fact]

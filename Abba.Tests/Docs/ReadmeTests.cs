@@ -24,19 +24,19 @@ public partial class ReadmeTests
         string root = Repo.Root();
         string readme = Readme();
         string expected = ReportWriter.ReplaceReadmeSection(readme,
-            ReportWriter.RenderReadmeSection(Path.Combine(root, "results"), Registry.CreateAll(), root));
+            ReportWriter.RenderReadmeSection(Path.Combine(root, "results", "paper"), Registry.CreateAll(), root));
         Assert.True(expected == readme,
-            "README.md's generated results section is stale: run `abba report --readme README.md` after changing results/ or the claims code.");
+            "README.md's generated results section is stale: run `abba report --profile paper --readme README.md` after changing results/ or the claims code.");
     }
 
     [Fact]
     public void CommittedReport_IsWhatTheCommittedResultsRenderTo()
     {
-        string results = Path.Combine(Repo.Root(), "results");
+        string results = Path.Combine(Repo.Root(), "results", "paper");
         string path = Path.Combine(results, ReportWriter.FileName);
-        Assert.True(File.Exists(path), "results/REPORT.md is not committed");
+        Assert.True(File.Exists(path), "results/paper/REPORT.md is not committed");
         Assert.True(ReportWriter.Render(results, Registry.CreateAll()) == File.ReadAllText(path).Replace("\r\n", "\n"),
-            "results/REPORT.md is stale: run `abba report` after changing results/ or the claims code.");
+            "results/paper/REPORT.md is stale: run `abba report --profile paper` after changing results/ or the claims code.");
     }
 
     [Fact]
@@ -83,7 +83,14 @@ public partial class ReadmeTests
         var runCommon = run.Subcommands.Select(OptionsOf).Aggregate((a, b) => [.. a.Intersect(b)]);
         Assert.Equal(runCommon.Order(), common.Order());
 
-        foreach (var (name, cell) in documented.Where(d => d.Key is not ("run" or "all")))
+        // merge takes what run takes (the options that decide the units), less --fresh and --shard, plus --from.
+        var merge = commands["merge"].Subcommands.ToDictionary(c => c.Name);
+        foreach (var sub in run.Subcommands)
+            Assert.Equal(OptionsOf(sub).Except(["--fresh", "--shard"]).Append("--from").Order(), OptionsOf(merge[sub.Name]).Order());
+        Assert.Equal(common.Except(["--fresh", "--shard"]).Append("--from").Order(), OptionsOf(merge["all"]).Order());
+        Assert.Contains("--from", documented["merge"]);
+
+        foreach (var (name, cell) in documented.Where(d => d.Key is not ("run" or "all" or "merge")))
             Assert.Equal(OptionsOf(commands[name]).Order(), OptionName().Matches(cell).Select(m => m.Value).Distinct().Order());
         Assert.Equal(OptionsOf(commands["all"]).Except(common).Order(), OptionName().Matches(documented["all"]).Select(m => m.Value).Order());
 

@@ -8,10 +8,10 @@ namespace Abba.Tests.Experiments;
 public class AblationSmokeTests
 {
     [Fact]
-    public void Run_TinyProfile_RunsEveryArm_AndReusesTheCachedPretraining()
+    public void Run_TinyProfile_RunsEveryArm_AndResumesFromStoredUnits()
     {
         using var root = new TempFolder();
-        string folder = Path.Combine(root.Path, "ablation");
+        string folder = Path.Combine(root.Path, "tiny", "ablation");
         List<AblationRow> Run()
         {
             var experiment = new AblationExperiment();
@@ -29,8 +29,8 @@ public class AblationSmokeTests
         Assert.Contains("SYNTHETIC STAND-IN", File.ReadAllText(Path.Combine(folder, AblationFiles.SummaryText)));
         Assert.Single(Directory.GetFiles(Path.Combine(folder, "cache"), "*.safetensors"));
 
-        var second = Run();   // loads the cached pre-trained model: identical results apart from timings
-        Assert.Contains("loaded from", File.ReadAllText(Path.Combine(folder, "run.log")));
+        var second = Run();   // resumes: every unit (pre-training and arms) loaded, identical results
+        Assert.Contains("12 units loaded", File.ReadAllText(Path.Combine(folder, "run.log")));
         Assert.Equal(first.Select(r => (r.Method, r.Target, r.Accuracy, r.FinalLoss)), second.Select(r => (r.Method, r.Target, r.Accuracy, r.FinalLoss)));
     }
 

@@ -21,7 +21,7 @@ public class ReconstructionSmokeTests
         using var root = new TempFolder();
         var (code, _, err) = Abba("run", "reconstruction", "--profile", "tiny", "--out", root.Path, "--device", "cpu", "--threads", "1");
         Assert.True(code == ExitCodes.Ok, err);
-        string folder = Path.Combine(root.Path, "reconstruction");
+        string folder = Path.Combine(root.Path, "tiny", "reconstruction");
         var rows = File.ReadLines(Path.Combine(folder, ReconstructionFiles.Csv)).Skip(1).ToArray();
         Assert.Equal(2 * 2 * 4, rows.Length);   // 2 types x 2 ranks x (lora, abba equal, abba doubled, hira)
         Assert.Contains("## Which ABBA budget matches the paper's curve", File.ReadAllText(Path.Combine(folder, ReconstructionFiles.Summary)));

@@ -22,7 +22,7 @@ public class NotebookTests
     {
         string root = results == "fixture"
             ? Path.Combine(AppContext.BaseDirectory, "Fixtures", "results")
-            : Path.Combine(Repo.Root(), "results");
+            : Path.Combine(Repo.Root(), "results", "paper");
         Assert.True(File.Exists(Path.Combine(root, "REPORT.md")) || results == "fixture", $"no committed results in {root}");
         string scratch = Path.Combine(Path.GetTempPath(), "abba-notebook-" + Guid.NewGuid().ToString("N"));
         Environment.SetEnvironmentVariable("ABBA_RESULTS", root);

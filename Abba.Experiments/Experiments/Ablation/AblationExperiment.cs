@@ -89,30 +89,51 @@ public sealed partial class AblationExperiment : IExperiment
     /// <inheritdoc />
     public void Run(ExperimentContext ctx)
     {
-        var o = options;
-        var seeds = ctx.Seeds(o.DefaultSeeds);
+        var seeds = ctx.Seeds(options.DefaultSeeds);
         ctx.Log.Info(Disclaimer);
-        var task = new ArithmeticTask(o.Digits);
-        var split = new ArithmeticSplit(task, o.TestSize, seed: Units.Split(seeds[0]));
-        var pretrained = Pretrain(ctx, task, split, seeds[0]);       // cached under cache/, keyed by settings and seed
-        var rows = new List<AblationRow> { BeforeFineTuning(ctx, task, split, pretrained, seeds[0]) };
-        var arms = Arms(o);
-        using (var progress = ctx.Progress.Start("fine-tuning arms", arms.Count * seeds.Count))
-            foreach (int seed in seeds)
-                foreach (var arm in arms)
-                {
-                    ctx.ThrowIfCancelled();
-                    rows.Add(FineTune(ctx, task, split, pretrained, arm, seed));
-                    ctx.WriteCsv(AblationFiles.Runs, rows);                 // rewritten after each arm: an interrupted run keeps its finished arms
-                    ctx.Log.Info(OneLine(rows[^1]));
-                    progress.Advance();
-                }
+        var plans = PlanUnits(ctx.Settings);
+        var pretraining = ctx.Unit<PretrainUnit>(plans[0]);
+        ctx.WriteCsv(AblationFiles.PretrainLoss, pretraining.Losses);
+        ctx.WriteCsv(AblationFiles.PretrainAccuracy, pretraining.Accuracy);
+        var rows = new List<AblationRow> { pretraining.BeforeFineTuning };
+        using (var progress = ctx.Progress.Start("fine-tuning arms", plans.Count - 1))
+            foreach (var arm in plans.Skip(1))
+            {
+                rows.Add(ctx.Unit<AblationRow>(arm));          // stored at once: an interrupted run resumes after its last arm
+                ctx.Log.Info(OneLine(rows[^1]));
+                progress.Advance();
+            }
+        ctx.WriteCsv(AblationFiles.Runs, rows);
         ctx.WriteCsv(AblationFiles.Summary, Summarise(rows));
         string text = SummaryText(ctx.OutputDir);
         AtomicFile.WriteText(ctx.PathOf(AblationFiles.SummaryText), text);
         ctx.Record(AblationFiles.SummaryText);
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries)) ctx.Log.Info(line);
         ctx.Record(Plot(ctx.OutputDir));
+    }
+
+    /// <summary>The pre-training's stored result: its curves and the pre-trained model's score on the fine-tuning task.</summary>
+    public sealed record PretrainUnit(IReadOnlyList<PretrainLossRow> Losses, IReadOnlyList<PretrainAccuracyRow> Accuracy, AblationRow BeforeFineTuning);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The pre-training (first seed), then one unit per (seed, arm), costed in steps. An arm needs the pre-trained
+    /// weights: from memory, the file cache, or pre-trained again (deterministically) by whichever shard lacks them.
+    /// </remarks>
+    public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings)
+    {
+        var o = options;
+        var seeds = settings.SeedList(o.DefaultSeeds);
+        var task = new ArithmeticTask(o.Digits);
+        var split = new Lazy<ArithmeticSplit>(() => new ArithmeticSplit(task, o.TestSize, seed: Units.Split(seeds[0])));
+        var pretrain = new UnitPlan($"ablation/pretrain/seed={seeds[0]}", o.PretrainSteps, ctx =>
+        {
+            var (losses, accuracy) = Pretrained(ctx, task, split.Value, seeds[0]);
+            return new PretrainUnit(losses, accuracy, BeforeFineTuning(ctx, task, split.Value, Weights(ctx, task, split.Value, seeds[0]), seeds[0]));
+        });
+        return [pretrain, .. from seed in seeds from arm in Arms(o)
+                             select new UnitPlan($"ablation/finetune/method={arm.Method}/target={arm.Target}/seed={seed}", o.FinetuneSteps,
+                                 ctx => FineTune(ctx, task, split.Value, Weights(ctx, task, split.Value, seeds[0]), arm, seed))];
     }
 
     /// <summary>One fine-tuning arm: a method, the projections it adapts, and its adapter configuration.</summary>
@@ -133,27 +154,40 @@ public sealed partial class AblationExperiment : IExperiment
         return arms;
     }
 
-    /// <summary>Pre-trains on addition from scratch, or loads the cached result; writes the pre-training CSVs either way.</summary>
-    Dictionary<string, Tensor> Pretrain(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, int seed)
+    Dictionary<string, Tensor>? weights;
+    (List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy)? curves;
+
+    /// <summary>The pre-trained weights: in memory, in the cache under cache/ (keyed by settings and seed), or pre-trained now.</summary>
+    Dictionary<string, Tensor> Weights(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, int seed)
+    {
+        if (weights is not null) return weights;
+        var cache = Cache(ctx, seed);
+        if (cache.TryLoad() is { } cached)
+        {
+            ctx.Log.Info($"pre-trained model loaded from {Path.GetRelativePath(ctx.OutputDir, cache.WeightsPath)} (delete it, or run with --fresh, to pre-train again)");
+            return weights = cached;
+        }
+        var (state, losses, accuracy) = PretrainFromScratch(ctx, task, split, seed);
+        cache.Save(state);
+        curves = (losses, accuracy);
+        return weights = state;
+    }
+
+    PretrainCache Cache(ExperimentContext ctx, int seed)
     {
         var o = options;
         var key = new { o.Model, o.Digits, o.TestSize, o.PretrainBatchSize, o.PretrainSteps, o.PretrainLearningRate, seed, device = ctx.Device.type.ToString(), version = 2 };
-        var cache = new PretrainCache(ctx.OutputDir, key, seed);
-        string lossPath = cache.SidePath("loss.csv"), accuracyPath = cache.SidePath("accuracy.csv");
-        if (File.Exists(lossPath) && File.Exists(accuracyPath) && cache.TryLoad() is { } cached)
-        {
-            ctx.Log.Info($"pre-trained model loaded from {Path.GetRelativePath(ctx.OutputDir, cache.WeightsPath)} (delete it to pre-train again)");
-            ctx.WriteCsv(AblationFiles.PretrainLoss, CsvFiles.Read<PretrainLossRow>(lossPath));
-            ctx.WriteCsv(AblationFiles.PretrainAccuracy, CsvFiles.Read<PretrainAccuracyRow>(accuracyPath));
-            return cached;
-        }
+        return new PretrainCache(ctx.OutputDir, key, seed);
+    }
+
+    /// <summary>The pre-training curves: pre-trains (and caches the weights) unless this process just did.</summary>
+    (List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy) Pretrained(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, int seed)
+    {
+        if (curves is { } known) return known;
         var (state, losses, accuracy) = PretrainFromScratch(ctx, task, split, seed);
-        CsvFiles.Write(lossPath, losses);
-        CsvFiles.Write(accuracyPath, accuracy);
-        cache.Save(state);
-        ctx.WriteCsv(AblationFiles.PretrainLoss, losses);
-        ctx.WriteCsv(AblationFiles.PretrainAccuracy, accuracy);
-        return state;
+        Cache(ctx, seed).Save(state);
+        weights ??= state;
+        return (curves = (losses, accuracy)).Value;
     }
 
     (Dictionary<string, Tensor> State, List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy) PretrainFromScratch(

@@ -64,20 +64,34 @@ public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
     public void Run(ExperimentContext ctx)
     {
         var o = options ?? throw new InvalidOperationException("Configure first");
-        int seed = ctx.Seeds(1)[0];
-        var rows = new List<EfficiencyRow>();
-        var anatomy = new List<AnatomyRow>();
-        foreach (var shape in o.Layers)
-        {
-            rows.AddRange(TimeLayer(ctx, o, shape, seed));
-            anatomy.AddRange(Anatomy(ctx, o, shape, seed));
-        }
-        if (o.DecoderModel.Length > 0) rows.AddRange(TimeDecoder(ctx, o, seed));
+        ctx.Seeds(1);
+        var cases = PlanUnits(ctx.Settings).Select(ctx.Unit<CaseTimings>).ToArray();
+        var rows = cases.SelectMany(c => c.Steps).ToList();
         ctx.WriteCsv(EfficiencyFiles.StepTime, rows);
-        ctx.WriteCsv(EfficiencyFiles.Anatomy, anatomy);
+        ctx.WriteCsv(EfficiencyFiles.Anatomy, cases.SelectMany(c => c.Anatomy));
         foreach (var r in rows.Where(r => r.Method is "abba_kr" or "abba_dense" or "hira"))
             ctx.Log.Info($"{r.Case,-22} {r.Method,-10} step {r.TimingStepMs,9:0.0} ms = {r.StepOverLora:0.00}x LoRA; inference forward {r.InferenceForwardOverLora:0.00}x LoRA");
         ctx.Record(Plot(ctx.OutputDir));
+    }
+
+    /// <summary>One timing case's rows: every method's step times (interleaved in one unit) and, for a layer, the forward anatomy.</summary>
+    public sealed record CaseTimings(IReadOnlyList<EfficiencyRow> Steps, IReadOnlyList<AnatomyRow> Anatomy);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One unit per case with all methods interleaved inside it: ratios to LoRA are only fair between methods timed in
+    /// the same rounds on the same machine, so a case is never split across shards. Cost ~ in x out features.
+    /// </remarks>
+    public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings)
+    {
+        var o = options ?? throw new InvalidOperationException("Configure first");
+        int seed = settings.SeedList(1)[0];
+        var plans = o.Layers.Select(shape => new UnitPlan($"efficiency/layer/case={shape}/seed={seed}", (double)shape.In * shape.Out,
+            ctx => new CaseTimings([.. TimeLayer(ctx, o, shape, seed)], [.. Anatomy(ctx, o, shape, seed)]))).ToList();
+        if (o.DecoderModel.Length > 0)
+            plans.Add(new UnitPlan($"efficiency/decoder/model={o.DecoderModel}/seed={seed}", 4.0 * o.DecoderLayers * 2048 * 2048,
+                ctx => new CaseTimings([.. TimeDecoder(ctx, o, seed)], [])));
+        return plans;
     }
 
     static IEnumerable<EfficiencyRow> TimeLayer(ExperimentContext ctx, EfficiencyOptions o, LayerShape shape, int seed)

@@ -78,25 +78,37 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
 
     List<MemoryMeasuredRow> MeasureReduced(ExperimentContext ctx, MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes)
     {
-        var rows = new List<MemoryMeasuredRow>();
+        var plans = PlanUnits(ctx.Settings);
+        using var progress = ctx.Progress.Start("measuring reduced models, one process each", plans.Count);
+        return [.. plans.Select(plan =>
+        {
+            var row = ctx.Unit<MemoryMeasuredRow>(plan);
+            progress.Advance();
+            return row;
+        })];
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One unit per (model, method) measurement: one child process each.</remarks>
+    public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings)
+    {
+        var o = options ?? throw new InvalidOperationException("Configure first");
+        return [.. from model in o.Models from method in CostMethod.TrainingMethodNames
+                   select new UnitPlan($"memory/measure/model={model}/method={method}", 1, ctx => Measure(ctx, o, PaperModels.Shapes(), model, method))];
+    }
+
+    static MemoryMeasuredRow Measure(ExperimentContext ctx, MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes, string model, string method)
+    {
         var settings = MemorySettings.TorchSharpFloat32(o.SequenceLength);
-        using var progress = ctx.Progress.Start("measuring reduced models, one process each", o.Models.Length * CostMethod.TrainingMethodNames.Count);
-        foreach (string model in o.Models)
-            foreach (string method in CostMethod.TrainingMethodNames)
-            {
-                ctx.ThrowIfCancelled();
-                var shape = Reduced(shapes[model], o);
-                var request = new MeasureRequest(model, shape, method, o.Rank, o.SequenceLength, o.WarmupSteps, o.MeasuredSteps,
-                    Units.Measurement(model, ctx.Settings.Seed), ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant());
-                var result = ChildMeasurement.Run(request, TimeSpan.FromSeconds(o.ChildTimeoutSeconds));
-                var estimate = TrainingMemoryModel.Estimate(shape, CostMethod.ByName(method, o.Rank).Config!, settings);
-                double ratio = (double)estimate.PeakBytes / result.StepBytes;
-                rows.Add(new MemoryMeasuredRow(model, method, shape.Layers, shape.VocabSize, o.SequenceLength, result.TrainableParameters,
-                    estimate.TrainableParameters, result.StepBytes, estimate.PeakBytes, ratio, Math.Abs(ratio - 1) <= o.Tolerance,
-                    result.BaselineBytes, estimate.PeakPhase, result.StepSeconds.Max(), result.Probe));
-                progress.Advance();
-            }
-        return rows;
+        var shape = Reduced(shapes[model], o);
+        var request = new MeasureRequest(model, shape, method, o.Rank, o.SequenceLength, o.WarmupSteps, o.MeasuredSteps,
+            Units.Measurement(model, ctx.Settings.Seed), ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant());
+        var result = ChildMeasurement.Run(request, TimeSpan.FromSeconds(o.ChildTimeoutSeconds));
+        var estimate = TrainingMemoryModel.Estimate(shape, CostMethod.ByName(method, o.Rank).Config!, settings);
+        double ratio = (double)estimate.PeakBytes / result.StepBytes;
+        return new MemoryMeasuredRow(model, method, shape.Layers, shape.VocabSize, o.SequenceLength, result.TrainableParameters,
+            estimate.TrainableParameters, result.StepBytes, estimate.PeakBytes, ratio, Math.Abs(ratio - 1) <= o.Tolerance,
+            result.BaselineBytes, estimate.PeakPhase, result.StepSeconds.Max(), result.Probe);
     }
 
     static LlamaConfig Reduced(LlamaConfig full, MemoryOptions o) => full.Reduced(o.WidthDivisor, o.Layers, o.Vocab);

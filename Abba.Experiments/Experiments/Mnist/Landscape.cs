@@ -13,7 +13,7 @@ public sealed partial class MnistExperiment
     /// The paper-style landscape: a long full fine-tuning run gives the "target optimum"; a plane through the start and
     /// that optimum is fitted to the first seed's checkpoints of every method; the loss is evaluated on a grid over it.
     /// </summary>
-    void WriteLandscape(ExperimentContext ctx, MnistOptions o, TransferData split, IReadOnlyDictionary<string, Tensor> weights,
+    static LandscapeUnit ComputeLandscape(ExperimentContext ctx, MnistOptions o, TransferData split, IReadOnlyDictionary<string, Tensor> weights,
         IReadOnlyDictionary<string, IReadOnlyList<(int Step, Tensor Parameters)>> trajectories, double fullFtRate, int seed)
     {
         using var task = ctx.Progress.Start("target optimum and landscape", o.TargetSteps + o.GridSize * o.GridSize);
@@ -25,14 +25,12 @@ public sealed partial class MnistExperiment
         using var plane = TrajectoryPlane.Fit(start, fitted, anchor: optimum);
         var rows = trajectories.SelectMany(kv => kv.Value.Select((c, i) => Project(plane, split, o, optimum, kv.Key, i, c.Step, c.Parameters))).ToList();
         rows.Add(Project(plane, split, o, optimum, "target_optimum", 0, o.TargetSteps, optimum));
-        ctx.WriteCsv(MnistFiles.Trajectories, rows);
-        ctx.WriteCsv(MnistFiles.Plane, [new MnistPlaneRow(plane.ExplainedX, plane.ExplainedY, fitted.Count)]);
-        ctx.Log.Info($"landscape plane: x (towards the target) {plane.ExplainedX:P1}, y {plane.ExplainedY:P1} of the squared displacement; target optimum loss {rows[^1].Loss:0.00000}");
         var xs = Axis(rows.Select(r => r.X), o.GridSize);
         var ys = Axis(rows.Select(r => r.Y), o.GridSize);
         var loss = MlpLandscape.LossGrid(plane, split.FineTune.Images, split.FineTune.Labels, MnistData.Pixels, o.Hidden, MnistData.Classes, xs, ys);
         task.Advance(o.GridSize * o.GridSize);
-        ctx.WriteCsv(MnistFiles.Landscape, from j in Enumerable.Range(0, ys.Length) from i in Enumerable.Range(0, xs.Length) select new MnistLandscapeRow(xs[i], ys[j], loss[j, i]));
+        return new LandscapeUnit(rows, new MnistPlaneRow(plane.ExplainedX, plane.ExplainedY, fitted.Count),
+            [.. from j in Enumerable.Range(0, ys.Length) from i in Enumerable.Range(0, xs.Length) select new MnistLandscapeRow(xs[i], ys[j], loss[j, i])]);
     }
 
     static MnistTrajectoryRow Project(TrajectoryPlane plane, TransferData split, MnistOptions o, Tensor optimum,

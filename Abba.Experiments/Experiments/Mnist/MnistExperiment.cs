@@ -75,34 +75,43 @@ public sealed partial class MnistExperiment : IExperiment
     }
 
     /// <inheritdoc />
+    public object UnitConfiguration => options is { } o ? o with { DataFolder = "" } : "not configured";   // where MNIST lies does not change a result
+
+    /// <inheritdoc />
     public void Run(ExperimentContext ctx)
     {
         var o = options ?? throw new InvalidOperationException("Configure the experiment before running it.");
         var seeds = ctx.Seeds(o.Seeds);
-        using var split = TransferData.Load(o, Units.Split(seeds[0]));
-        ctx.Log.Info($"data: pre-train on {split.Pretrain.Count} images of 0-7; fine-tune on {split.FineTune.Count} of 8-9 ({split.Validation.Count} held out for the sweep); test {split.Test89.Count} / {split.Test07.Count}");
-        var pretrained = seeds.ToDictionary(s => s, s => PretrainOrLoad(ctx, o, split, s));
-        ctx.WriteCsv(MnistFiles.Pretrain, seeds.Select(s => Pretrained(o, split, s, pretrained[s])));
-        var rates = SweepLearningRates(ctx, o, split, pretrained[seeds[0]], seeds[0]);
+        var plan = Plan(ctx.Settings);
+        ctx.Log.Info($"data: pre-train on digits 0-7; fine-tune on 8-9 ({o.ValidationFraction:P0} held out for the sweep); test on 8-9, 0-7 and all");
+        ctx.WriteCsv(MnistFiles.Pretrain, plan.Pretrain.Values.Select(ctx.Unit<MnistPretrainRow>));
+        var sweep = plan.Sweep.Select(ctx.Unit<MnistSweepRow>).ToList();
+        var chosen = Chosen(sweep);
+        foreach (var (method, best) in chosen)
+        {
+            bool edge = best.LearningRate == o.SweepLearningRates.Min() || best.LearningRate == o.SweepLearningRates.Max();
+            ctx.Log.Info($"sweep: {method} -> lr {best.LearningRate:g3} (validation loss {best.ValLoss:0.0000}){(edge ? " [at the edge of the grid]" : "")}");
+        }
+        ctx.WriteCsv(MnistFiles.Sweep, sweep.Select(r => r with { Chosen = chosen[r.Method] == r }));
         var runs = new List<MnistRunRow>();
         var curves = new List<MnistCurveRow>();
-        var trajectories = new Dictionary<string, IReadOnlyList<(int Step, Tensor Parameters)>>();
-        using (var task = ctx.Progress.Start("fine-tuning", seeds.Count * Methods(o).Count * o.Steps))
-            foreach (int seed in seeds)
-                foreach (var method in Methods(o))
-                {
-                    ctx.ThrowIfCancelled();
-                    var run = FineTuneArm(o, split, pretrained[seed], method, rates[method.Method], seed, seed == seeds[0], task);
-                    runs.Add(run.Row);
-                    curves.AddRange(run.Losses.Select((l, i) => new MnistCurveRow(seed, method.Method, i + 1, l)));
-                    if (run.Checkpoints is { } c) trajectories[method.Method] = c;
-                    ctx.Log.Info($"seed {seed} {method.Method,-7} lr {run.Row.LearningRate:g3}: final loss {run.Row.FinalLoss:0.0000}, acc 8-9 {run.Row.Acc89:P1}, 0-7 {run.Row.Acc07:P1}, all {run.Row.AccAll:P1} ({run.Row.Seconds:0.0}s)");
-                }
+        using (var task = ctx.Progress.Start("fine-tuning arms", plan.Arms.Count))
+            foreach (var arm in plan.Arms)
+            {
+                var run = ctx.Unit<ArmUnit>(arm);
+                runs.Add(run.Row);
+                curves.AddRange(run.Losses.Select((l, i) => new MnistCurveRow(run.Row.Seed, run.Row.Method, i + 1, l)));
+                ctx.Log.Info($"seed {run.Row.Seed} {run.Row.Method,-7} lr {run.Row.LearningRate:g3}: final loss {run.Row.FinalLoss:0.0000}, acc 8-9 {run.Row.Acc89:P1}, 0-7 {run.Row.Acc07:P1}, all {run.Row.AccAll:P1} ({run.Row.Seconds:0.0}s)");
+                task.Advance();
+            }
         ctx.WriteCsv(MnistFiles.Runs, runs);
         ctx.WriteCsv(MnistFiles.Curves, curves);
         ctx.WriteCsv(MnistFiles.Summary, Summarise(runs, ReferenceData.Read<PaperLossRow>(MnistFiles.PaperReference)));
-        WriteLandscape(ctx, o, split, pretrained[seeds[0]], trajectories, rates["full_ft"], seeds[0]);
-        foreach (var t in trajectories.Values.SelectMany(c => c)) t.Parameters.Dispose();
+        var landscape = ctx.Unit<LandscapeUnit>(plan.Landscape);
+        ctx.WriteCsv(MnistFiles.Trajectories, landscape.Trajectories);
+        ctx.WriteCsv(MnistFiles.Plane, [landscape.Plane]);
+        ctx.WriteCsv(MnistFiles.Landscape, landscape.Grid);
+        ctx.Log.Info($"landscape plane: x (towards the target) {landscape.Plane.ExplainedX:P1}, y {landscape.Plane.ExplainedY:P1} of the squared displacement; target optimum loss {landscape.Trajectories[^1].Loss:0.00000}");
         ctx.Record(Plot(ctx.OutputDir));
     }
 
@@ -112,58 +121,8 @@ public sealed partial class MnistExperiment : IExperiment
          // On the 10 x H head r1 r2 = r^2/4 may exceed 10, the most any 10-row update can use: allowed (the budget, not the rank, is matched).
          new AbbaConfig(o.Rank / 2, o.Rank / 2, o.Alpha, AllowRankAboveFull: true)];
 
-    Dictionary<string, Tensor> PretrainOrLoad(ExperimentContext ctx, MnistOptions o, TransferData split, int seed)
-    {
-        var settings = new PretrainSettings(o.Hidden, o.PretrainEpochs, o.PretrainBatchSize, o.PretrainLearningRate);
-        var cache = new PretrainCache(ctx.OutputDir, new { settings, seed, seeding = "unit-seeds" }, seed);
-        if (cache.TryLoad() is { } cached)
-        {
-            ctx.Log.Info($"seed {seed}: re-using pre-trained weights from {cache.WeightsPath}");
-            return cached;
-        }
-        int total = (int)(o.PretrainEpochs * split.Pretrain.Count / o.PretrainBatchSize);
-        using var task = ctx.Progress.Start($"pre-training on 0-7 (seed {seed})", total);
-        using var model = MlpTransfer.Pretrain(split.Pretrain, settings, Units.Pretrain(seed), _ => task.Advance());
-        double accuracy = Classifier.Accuracy(model, split.Test07.Images, split.Test07.Labels);
-        if (accuracy < o.PretrainMinimumAccuracy)
-            throw new InvalidOperationException($"pre-training reached {accuracy:P2} test accuracy on 0-7, below the required {o.PretrainMinimumAccuracy:P0}; raise the pre-training epochs.");
-        var weights = MlpTransfer.CopyWeights(model);
-        cache.Save(weights, new Dictionary<string, string> { ["test_acc_0_7"] = $"{accuracy:R}" });
-        ctx.Log.Info($"seed {seed}: pre-trained to {accuracy:P2} on 0-7 test; cached at {cache.WeightsPath}");
-        return weights;
-    }
-
-    static MnistPretrainRow Pretrained(MnistOptions o, TransferData split, int seed, IReadOnlyDictionary<string, Tensor> weights)
-    {
-        using var model = MlpTransfer.NewModel(o.Hidden);
-        MlpTransfer.LoadWeights(model, weights);
-        return new MnistPretrainRow(seed, Classifier.Accuracy(model, split.Test07.Images, split.Test07.Labels),
-            Classifier.MeanLoss(model, split.Test07.Images, split.Test07.Labels));
-    }
-
-    Dictionary<string, double> SweepLearningRates(ExperimentContext ctx, MnistOptions o, TransferData split, IReadOnlyDictionary<string, Tensor> weights, int seed)
-    {
-        var rows = new List<MnistSweepRow>();
-        using var task = ctx.Progress.Start("learning-rate sweep (validation split)", Methods(o).Count * o.SweepLearningRates.Length * o.Steps);
-        foreach (var method in Methods(o))
-            foreach (double rate in o.SweepLearningRates)
-            {
-                ctx.ThrowIfCancelled();
-                using var run = MlpTransfer.FineTune(weights, o.Hidden, method, split.FineTune, new FineTuneSettings(o.Steps, o.BatchSize, rate),
-                    Units.SweepBatches(seed), Units.SweepAdapters(method.Method, seed), _ => task.Advance());
-                double loss = Classifier.MeanLoss(run.Model, split.Validation.Images, split.Validation.Labels);
-                rows.Add(new MnistSweepRow(method.Method, rate, seed, double.IsFinite(loss) ? loss : double.PositiveInfinity,
-                    Classifier.Accuracy(run.Model, split.Validation.Images, split.Validation.Labels), Chosen: false));
-            }
-        var chosen = rows.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.MinBy(r => r.ValLoss)!);
-        foreach (var (method, best) in chosen)
-        {
-            bool edge = best.LearningRate == o.SweepLearningRates.Min() || best.LearningRate == o.SweepLearningRates.Max();
-            ctx.Log.Info($"sweep: {method} -> lr {best.LearningRate:g3} (validation loss {best.ValLoss:0.0000}){(edge ? " [at the edge of the grid]" : "")}");
-        }
-        ctx.WriteCsv(MnistFiles.Sweep, rows.Select(r => r with { Chosen = ReferenceEquals(chosen[r.Method], r) }));
-        return chosen.ToDictionary(kv => kv.Key, kv => kv.Value.LearningRate);
-    }
+    static Dictionary<string, MnistSweepRow> Chosen(IEnumerable<MnistSweepRow> sweep) =>
+        sweep.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.MinBy(r => r.ValLoss)!);
 
     /// <summary>One fine-tuning arm's row, its per-step losses, and (when kept) its checkpoints.</summary>
     public sealed record ArmResult(MnistRunRow Row, float[] Losses, IReadOnlyList<(int Step, Tensor Parameters)>? Checkpoints);

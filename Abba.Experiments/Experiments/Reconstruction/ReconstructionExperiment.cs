@@ -38,6 +38,9 @@ public sealed partial class ReconstructionExperiment : IExperiment
         public static long Target(MatrixType type, int seed) => UnitSeeds.Of(seed, $"reconstruction/target/type={type.Name()}");
         public static long HiraBase(MatrixType type, int seed) => UnitSeeds.Of(seed, $"reconstruction/hira-base/type={type.Name()}");
         public static long AbbaFit(MatrixType type, int r1, int r2, int seed) => UnitSeeds.Of(seed, $"reconstruction/fit/method=abba/type={type.Name()}/r1={r1}/r2={r2}");
+        /// <summary>A fit's unit identity (its stored result's name), by method, budget and ranks.</summary>
+        public static string Fit(MatrixType type, Fit f, int seed) =>
+            $"reconstruction/fit/method={f.Method}/budget={f.Budget}/type={type.Name()}/rank={f.Rank}/r1={f.R1}/r2={f.R2}/seed={seed}";
     }
 
     /// <inheritdoc />
@@ -79,35 +82,59 @@ public sealed partial class ReconstructionExperiment : IExperiment
     public void Run(ExperimentContext ctx)
     {
         var o = options ?? throw new InvalidOperationException("Configure first.");
-        var seeds = ctx.Seeds(o.Seeds);
-        var paper = LoadPaperValues();
+        ctx.Seeds(o.Seeds);
+        var plans = PlanUnits(ctx.Settings);
         var rows = new List<ReconstructionRow>();
-        using var progress = ctx.Progress.Start("reconstruction fits", o.MatrixTypes.Length * seeds.Sum(s => FitsPerTarget(o, s == seeds[0])));
-        foreach (var type in o.MatrixTypes.Select(t => MatrixGenerators.Parse(t)!.Value))
-            foreach (int seed in seeds)
+        using (var progress = ctx.Progress.Start("reconstruction fits", plans.Count))
+            foreach (var plan in plans)
             {
-                using var M = MatrixGenerators.Generate(type, o.N, Units.Target(type, seed));
-                using var svd = new TargetSvd(M);
-                var target = new Target(type, M, svd, seed, FirstSeed: seed == seeds[0]);
-                foreach (var fit in Plan(o, target.FirstSeed))
-                {
-                    ctx.ThrowIfCancelled();
-                    rows.Add(RunFit(ctx, o, target, fit, paper));
-                    progress.Advance();
-                }
-                ctx.WriteCsv(ReconstructionFiles.Csv, rows);   // after every target: an interrupted run keeps whole targets
+                rows.Add(ctx.Unit<ReconstructionRow>(plan));   // stored at once: an interrupted run resumes after its last fit
+                progress.Advance();
             }
+        ctx.WriteCsv(ReconstructionFiles.Csv, rows);
         ctx.Record(Plot(ctx.OutputDir));
         foreach (var line in File.ReadAllLines(ctx.PathOf(ReconstructionFiles.Summary))) ctx.Log.Info(line);
     }
 
+    /// <inheritdoc />
+    /// <remarks>One unit per fit, by matrix type, seed and plan; cost ~ n^2 times the fit's rank (r1 + r2 for ABBA), steps for the iterative fits.</remarks>
+    public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings)
+    {
+        var o = options ?? throw new InvalidOperationException("Configure first.");
+        var seeds = settings.SeedList(o.Seeds);
+        var paper = new Lazy<IReadOnlyDictionary<(string, int, string), double>>(LoadPaperValues);
+        return [.. from type in o.MatrixTypes.Select(t => MatrixGenerators.Parse(t)!.Value)
+                   from seed in seeds
+                   from fit in Plan(o, seed == seeds[0])
+                   select new UnitPlan(Units.Fit(type, fit, seed), Cost(o, fit), ctx => RunFit(ctx, o, TargetOf(type, o.N, seed), fit, paper.Value))];
+    }
+
+    static double Cost(ReconstructionOptions o, Fit f) =>
+        (double)o.N * o.N * (f.Method == "lora" ? 1 : Math.Max(f.Rank, f.R1 + f.R2) * o.Steps / 10.0);
+
+    /// <summary>The last target made: consecutive fits on one target share it and its SVD.</summary>
+    Target? lastTarget;
+
+    Target TargetOf(MatrixType type, int size, int seed)
+    {
+        if (lastTarget is { } t && t.Type == type && t.Seed == seed && t.M.shape[0] == size) return t;
+        lastTarget?.Dispose();
+        var M = MatrixGenerators.Generate(type, size, Units.Target(type, seed));
+        return lastTarget = new Target(type, M, new TargetSvd(M), seed);
+    }
+
     /// <summary>A target and its SVD.</summary>
-    sealed record Target(MatrixType Type, Tensor M, TargetSvd Svd, int Seed, bool FirstSeed);
+    sealed record Target(MatrixType Type, Tensor M, TargetSvd Svd, int Seed) : IDisposable
+    {
+        public void Dispose()
+        {
+            Svd.Dispose();
+            M.Dispose();
+        }
+    }
 
     /// <summary>One planned fit: method, budget, LoRA rank r and ABBA ranks.</summary>
     sealed record Fit(string Method, string Budget, int Rank, int R1, int R2);
-
-    static int FitsPerTarget(ReconstructionOptions o, bool firstSeed) => Plan(o, firstSeed).Count();
 
     /// <summary>LoRA and ABBA equal on every seed; ABBA doubled, HiRA and the splits on the first seed only.</summary>
     static IEnumerable<Fit> Plan(ReconstructionOptions o, bool firstSeed)

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Abba.Experiments.Output;
+using Abba.Experiments.Units;
+
+namespace Abba.Experiments.Experiments;
+
+/// <summary>
+/// The units of one experiment run: loads a stored unit with the same identity and settings, or computes, stores and
+/// returns it; warns and recomputes a damaged one. In a merge, computing is refused (every unit must be stored).
+/// </summary>
+public sealed class UnitSession(UnitStore store, string experiment, string settingsJson, string? shard, bool mayCompute = true)
+{
+    /// <summary>Payload JSON: snake_case, NaN and infinities allowed, compact.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>Test hook: milliseconds to sleep after storing each unit, so a test can kill the process between units.</summary>
+    static readonly int PauseAfterUnitMs = int.TryParse(Environment.GetEnvironmentVariable("ABBA_TEST_PAUSE_AFTER_UNIT_MS"), out int ms) ? ms : 0;
+
+    /// <summary>Where the units live.</summary>
+    public UnitStore Store { get; } = store;
+    /// <summary>Hash of the result-relevant settings: part of every unit's hash.</summary>
+    public string SettingsHash { get; } = UnitIdentity.Sha256(settingsJson);
+    /// <summary>The result-relevant settings as JSON.</summary>
+    public string SettingsJson { get; } = settingsJson;
+    /// <summary>Units loaded from the store, computed here, and recomputed because the stored file was damaged.</summary>
+    public int Loaded { get; private set; }
+    /// <inheritdoc cref="Loaded"/>
+    public int Computed { get; private set; }
+    /// <inheritdoc cref="Loaded"/>
+    public int Recomputed { get; private set; }
+    /// <summary>Shard labels ("2/3 on host", "unsharded on host") of the units this run used.</summary>
+    public SortedSet<string> Contributors { get; } = new(StringComparer.Ordinal);
+
+    readonly Dictionary<string, string> known = [];
+
+    /// <summary>The hash (file name) of unit <paramref name="identity"/> under these settings.</summary>
+    public string HashOf(string identity) => UnitIdentity.Hash(SettingsHash, identity);
+
+    /// <summary>The stored result of <paramref name="plan"/>, or computes and stores it first.</summary>
+    public T Get<T>(UnitPlan plan, ExperimentContext ctx) => JsonSerializer.Deserialize<T>(Ensure(plan, ctx), Json)!;
+
+    /// <summary>The payload JSON of <paramref name="plan"/>, computing and storing it when it is not stored.</summary>
+    public string Ensure(UnitPlan plan, ExperimentContext ctx)
+    {
+        string hash = HashOf(plan.Identity);
+        if (known.TryGetValue(hash, out string? seen)) return seen;   // a prerequisite asked for again
+        if (Store.Read(hash, out string? problem) is { } stored)
+        {
+            Loaded++;
+            Contributors.Add(Label(stored.Shard, stored.Host));
+            return known[hash] = stored.PayloadJson;
+        }
+        if (problem is not null) ctx.Log.Warn($"{problem}; recomputing {plan.Identity}");
+        if (!mayCompute) throw new InvalidOperationException($"unit {plan.Identity} ({Store.PathOf(hash)}) is not stored");
+        ctx.ThrowIfCancelled();
+        object result = plan.Compute(ctx);
+        string payload = JsonSerializer.Serialize(result, result.GetType(), Json);
+        Store.Write(new UnitRecord(experiment, plan.Identity, SettingsHash, SettingsJson, shard, Environment.MachineName, payload));
+        if (problem is null) Computed++; else Recomputed++;
+        Contributors.Add(Label(shard, Environment.MachineName));
+        if (PauseAfterUnitMs > 0) Thread.Sleep(PauseAfterUnitMs);
+        return known[hash] = payload;
+    }
+
+    static string Label(string? shard, string host) => $"{(shard is null ? "unsharded" : "shard " + shard)} on {host}";
+}
