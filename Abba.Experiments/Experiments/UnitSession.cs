@@ -61,12 +61,19 @@ public sealed class UnitSession(UnitStore store, string experiment, string setti
         ctx.ThrowIfCancelled();
         object result = plan.Compute(ctx);
         string payload = JsonSerializer.Serialize(result, result.GetType(), Json);
-        Store.Write(new UnitRecord(experiment, plan.Identity, SettingsHash, SettingsJson, shard, Environment.MachineName, payload));
+        Store.Write(new UnitRecord(experiment, plan.Identity, SettingsHash, SettingsJson, shard, Worker, payload));
         if (problem is null) Computed++; else Recomputed++;
-        Contributors.Add(Label(shard, Environment.MachineName));
+        Contributors.Add(Label(shard, Worker));
         if (PauseAfterUnitMs > 0) Thread.Sleep(PauseAfterUnitMs);
         return known[hash] = payload;
     }
+
+    /// <summary>
+    /// This machine and its libtorch thread count. The thread count is not part of a unit's identity (shards on machines
+    /// with different core counts can still be merged), but results can differ in the last bits between thread counts,
+    /// so every unit records it and the manifest's contributors show it.
+    /// </summary>
+    static string Worker => $"{Environment.MachineName} ({TorchSharp.torch.get_num_threads()} threads)";
 
     static string Label(string? shard, string host) => $"{(shard is null ? "unsharded" : "shard " + shard)} on {host}";
 }

@@ -68,7 +68,12 @@ public sealed record Manifest
     public void Save(string path) => AtomicFile.WriteText(path, JsonSerializer.Serialize(this, Json) + "\n");
 
     /// <summary>Reads a manifest back as a JSON document.</summary>
-    public static JsonDocument Load(string path) => JsonDocument.Parse(File.ReadAllText(path));
+    /// <exception cref="InvalidDataException">The file is not JSON (truncated or edited); the message names it.</exception>
+    public static JsonDocument Load(string path)
+    {
+        try { return JsonDocument.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable manifest ({e.Message.Split('\n')[0]})", e); }
+    }
 
     /// <summary>A one-line description of this machine.</summary>
     public static string DescribeMachine() =>

@@ -74,6 +74,17 @@ public class BadFilesTests : IDisposable
     }
 
     [Fact]
+    public void TruncatedManifest_Report_NamesTheFile()
+    {
+        string root = Copy(text => text);
+        string manifest = Path.Combine(root, "tiny", "reconstruction", "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest)[..40]);
+        var (code, line) = Abba("report", "--profile", "tiny", "--out", root);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains($"{manifest}: not a readable manifest", line);
+    }
+
+    [Fact]
     public void MissingCsv_Plot_Exits2()
     {
         string root = Copy(text => text);
