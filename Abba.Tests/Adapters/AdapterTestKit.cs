@@ -14,7 +14,7 @@ static class AdapterTestKit
     /// <summary>A named adapter configuration for an M x N layer and its trainable-parameter count in closed form.</summary>
     public sealed record Case(string Name, AdapterConfig Config, long ClosedFormCount);
 
-    /// <summary>Every wrapping method (ABBA with r1 != r2 and both forwards), as a plain table.</summary>
+    /// <summary>Every wrapping method (ABBA with r1 != r2 and its three forwards; the default is the lean Khatri-Rao node), as a plain table.</summary>
     public static readonly IReadOnlyList<Case> Cases =
     [
         new("lora", new LoraConfig(3, 6), 3 * (M + N)),
@@ -22,6 +22,7 @@ static class AdapterTestKit
         new("hira", new HiraConfig(3), 3 * (M + N)),
         new("abba_kr", new AbbaConfig(2, 2, 2.0), (2 + 2) * (M + N)),
         new("abba_kr_unequal", new AbbaConfig(2, 3, 2.0), (2 + 3) * (M + N)),
+        new("abba_kr_plain", new AbbaConfig(3, 2, 2.0, Forward: AbbaForward.KhatriRao), (3 + 2) * (M + N)),
         new("abba_dense", new AbbaConfig(2, 3, 2.0, Forward: AbbaForward.Dense), (2 + 3) * (M + N)),
         new("dora", new DoraConfig(3, 6, DetachNorm: false), 3 * (M + N) + M),
     ];

@@ -86,7 +86,7 @@ public class RegistrySmokeTests
                 break;
             case "efficiency":
                 var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
-                Assert.Equal(["base", "abba_kr", "abba_dense", "lora", "dora", "hira", "full_ft"], rows.Select(r => r.Method));
+                Assert.Equal(["base", "abba_kr", "abba_kr_plain", "abba_dense", "lora", "dora", "hira", "full_ft"], rows.Select(r => r.Method));
                 Assert.Equal(1.0, rows.Single(r => r.Method == "lora").StepOverLora);
                 Assert.Equal(6, CsvFiles.Read<AnatomyRow>(Path.Combine(folder, EfficiencyFiles.Anatomy)).Count);
                 Assert.Equal(Verdict.NotRun, Assert.Single(new EfficiencyExperiment().Claims(folder)).Verdict);   // no 4096x4096 case, no decoder
