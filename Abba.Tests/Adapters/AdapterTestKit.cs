@@ -25,6 +25,8 @@ static class AdapterTestKit
         new("abba_kr_plain", new AbbaConfig(3, 2, 2.0, Forward: AbbaForward.KhatriRao), (3 + 2) * (M + N)),
         new("abba_dense", new AbbaConfig(2, 3, 2.0, Forward: AbbaForward.Dense), (2 + 3) * (M + N)),
         new("dora", new DoraConfig(3, 6, DetachNorm: false), 3 * (M + N) + M),
+        new("chained_abba_k3", new ChainedAbbaConfig([2, 3, 2], 1.5, ChainedAbbaForward.KhatriRao), (2 + 3 + 2) * (M + N)),
+        new("chained_abba_k4_dense", new ChainedAbbaConfig([2, 1, 2, 2], 1.5, ChainedAbbaForward.Dense), (2 + 1 + 2 + 2) * (M + N)),
     ];
 
     public static IEnumerable<object[]> Methods(string device) => Cases.Select(c => new object[] { device, c.Name });
@@ -77,6 +79,10 @@ static class AdapterTestKit
                 var P1 = Param(a, "abba_B1") * Param(a, "abba_A1");
                 var P2 = Param(a, "abba_B2") * Param(a, "abba_A2");
                 return P1.PointwiseMultiply(P2) * abba.Scale;
+            case ChainedAbbaLinear chained:
+                var product = Enumerable.Range(1, ((ChainedAbbaConfig)chained.Config).Pairs)
+                    .Select(i => Param(a, $"abba_B{i}") * Param(a, $"abba_A{i}")).Aggregate((p, q) => p.PointwiseMultiply(q));
+                return product * chained.Scale;
             case DoraLinear d:
                 var V = W0 + Param(a, "lora_B") * Param(a, "lora_A") * d.Scale;
                 var mag = Reference.ToMatrix(d.Magnitude.unsqueeze(1));
