@@ -63,6 +63,12 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
         foreach (var r in measured)
             ctx.Log.Info($"{r.Model} x{r.Layers} {r.Method,-10} measured {r.MeasuredBytes / 1e6,8:0.0} MB  modelled {r.ModelledBytes / 1e6,8:0.0} MB  ratio {r.ModelledOverMeasured:0.000}");
 
+        var bf16 = MeasureBFloat16(ctx, o, shapes);
+        ctx.WriteCsv(MemoryFiles.BFloat16, bf16);
+        foreach (var r in bf16)
+            ctx.Log.Info($"{r.Model} x{r.Layers} {r.Method,-13} bf16 measured {r.MeasuredBytes / 1e6,8:0.0} MB  modelled {r.ModelledBytes / 1e6,8:0.0} MB " +
+                         $"(ratio {r.ModelledOverMeasured:0.000}); PyTorch retention would keep {r.ModelledSavedForBackwardBytes / 1e6:0.0} MB");
+
         var (full, breakdown) = ModelFullScale(shapes, o);
         ctx.WriteCsv(MemoryFiles.Breakdown, [.. breakdown, .. ReducedBreakdown(shapes, o)]);
         if (failed.Length == 0)
@@ -84,16 +90,45 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
         foreach (string model in o.Models)
             foreach (string method in CostMethod.TrainingMethodNames)
             {
-                ctx.ThrowIfCancelled();
                 var shape = Reduced(shapes[model], o);
-                var request = new MeasureRequest(model, shape, method, o.Rank, o.SequenceLength, o.WarmupSteps, o.MeasuredSteps,
-                    Units.Measurement(model, ctx.Settings.Seed), ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant());
-                var result = ChildMeasurement.Run(request, TimeSpan.FromSeconds(o.ChildTimeoutSeconds));
+                var result = Measure(ctx, o, model, shape, method, "float32");
                 var estimate = TrainingMemoryModel.Estimate(shape, CostMethod.ByName(method, o.Rank).Config!, settings);
                 double ratio = (double)estimate.PeakBytes / result.StepBytes;
                 rows.Add(new MemoryMeasuredRow(model, method, shape.Layers, shape.VocabSize, o.SequenceLength, result.TrainableParameters,
                     estimate.TrainableParameters, result.StepBytes, estimate.PeakBytes, ratio, Math.Abs(ratio - 1) <= o.Tolerance,
                     result.BaselineBytes, estimate.PeakPhase, result.StepSeconds.Max(), result.Probe));
+                progress.Advance();
+            }
+        return rows;
+    }
+
+    /// <summary>Measures <paramref name="method"/> on <paramref name="shape"/> in a fresh child process.</summary>
+    static MeasureResult Measure(ExperimentContext ctx, MemoryOptions o, string model, LlamaConfig shape, string method, string dtype)
+    {
+        ctx.ThrowIfCancelled();
+        var request = new MeasureRequest(model, shape, method, o.Rank, o.SequenceLength, o.WarmupSteps, o.MeasuredSteps,
+            Units.Measurement(model, ctx.Settings.Seed), ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant(), dtype);
+        return ChildMeasurement.Run(request, TimeSpan.FromSeconds(o.ChildTimeoutSeconds));
+    }
+
+    /// <summary>The bf16 check: TorchSharp-bf16 modelled vs measured, and the PyTorch-retention model of the same shape.</summary>
+    static List<MemoryBFloat16Row> MeasureBFloat16(ExperimentContext ctx, MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes)
+    {
+        const string checks = "bf16 sizes of weights, adapters, gradients, AdamW state and activations under TorchSharp retention " +
+                              "(every forward intermediate kept); PyTorch's saved-for-backward retention of the full-scale model is modelled only";
+        var rows = new List<MemoryBFloat16Row>();
+        using var progress = ctx.Progress.Start("measuring reduced models in bfloat16, one process each", o.BFloat16Models.Length * o.BFloat16Methods.Length);
+        foreach (string model in o.BFloat16Models)
+            foreach (string method in o.BFloat16Methods)
+            {
+                var shape = Reduced(shapes[model], o);
+                var result = Measure(ctx, o, model, shape, method, "bfloat16");
+                var config = CostMethod.ByName(method, o.Rank).Config!;
+                long modelled = TrainingMemoryModel.Estimate(shape, config, MemorySettings.TorchSharpBFloat16(o.SequenceLength)).PeakBytes;
+                long pytorch = TrainingMemoryModel.Estimate(shape, config, MemorySettings.PaperGpu(o.SequenceLength)).PeakBytes;
+                double ratio = (double)modelled / result.StepBytes;
+                rows.Add(new MemoryBFloat16Row(model, method, shape.Layers, shape.VocabSize, o.SequenceLength, "bfloat16", result.StepBytes, modelled, ratio,
+                    Math.Abs(ratio - 1) <= o.Tolerance, pytorch, (double)pytorch / result.StepBytes, checks));
                 progress.Advance();
             }
         return rows;
