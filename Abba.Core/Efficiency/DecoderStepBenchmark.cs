@@ -30,7 +30,13 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
         this.device = device;
         model = new LlamaDecoder(shape, UnitSeed.Derive(seed, "decoder-step/model"));
         model.to(device);
-        if (dtype is { } t) model.to(t);
+        if (dtype is { } t && t != model.parameters().First().dtype)
+        {
+            model.to(t);
+            // TorchSharp drops the originals without disposing them: free them now, or a memory measurement counts both copies.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
         Injector.Inject(model, LlamaConfig.ProjectionNames, method, UnitSeed.Derive(seed, "decoder-step/adapters"));
         Injector.RandomiseFactors(model, UnitSeed.Derive(seed, "decoder-step/randomise"));   // cost does not depend on the values
         var trainable = model.parameters().Where(p => p.requires_grad).ToArray();

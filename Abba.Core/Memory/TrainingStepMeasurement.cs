@@ -45,6 +45,9 @@ public static class TrainingStepMeasurement
         long baseline = probe.CurrentBytes();
 
         using var bench = new DecoderStepBenchmark(shape, method, sequenceLength, device, seed, dtype);
+        // Building leaves tensors to the finaliser (TorchSharp's dropped originals): free them before the peak is reset.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         for (int i = 0; i < warmupSteps; i++) bench.Step();
         probe.ResetPeak();
         var seconds = Enumerable.Range(0, measuredSteps).Select(_ => bench.Step().Total).ToArray();

@@ -113,9 +113,9 @@ public sealed record AbbaConfig(
                 // x is the projection's input, already alive as an activation; only u = x A_kr^T is extra
                 SavedWeightLike: 0,
                 SavedTokenLike: T * r12,
-                // forward: A_kr then B_kr, one at a time; backward: rebuilt B_kr, then dB_kr and its product with the
-                // other pair (m x r1 r2 each), then the same on the A side (r1 r2 x n)
-                TransientWeightLike: 2 * r12 * Math.Max(m, n),
+                // forward: A_kr then B_kr, one at a time; backward: rebuilt B_kr, then dB_kr (m x r1 r2, reduced by batched
+                // products), then dA_kr and its product with the other pair (r1 r2 x n each)
+                TransientWeightLike: Math.Max(r12 * m, 2 * r12 * n),
                 TransientTokenLike: Math.Max(wrapper + T * r12, gradients + T * r12));
         return new(
             SavedWeightLike: r12 * m + ifGrad(r12 * n),

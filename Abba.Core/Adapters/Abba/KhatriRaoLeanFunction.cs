@@ -59,8 +59,20 @@ public sealed class KhatriRaoLeanFunction : SingleTensorFunction<KhatriRaoLeanFu
         return y.reshape([.. x.shape[..^1], B1.shape[0]]).MoveToOuterDisposeScope();
     }
 
+    // Gradients this node returned last time. TorchSharp copies them into the graph only after backward returns, so they
+    // cannot be freed here; left to the caller's dispose scope, every node's dx (T x n) would stay alive until the whole
+    // backward ends, as much memory as the Khatri-Rao factors this node saves. The next lean backward frees them.
+    [ThreadStatic] static List<Tensor>? returnedLastTime;
+
     /// <inheritdoc />
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
+    {
+        foreach (var t in returnedLastTime ?? []) t.Dispose();
+        try { return Gradients(ctx, grad_output); }
+        finally { grad_output.Dispose(); }                             // our own handle on g (TorchSharp made it for this call)
+    }
+
+    static List<Tensor> Gradients(AutogradContext ctx, Tensor grad_output)
     {
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
@@ -70,11 +82,11 @@ public sealed class KhatriRaoLeanFunction : SingleTensorFunction<KhatriRaoLeanFu
         var (du, dB1, dB2) = BSide(g, u, B1, B2, s);
         var dx = (bool)ctx.get_data("x_needs_grad") ? InputGradient(du, A1, A2).reshape(x.shape) : null;   // (..., n)
         var (dA1, dA2) = ASide(du, x.reshape(-1, A1.shape[1]), A1, A2);
-        foreach (var t in new[] { dx, dA1, dA2, dB1, dB2 }) t?.MoveToOuterDisposeScope();
+        returnedLastTime = [.. new[] { dx, dA1, dA2, dB1, dB2 }.OfType<Tensor>().Select(t => t.MoveToOuterDisposeScope())];
         return [dx!, dA1, dA2, dB1, dB2, null!];
     }
 
-    /// <summary>du = s g B_kr (T x r1 r2), and dB1, dB2 from dB_kr = s g^T u (m x r1 r2), each freed as soon as used.</summary>
+    /// <summary>du = s g B_kr (T x r1 r2), and dB1, dB2 from dB_kr = s g^T u (m x r1 r2) by batched products (no m x r1 r2 temporary).</summary>
     static (Tensor du, Tensor dB1, Tensor dB2) BSide(Tensor g, Tensor u, Tensor B1, Tensor B2, double s)
     {
         using var scope = NewDisposeScope();
@@ -82,8 +94,8 @@ public sealed class KhatriRaoLeanFunction : SingleTensorFunction<KhatriRaoLeanFu
         Tensor du;
         using (var Bkr = BKr(B1, B2)) du = Scaled(g.matmul(Bkr), s);                 // (T, r1 r2)
         using var dBkr = Scaled(g.t().matmul(u), s).view(m, r1, r2);                 // (m, r1, r2)
-        var dB1 = Contract(dBkr, B2.unsqueeze(1), dim: 2);                           // Σ_j dB_kr[:, i, j] B2[:, j], (m, r1)
-        var dB2 = Contract(dBkr, B1.unsqueeze(2), dim: 1);                           // Σ_i dB_kr[:, i, j] B1[:, i], (m, r2)
+        var dB1 = dBkr.matmul(B2.unsqueeze(2)).squeeze(2);                           // Σ_j dB_kr[:, i, j] B2[:, j]: (m, r1, r2)(m, r2, 1) -> (m, r1)
+        var dB2 = B1.unsqueeze(1).matmul(dBkr).squeeze(1);                           // Σ_i B1[:, i] dB_kr[:, i, j]: (m, 1, r1)(m, r1, r2) -> (m, r2)
         return (du.MoveToOuterDisposeScope(), dB1.MoveToOuterDisposeScope(), dB2.MoveToOuterDisposeScope());
     }
 
