@@ -6,7 +6,11 @@ namespace Abba.Core.Adapters;
 /// token-like ones the activation dtype. Counted from what each adapter's forward computes and what autograd saves:
 /// <list type="bullet">
 /// <item>LoRA keeps u = x A^T (T x r).</item>
-/// <item>ABBA (Khatri-Rao) keeps B_kr (m x r1 r2), u = x A_kr^T (T x r1 r2) and, when x needs a gradient, A_kr (r1 r2 x n).</item>
+/// <item>ABBA (lean Khatri-Rao node, the default) keeps u = x A_kr^T (T x r1 r2) and x, which is the projection's input and
+/// already counted; backward rebuilds B_kr and A_kr one at a time (TorchSharp's node also holds an uninitialised
+/// empty_like of its T x m output, whose pages a CPU run never touches: not counted).</item>
+/// <item>ABBA (Khatri-Rao, plain autograd) keeps B_kr (m x r1 r2), u = x A_kr^T (T x r1 r2) and, when x needs a gradient, A_kr (r1 r2 x n).</item>
+/// <item>Chained ABBA keeps what its k-way Khatri-Rao or dense forward leaves to autograd (<see cref="ChainedAbbaConfig.MemoryTerms"/>).</item>
 /// <item>ABBA (dense) keeps P1 = B1 A1 and P2 = B2 A2 (m x n each; each is the other's gradient factor) and, when x needs a gradient, P = P1 ⊙ P2.</item>
 /// <item>HiRA keeps W = W0 ⊙ (B A + 1) (m x n) when x needs a gradient; B A and B A + 1 are forward temporaries.</item>
 /// <item>DoRA keeps W0 x + s B A x (T x m) for the magnitude's gradient and u (T x r); V = W0 + s B A is a forward temporary (its norm is detached).</item>

@@ -22,13 +22,21 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
 
     /// <summary>
     /// Builds the model on <paramref name="device"/>; its weights, the adapters' factors and the tokens come from generators
-    /// derived from <paramref name="seed"/> (never torch's global generator).
+    /// derived from <paramref name="seed"/> (never torch's global generator). With <paramref name="dtype"/> the model is cast
+    /// before the adapters are injected, so weights, adapters, activations and AdamW's state all take that dtype.
     /// </summary>
-    public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed)
+    public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed, ScalarType? dtype = null)
     {
         this.device = device;
         model = new LlamaDecoder(shape, UnitSeed.Derive(seed, "decoder-step/model"));
         model.to(device);
+        if (dtype is { } t && t != model.parameters().First().dtype)
+        {
+            model.to(t);
+            // TorchSharp drops the originals without disposing them: free them now, or a memory measurement counts both copies.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
         Injector.Inject(model, LlamaConfig.ProjectionNames, method, UnitSeed.Derive(seed, "decoder-step/adapters"));
         Injector.RandomiseFactors(model, UnitSeed.Derive(seed, "decoder-step/randomise"));   // cost does not depend on the values
         var trainable = model.parameters().Where(p => p.requires_grad).ToArray();

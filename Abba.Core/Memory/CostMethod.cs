@@ -10,7 +10,8 @@ namespace Abba.Core.Memory;
 /// SVD of every W0, minutes on a CPU at 4096 x 14336) and every factor is then filled with small random values
 /// (<see cref="Randomise"/>) so that all gradients are non-zero.
 /// </summary>
-/// <param name="Name">CSV name: abba_kr, abba_dense, lora, dora, hira, full_ft, or base.</param>
+/// <param name="Name">CSV name: abba_kr (ABBA's default forward, the lean Khatri-Rao node), abba_kr_plain (Khatri-Rao through
+/// plain autograd; results committed before the lean node existed call this abba_kr), abba_dense, lora, dora, hira, full_ft, or base.</param>
 /// <param name="Label">Figure label.</param>
 /// <param name="Config">The method; null for the frozen base alone (no trainable parameters).</param>
 public sealed record CostMethod(string Name, string Label, AdapterConfig? Config)
@@ -18,12 +19,13 @@ public sealed record CostMethod(string Name, string Label, AdapterConfig? Config
     const double Alpha = 32;
 
     /// <summary>Names of the six training methods, in figure order.</summary>
-    public static readonly IReadOnlyList<string> TrainingMethodNames = ["abba_kr", "abba_dense", "lora", "dora", "hira", "full_ft"];
+    public static readonly IReadOnlyList<string> TrainingMethodNames = ["abba_kr", "abba_kr_plain", "abba_dense", "lora", "dora", "hira", "full_ft"];
 
-    // Every cost name and how it is built at rank r; names other than ABBA's two forwards and the base are registry ids.
+    // Every cost name and how it is built at rank r; names other than ABBA's forwards and the base are registry ids.
     static readonly IReadOnlyList<(string Name, Func<int, CostMethod> AtRank)> Methods =
     [
         ("abba_kr", r => new("abba_kr", "ABBA (Khatri-Rao)", AbbaConfig.AtBudget(r, Alpha, AbbaInit.BothZero))),
+        ("abba_kr_plain", r => Described("abba_kr_plain", AbbaConfig.AtBudget(r, Alpha, AbbaInit.BothZero, AbbaForward.KhatriRao))),
         ("abba_dense", r => Described("abba_dense", AbbaConfig.AtBudget(r, Alpha, AbbaInit.BothZero, AbbaForward.Dense))),
         .. new[] { "lora", "dora", "hira", "full_ft" }.Select(id => (id, (Func<int, CostMethod>)(r => Described(id, MethodRegistry.ById(id).AtBudget(r, Alpha))))),
         ("base", _ => new("base", "frozen base", null)),

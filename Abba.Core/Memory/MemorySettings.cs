@@ -44,6 +44,14 @@ public sealed record MemorySettings(
         new(ScalarType.Float32, ScalarType.Float32, ScalarType.Float32, ScalarType.Float32,
             ActivationRetention.EveryIntermediate, OptimiserTemporaries: 2, SequenceLength: sequenceLength);
 
+    /// <summary>
+    /// <see cref="PaperGpu"/>'s dtypes (bfloat16 throughout) under TorchSharp's runtime semantics: what a bf16 run of this
+    /// repository's decoder on the CPU does, so a measurement checks the bf16 byte sizes of the full-scale model but not
+    /// its PyTorch retention (<see cref="ActivationRetention.SavedForBackward"/>).
+    /// </summary>
+    public static MemorySettings TorchSharpBFloat16(int sequenceLength = 256) =>
+        PaperGpu(sequenceLength) with { Retention = ActivationRetention.EveryIntermediate, OptimiserTemporaries = 2 };
+
     /// <summary>Tokens per step, B T.</summary>
     public long Tokens => (long)Batch * SequenceLength;
 

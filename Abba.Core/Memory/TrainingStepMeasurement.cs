@@ -35,27 +35,31 @@ public static class TrainingStepMeasurement
     /// <param name="probe">Peak-memory probe for <paramref name="device"/>.</param>
     /// <param name="device">Where the model runs.</param>
     /// <param name="seed">Seeds the model, the adapters and the tokens (<see cref="DecoderStepBenchmark"/>).</param>
+    /// <param name="dtype">Dtype of the whole model, its adapters and AdamW's state (float32 or bfloat16).</param>
     public static StepMeasurement Run(LlamaConfig shape, AdapterConfig method, int sequenceLength, int warmupSteps, int measuredSteps,
-        IPeakMemoryProbe probe, Device device, long seed)
+        IPeakMemoryProbe probe, Device device, long seed, ScalarType dtype = ScalarType.Float32)
     {
-        WarmUp(shape, method, sequenceLength, device, seed);
+        WarmUp(shape, method, sequenceLength, device, seed, dtype);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long baseline = probe.CurrentBytes();
 
-        using var bench = new DecoderStepBenchmark(shape, method, sequenceLength, device, seed);
+        using var bench = new DecoderStepBenchmark(shape, method, sequenceLength, device, seed, dtype);
+        // Building leaves tensors to the finaliser (TorchSharp's dropped originals): free them before the peak is reset.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         for (int i = 0; i < warmupSteps; i++) bench.Step();
         probe.ResetPeak();
         var seconds = Enumerable.Range(0, measuredSteps).Select(_ => bench.Step().Total).ToArray();
         return new StepMeasurement(baseline, probe.PeakBytes(), bench.TrainableParameters, seconds, probe.Description);
     }
 
-    static void WarmUp(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed)
+    static void WarmUp(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed, ScalarType dtype)
     {
         int heads = 2 * (shape.Heads / shape.KvHeads);   // same grouped-query ratio, so the same kernels run
         var tiny = shape with { Heads = heads, KvHeads = 2, HeadDim = 8, HiddenSize = heads * 8, IntermediateSize = 48, Layers = 1, VocabSize = 64 };
         var tinyMethod = method.AtBudgetRank(4);
-        using var bench = new DecoderStepBenchmark(tiny, tinyMethod, sequenceLength, device, seed);
+        using var bench = new DecoderStepBenchmark(tiny, tinyMethod, sequenceLength, device, seed, dtype);
         bench.Step();
     }
 }

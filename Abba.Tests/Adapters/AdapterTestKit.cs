@@ -14,7 +14,7 @@ static class AdapterTestKit
     /// <summary>A named adapter configuration for an M x N layer and its trainable-parameter count in closed form.</summary>
     public sealed record Case(string Name, AdapterConfig Config, long ClosedFormCount);
 
-    /// <summary>Every wrapping method (ABBA with r1 != r2 and both forwards), as a plain table.</summary>
+    /// <summary>Every wrapping method (ABBA with r1 != r2 and its three forwards; the default is the lean Khatri-Rao node), as a plain table.</summary>
     public static readonly IReadOnlyList<Case> Cases =
     [
         new("lora", new LoraConfig(3, 6), 3 * (M + N)),
@@ -22,8 +22,11 @@ static class AdapterTestKit
         new("hira", new HiraConfig(3), 3 * (M + N)),
         new("abba_kr", new AbbaConfig(2, 2, 2.0), (2 + 2) * (M + N)),
         new("abba_kr_unequal", new AbbaConfig(2, 3, 2.0), (2 + 3) * (M + N)),
+        new("abba_kr_plain", new AbbaConfig(3, 2, 2.0, Forward: AbbaForward.KhatriRao), (3 + 2) * (M + N)),
         new("abba_dense", new AbbaConfig(2, 3, 2.0, Forward: AbbaForward.Dense), (2 + 3) * (M + N)),
         new("dora", new DoraConfig(3, 6, DetachNorm: false), 3 * (M + N) + M),
+        new("chained_abba_k3", new ChainedAbbaConfig([2, 3, 2], 1.5, ChainedAbbaForward.KhatriRao), (2 + 3 + 2) * (M + N)),
+        new("chained_abba_k4_dense", new ChainedAbbaConfig([2, 1, 2, 2], 1.5, ChainedAbbaForward.Dense), (2 + 1 + 2 + 2) * (M + N)),
     ];
 
     public static IEnumerable<object[]> Methods(string device) => Cases.Select(c => new object[] { device, c.Name });
@@ -76,6 +79,10 @@ static class AdapterTestKit
                 var P1 = Param(a, "abba_B1") * Param(a, "abba_A1");
                 var P2 = Param(a, "abba_B2") * Param(a, "abba_A2");
                 return P1.PointwiseMultiply(P2) * abba.Scale;
+            case ChainedAbbaLinear chained:
+                var product = Enumerable.Range(1, ((ChainedAbbaConfig)chained.Config).Pairs)
+                    .Select(i => Param(a, $"abba_B{i}") * Param(a, $"abba_A{i}")).Aggregate((p, q) => p.PointwiseMultiply(q));
+                return product * chained.Scale;
             case DoraLinear d:
                 var V = W0 + Param(a, "lora_B") * Param(a, "lora_A") * d.Scale;
                 var mag = Reference.ToMatrix(d.Magnitude.unsqueeze(1));

@@ -20,6 +20,7 @@ public class MethodContractTests
         ["abba"] = (2 + 3) * (M + N),       // (r1 + r2)(m + n), r1 = 2, r2 = 3
         ["dora"] = 3 * (M + N) + M,         // r (m + n) + m
         ["full_ft"] = M * N + M,            // m n + m (weight and bias)
+        ["chained_abba"] = (2 + 2 + 3) * (M + N),   // Σ r_i (m + n), ranks 2, 2, 3
     };
 
     public static IEnumerable<object[]> AllMethods() => MethodRegistry.Ids.Select(id => new object[] { id });

@@ -46,6 +46,7 @@ public class StepBenchmarkTests
     [InlineData("base", 0)]
     [InlineData("lora", 4 * (12 + 9))]
     [InlineData("abba_kr", 4 * (12 + 9))]
+    [InlineData("abba_kr_plain", 4 * (12 + 9))]
     [InlineData("abba_dense", 4 * (12 + 9))]
     [InlineData("hira", 4 * (12 + 9))]
     [InlineData("dora", 4 * (12 + 9) + 12)]

@@ -18,7 +18,7 @@ public class MemoryFullScaleTests
         MemoryMeasuredRow Measured(string model, string method, long bytes) =>
             new(model, method, 1, 2048, 256, 1, 1, bytes, (long)(bytes * 1.02), 1.02, true, 0, "forward_backward", 1.0, "probe");
         CsvFiles.Write(root.File(MemoryFiles.Measured),
-            [Measured("mistral-7b", "lora", 1000), Measured("mistral-7b", "abba_kr", 1050), Measured("mistral-7b", "hira", 2000)]);
+            [Measured("mistral-7b", "lora", 1000), Measured("mistral-7b", "abba_kr", 1025), Measured("mistral-7b", "hira", 2000)]);
         CsvFiles.Write(root.File(MemoryFiles.Breakdown), new[] { new MemoryBreakdownRow("full_modelled", "mistral-7b", "lora", "frozen_weights", 14_000_000_000) });
         var paper = PaperModels.Figure4();
         CsvFiles.Write(root.File(MemoryFiles.FullScale), PaperModels.Names.SelectMany(m => new[] { "abba_kr", "hira", "full_ft" }.Select(method =>
@@ -33,7 +33,7 @@ public class MemoryFullScaleTests
         Assert.Contains(root.File(MemoryFiles.Figure4 + ".png"), files);
         var claims = experiment.Claims(root.Path);
         Assert.Equal(3, claims.Count);
-        Assert.Equal(Verdict.Reproduced, claims[0].Verdict);          // 1050 / 1000 <= 1.10
+        Assert.Equal(Verdict.Reproduced, claims[0].Verdict);          // 1025 / 1000 <= 1.03, the paper's own figure
         Assert.All(claims.Skip(1), c => Assert.Equal(Verdict.Reproduced, c.Verdict));
     }
 }

@@ -33,6 +33,8 @@ public class RegistrySmokeTests
         ["pretrain_accuracy.csv"] = "step,task,accuracy",
         ["measured_reduced.csv"] = "model,method,layers,vocab,seq_len,trainable_params,modelled_trainable_params,measured_bytes,modelled_bytes," +
                                    "modelled_over_measured,within_tolerance,baseline_bytes,modelled_peak_phase,timing_step_seconds,probe",
+        ["measured_bf16.csv"] = "model,method,layers,vocab,seq_len,dtype,measured_bytes,modelled_bytes,modelled_over_measured,within_tolerance," +
+                                "modelled_saved_for_backward_bytes,saved_for_backward_over_measured,checks",
         ["breakdown.csv"] = "scale,model,method,component,bytes",
         ["step_time.csv"] = "case,kind,in_features,out_features,tokens,method,trainable_params,rounds,timing_step_ms,timing_step_ms_p25,timing_step_ms_p75," +
                             "timing_forward_ms,timing_backward_ms,timing_optimiser_ms,timing_inference_forward_ms,step_over_lora,step_over_base,inference_forward_over_lora",
@@ -86,7 +88,7 @@ public class RegistrySmokeTests
                 break;
             case "efficiency":
                 var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
-                Assert.Equal(["base", "abba_kr", "abba_dense", "lora", "dora", "hira", "full_ft"], rows.Select(r => r.Method));
+                Assert.Equal(["base", "abba_kr", "abba_kr_plain", "abba_dense", "lora", "dora", "hira", "full_ft"], rows.Select(r => r.Method));
                 Assert.Equal(1.0, rows.Single(r => r.Method == "lora").StepOverLora);
                 Assert.Equal(6, CsvFiles.Read<AnatomyRow>(Path.Combine(folder, EfficiencyFiles.Anatomy)).Count);
                 Assert.Equal(Verdict.NotRun, Assert.Single(new EfficiencyExperiment().Claims(folder)).Verdict);   // no 4096x4096 case, no decoder

@@ -37,8 +37,10 @@ public class TrainingMemoryModelTests
 
     [Theory]
     // Block 0's q, k, v read a tensor without gradient (frozen embeddings), so whatever exists only for x's gradient is not kept there.
-    // ABBA (r1 = r2 = 1): B_kr m + A_kr n (if x needs grad) + u T.  Block 0: q 12, k 8, v 8, o 20, gate 28, up 28, down 28; block 1: 20, 16, 16, 20, 28, 28, 28.
-    [InlineData("abba_kr", 288)]
+    // ABBA, lean node (r1 = r2 = 1): only u, T = 4 per projection (x is the projection's input, already an activation).
+    [InlineData("abba_kr", 14 * 4)]
+    // ABBA, plain autograd (r1 = r2 = 1): B_kr m + A_kr n (if x needs grad) + u T.  Block 0: q 12, k 8, v 8, o 20, gate 28, up 28, down 28; block 1: 20, 16, 16, 20, 28, 28, 28.
+    [InlineData("abba_kr_plain", 288)]
     // Dense ABBA: P1 and P2 (2 m n) always, P (m n) if x needs grad: block 0 2*576 + (64 + 128*3), block 1 3*576.
     [InlineData("abba_dense", 1600 + 1728)]
     // HiRA: W = W0 ⊙ (BA + 1), m n, only if x needs grad: block 0 o, gate, up, down = 448; block 1 576.
@@ -70,6 +72,7 @@ public class TrainingMemoryModelTests
     [Theory]
     [InlineData("lora")]
     [InlineData("abba_kr")]
+    [InlineData("abba_kr_plain")]
     [InlineData("abba_dense")]
     [InlineData("hira")]
     [InlineData("dora")]

@@ -7,7 +7,9 @@ namespace Abba.Core.Adapters;
 /// ABBA (arXiv 2505.14238, Eq. 3): dW = s (B1 A1) ⊙ (B2 A2), B1 (m x r1), A1 (r1 x n), B2 (m x r2), A2 (r2 x n).
 /// Parameters (r1 + r2)(m + n); rank(dW) &lt;= r1 r2.
 /// Forward (Theorem 1, Khatri-Rao): (B1 A1) ⊙ (B2 A2) = B_kr A_kr with B_kr[:, i r2 + j] = B1[:, i] ⊙ B2[:, j] and
-/// A_kr[i r2 + j, :] = A1[i, :] ⊙ A2[j, :], so dW x = s B_kr (A_kr x): inner size r1 r2, no m x n matrix.
+/// A_kr[i r2 + j, :] = A1[i, :] ⊙ A2[j, :], so dW x = s B_kr (A_kr x): inner size r1 r2, no m x n matrix. By default
+/// (<see cref="AbbaForward.KhatriRaoLean"/>) one hand-derived autograd node computes it and keeps only x and A_kr x
+/// until backward; <see cref="AbbaForward.KhatriRao"/> leaves it to autograd, which keeps B_kr and A_kr.
 /// Scale: the paper's s = alpha^2 / sqrt(r1 r2) by default; the released code's s = alpha on request.
 /// Init (Eqs. 4-5): B1 A1 = rank-r1 truncated SVD of W0 with sqrt(Sigma) on each side, B2 = 0, A2 Kaiming-uniform
 /// with a = 0 as in the released code; W0 is not modified. Unlike the released code, r1 != r2 is supported.
@@ -61,28 +63,26 @@ public sealed class AbbaLinear : AdapterLinear
     /// <summary>The Khatri-Rao factors (B_kr, A_kr): m x r1 r2 and r1 r2 x n, with B_kr A_kr = (B1 A1) ⊙ (B2 A2).</summary>
     public (Tensor Bkr, Tensor Akr) KhatriRaoFactors()
     {
-        long m = OutFeatures, n = InFeatures, r12 = (long)config.Rank1 * config.Rank2;
-        using var scope = NewDisposeScope();
-        var Bkr = (B1.unsqueeze(2) * B2.unsqueeze(1)).reshape(m, r12);     // (m, r1, r2) -> (m, r1 r2)
-        var Akr = (A1.unsqueeze(1) * A2.unsqueeze(0)).reshape(r12, n);     // (r1, r2, n) -> (r1 r2, n)
-        return (Bkr.MoveToOuterDisposeScope(), Akr.MoveToOuterDisposeScope());
+        return (KhatriRaoLeanFunction.BKr(B1, B2), KhatriRaoLeanFunction.AKr(A1, A2));
     }
 
     /// <inheritdoc />
     protected override Tensor AdaptedForward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor update;
-        if (config.Forward == AbbaForward.KhatriRao)
+        var update = config.Forward switch
         {
-            var (Bkr, Akr) = KhatriRaoFactors();
-            update = nn.functional.linear(nn.functional.linear(x, Akr), Bkr);   // (..., r1 r2) -> (..., m)
-        }
-        else
-        {
-            update = nn.functional.linear(x, B1.matmul(A1).mul(B2.matmul(A2)));  // forms the m x n product
-        }
-        return (Base.forward(x) + Scaled(update, Scale)).MoveToOuterDisposeScope();
+            AbbaForward.KhatriRaoLean => KhatriRaoLeanFunction.Apply(x, A1, A2, B1, B2, Scale),       // (..., m), already scaled
+            AbbaForward.KhatriRao => Scaled(KhatriRaoUpdate(x), Scale),
+            _ => Scaled(nn.functional.linear(x, B1.matmul(A1).mul(B2.matmul(A2))), Scale),             // forms the m x n product
+        };
+        return (Base.forward(x) + update).MoveToOuterDisposeScope();
+    }
+
+    Tensor KhatriRaoUpdate(Tensor x)
+    {
+        var (Bkr, Akr) = KhatriRaoFactors();
+        return nn.functional.linear(nn.functional.linear(x, Akr), Bkr);   // (..., r1 r2) -> (..., m)
     }
 
     static (Tensor B1, Tensor A1, Tensor B2, Tensor A2) Initialise(Tensor W0, AbbaConfig c, Generator generator)

@@ -19,8 +19,9 @@ namespace Abba.Experiments.Experiments.Memory;
 /// <param name="Seed">The measurement's unit seed (model weights and tokens).</param>
 /// <param name="Threads">libtorch threads (0 = default).</param>
 /// <param name="Device">cpu or cuda.</param>
+/// <param name="Dtype">float32 or bfloat16: the whole model, its adapters and AdamW's state.</param>
 public sealed record MeasureRequest(string Model, LlamaConfig Shape, string Method, int Rank, int SequenceLength,
-    int WarmupSteps, int MeasuredSteps, long Seed, int Threads, string Device);
+    int WarmupSteps, int MeasuredSteps, long Seed, int Threads, string Device, string Dtype = "float32");
 
 /// <summary>What the child reports: one JSON line on stdout.</summary>
 /// <param name="Model">Model name.</param>
@@ -118,7 +119,7 @@ public static class ChildMeasurement
             "--vocab", $"{s.VocabSize}", "--hidden", $"{s.HiddenSize}", "--intermediate", $"{s.IntermediateSize}",
             "--layers", $"{s.Layers}", "--heads", $"{s.Heads}", "--kv-heads", $"{s.KvHeads}", "--head-dim", $"{s.HeadDim}",
             "--tied", s.TiedEmbeddings ? "true" : "false", "--seq", $"{r.SequenceLength}", "--warmup-steps", $"{r.WarmupSteps}",
-            "--steps", $"{r.MeasuredSteps}", "--seed", $"{r.Seed}", "--threads", $"{r.Threads}", "--device", r.Device,
+            "--steps", $"{r.MeasuredSteps}", "--seed", $"{r.Seed}", "--threads", $"{r.Threads}", "--device", r.Device, "--dtype", r.Dtype,
         ];
     }
 
@@ -131,12 +132,12 @@ public static class ChildMeasurement
         var layers = Req<int>("--layers"); var heads = Req<int>("--heads"); var kvHeads = Req<int>("--kv-heads");
         var headDim = Req<int>("--head-dim"); var tied = Req<bool>("--tied"); var seq = Req<int>("--seq");
         var warmup = Req<int>("--warmup-steps"); var steps = Req<int>("--steps"); var seed = Req<long>("--seed");
-        var threads = Req<int>("--threads"); var device = Req<string>("--device");
+        var threads = Req<int>("--threads"); var device = Req<string>("--device"); var dtype = Req<string>("--dtype");
         var cmd = new Command(CommandName, "measure one (model, method) training step in this process and print a JSON line (used by the memory experiment)")
         {
             Hidden = true,
         };
-        foreach (Option o in new Option[] { model, method, rank, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, tied, seq, warmup, steps, seed, threads, device })
+        foreach (Option o in new Option[] { model, method, rank, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, tied, seq, warmup, steps, seed, threads, device, dtype })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -150,7 +151,8 @@ public static class ChildMeasurement
                 TorchRuntime.SetThreads(parse.GetValue(threads));
                 var dev = TorchRuntime.ResolveDevice(parse.GetValue(device)!);
                 using var probe = Probe(dev);
-                var m = TrainingStepMeasurement.Run(shape, cost.Config, parse.GetValue(seq), parse.GetValue(warmup), parse.GetValue(steps), probe, dev, parse.GetValue(seed));
+                var m = TrainingStepMeasurement.Run(shape, cost.Config, parse.GetValue(seq), parse.GetValue(warmup), parse.GetValue(steps), probe, dev,
+                    parse.GetValue(seed), Dtype(parse.GetValue(dtype)!));
                 var result = new MeasureResult(parse.GetValue(model)!, cost.Name, m.BaselineBytes, m.PeakBytes, m.StepBytes,
                     m.TrainableParameters, [.. m.StepSeconds], m.Probe);
                 stdout.WriteLine(JsonSerializer.Serialize(result, Json));
@@ -164,6 +166,13 @@ public static class ChildMeasurement
         });
         return cmd;
     }
+
+    static TorchSharp.torch.ScalarType Dtype(string name) => name switch
+    {
+        "float32" => TorchSharp.torch.ScalarType.Float32,
+        "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+        _ => throw new ArgumentException($"--dtype: expected float32 or bfloat16 (got '{name}')"),
+    };
 
     static IPeakMemoryProbe Probe(TorchSharp.torch.Device device)
     {

@@ -63,6 +63,12 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
         foreach (var r in measured)
             ctx.Log.Info($"{r.Model} x{r.Layers} {r.Method,-10} measured {r.MeasuredBytes / 1e6,8:0.0} MB  modelled {r.ModelledBytes / 1e6,8:0.0} MB  ratio {r.ModelledOverMeasured:0.000}");
 
+        var bf16 = MeasureBFloat16(ctx, o, shapes);
+        ctx.WriteCsv(MemoryFiles.BFloat16, bf16);
+        foreach (var r in bf16)
+            ctx.Log.Info($"{r.Model} x{r.Layers} {r.Method,-13} bf16 measured {r.MeasuredBytes / 1e6,8:0.0} MB  modelled {r.ModelledBytes / 1e6,8:0.0} MB " +
+                         $"(ratio {r.ModelledOverMeasured:0.000}); PyTorch retention would keep {r.ModelledSavedForBackwardBytes / 1e6:0.0} MB");
+
         var (full, breakdown) = ModelFullScale(shapes, o);
         ctx.WriteCsv(MemoryFiles.Breakdown, [.. breakdown, .. ReducedBreakdown(shapes, o)]);
         if (failed.Length == 0)
@@ -76,39 +82,72 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
         ctx.Record(Plot(ctx.OutputDir));
     }
 
-    List<MemoryMeasuredRow> MeasureReduced(ExperimentContext ctx, MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes)
+    List<MemoryMeasuredRow> MeasureReduced(ExperimentContext ctx, MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes) =>
+        MeasureAll<MemoryMeasuredRow>(ctx, Float32Plans(o, shapes), "measuring reduced models, one process each");
+
+    List<MemoryBFloat16Row> MeasureBFloat16(ExperimentContext ctx, MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes) =>
+        MeasureAll<MemoryBFloat16Row>(ctx, BFloat16Plans(o, shapes), "measuring reduced models in bfloat16, one process each");
+
+    static List<T> MeasureAll<T>(ExperimentContext ctx, IReadOnlyList<UnitPlan> plans, string what)
     {
-        var plans = PlanUnits(ctx.Settings);
-        using var progress = ctx.Progress.Start("measuring reduced models, one process each", plans.Count);
+        using var progress = ctx.Progress.Start(what, plans.Count);
         return [.. plans.Select(plan =>
         {
-            var row = ctx.Unit<MemoryMeasuredRow>(plan);
+            var row = ctx.Unit<T>(plan);
             progress.Advance();
             return row;
         })];
     }
 
     /// <inheritdoc />
-    /// <remarks>One unit per (model, method) measurement: one child process each.</remarks>
+    /// <remarks>One unit per measurement (model, method, dtype): one child process each.</remarks>
     public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings)
     {
         var o = options ?? throw new InvalidOperationException("Configure first");
-        return [.. from model in o.Models from method in CostMethod.TrainingMethodNames
-                   select new UnitPlan($"memory/measure/model={model}/method={method}", 1, ctx => Measure(ctx, o, PaperModels.Shapes(), model, method))];
+        var shapes = PaperModels.Shapes();
+        return [.. Float32Plans(o, shapes), .. BFloat16Plans(o, shapes)];
     }
 
-    static MemoryMeasuredRow Measure(ExperimentContext ctx, MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes, string model, string method)
+    static IReadOnlyList<UnitPlan> Float32Plans(MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes) =>
+        [.. from model in o.Models from method in CostMethod.TrainingMethodNames
+            select new UnitPlan($"memory/measure/model={model}/method={method}", 1, ctx => MeasureFloat32(ctx, o, Reduced(shapes[model], o), model, method))];
+
+    static IReadOnlyList<UnitPlan> BFloat16Plans(MemoryOptions o, IReadOnlyDictionary<string, LlamaConfig> shapes) =>
+        [.. from model in o.BFloat16Models from method in o.BFloat16Methods
+            select new UnitPlan($"memory/measure-bf16/model={model}/method={method}", 1, ctx => MeasureBFloat16(ctx, o, Reduced(shapes[model], o), model, method))];
+
+    /// <summary>One float32 measurement beside the analytic model under TorchSharp's float32 semantics.</summary>
+    static MemoryMeasuredRow MeasureFloat32(ExperimentContext ctx, MemoryOptions o, LlamaConfig shape, string model, string method)
     {
-        var settings = MemorySettings.TorchSharpFloat32(o.SequenceLength);
-        var shape = Reduced(shapes[model], o);
-        var request = new MeasureRequest(model, shape, method, o.Rank, o.SequenceLength, o.WarmupSteps, o.MeasuredSteps,
-            Units.Measurement(model, ctx.Settings.Seed), ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant());
-        var result = ChildMeasurement.Run(request, TimeSpan.FromSeconds(o.ChildTimeoutSeconds));
-        var estimate = TrainingMemoryModel.Estimate(shape, CostMethod.ByName(method, o.Rank).Config!, settings);
+        var result = Measure(ctx, o, model, shape, method, "float32");
+        var estimate = TrainingMemoryModel.Estimate(shape, CostMethod.ByName(method, o.Rank).Config!, MemorySettings.TorchSharpFloat32(o.SequenceLength));
         double ratio = (double)estimate.PeakBytes / result.StepBytes;
         return new MemoryMeasuredRow(model, method, shape.Layers, shape.VocabSize, o.SequenceLength, result.TrainableParameters,
             estimate.TrainableParameters, result.StepBytes, estimate.PeakBytes, ratio, Math.Abs(ratio - 1) <= o.Tolerance,
             result.BaselineBytes, estimate.PeakPhase, result.StepSeconds.Max(), result.Probe);
+    }
+
+    /// <summary>The bf16 check: TorchSharp-bf16 modelled vs measured, and the PyTorch-retention model of the same shape.</summary>
+    static MemoryBFloat16Row MeasureBFloat16(ExperimentContext ctx, MemoryOptions o, LlamaConfig shape, string model, string method)
+    {
+        const string checks = "bf16 sizes of weights, adapters, gradients, AdamW state and activations under TorchSharp retention " +
+                              "(every forward intermediate kept); PyTorch's saved-for-backward retention of the full-scale model is modelled only";
+        var result = Measure(ctx, o, model, shape, method, "bfloat16");
+        var config = CostMethod.ByName(method, o.Rank).Config!;
+        long modelled = TrainingMemoryModel.Estimate(shape, config, MemorySettings.TorchSharpBFloat16(o.SequenceLength)).PeakBytes;
+        long pytorch = TrainingMemoryModel.Estimate(shape, config, MemorySettings.PaperGpu(o.SequenceLength)).PeakBytes;
+        double ratio = (double)modelled / result.StepBytes;
+        return new MemoryBFloat16Row(model, method, shape.Layers, shape.VocabSize, o.SequenceLength, "bfloat16", result.StepBytes, modelled, ratio,
+            Math.Abs(ratio - 1) <= o.Tolerance, pytorch, (double)pytorch / result.StepBytes, checks);
+    }
+
+    /// <summary>Measures <paramref name="method"/> on <paramref name="shape"/> in a fresh child process.</summary>
+    static MeasureResult Measure(ExperimentContext ctx, MemoryOptions o, string model, LlamaConfig shape, string method, string dtype)
+    {
+        ctx.ThrowIfCancelled();
+        var request = new MeasureRequest(model, shape, method, o.Rank, o.SequenceLength, o.WarmupSteps, o.MeasuredSteps,
+            Units.Measurement(model, ctx.Settings.Seed), ctx.Settings.Threads, ctx.Device.type.ToString().ToLowerInvariant(), dtype);
+        return ChildMeasurement.Run(request, TimeSpan.FromSeconds(o.ChildTimeoutSeconds));
     }
 
     static LlamaConfig Reduced(LlamaConfig full, MemoryOptions o) => full.Reduced(o.WidthDivisor, o.Layers, o.Vocab);

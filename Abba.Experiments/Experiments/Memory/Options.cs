@@ -19,6 +19,13 @@ public sealed record MemoryOptions
     public int SequenceLength { get; init; } = 256;
     /// <summary>LoRA/HiRA/DoRA rank; ABBA r1 = r2 = r/2.</summary>
     public int Rank { get; init; } = 32;
+    /// <summary>
+    /// Reduced models measured a second time in bfloat16 (weights, adapters, activations and AdamW state; slow on a CPU),
+    /// to check the bf16 byte sizes the full-scale model assumes.
+    /// </summary>
+    public string[] BFloat16Models { get; init; } = ["llama-3.2-1b"];
+    /// <summary>Methods measured in bfloat16.</summary>
+    public string[] BFloat16Methods { get; init; } = ["abba_kr", "abba_kr_plain", "lora"];
     /// <summary>Largest accepted |modelled / measured - 1| before full-scale numbers are shown.</summary>
     public double Tolerance { get; init; } = 0.15;
     /// <summary>Time limit of one child measurement.</summary>
