@@ -80,7 +80,10 @@ public sealed record Manifest
         $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {Environment.ProcessorCount} cores; " +
         $".NET {Environment.Version}; {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
 
-    /// <summary>The current git commit, or null outside a checkout.</summary>
+    /// <summary>
+    /// The current git commit, or null outside a checkout; "-dirty" when tracked code differs from it. Changes under
+    /// results/ do not count: a run rewrites its own tracked run.log and CSVs while it runs.
+    /// </summary>
     public static string? GitCommitOrNull()
     {
         try
@@ -93,7 +96,7 @@ public sealed record Manifest
             string head = git.StandardOutput.ReadToEnd().Trim();
             git.WaitForExit(5000);
             if (git.ExitCode != 0 || head.Length == 0) return null;
-            using var status = Process.Start(new ProcessStartInfo("git", "status --porcelain --untracked-files=no")
+            using var status = Process.Start(new ProcessStartInfo("git", "status --porcelain --untracked-files=no -- . :(exclude)results")
             {
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             });
