@@ -18,7 +18,7 @@ public enum MatrixType
 
 /// <summary>
 /// Generates the reconstruction targets (float64, CPU). Sizes and distributions are not in the paper; these are the
-/// generators whose LoRA curves match the digitised ones (NOTES.md section 2): 1 - r/n, 1 - r/128, and the
+/// generators whose LoRA curves match the digitised ones (docs/reconstruction-generators.md): 1 - r/n, 1 - r/128, and the
 /// Marchenko-Pastur-like slopes of the sparse and random panels.
 /// </summary>
 public static class MatrixGenerators

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Abba.Core.Native;
 using Abba.Experiments.Experiments;
+using Abba.Experiments.Experiments.Catalogue;
 using Abba.Experiments.Output;
 using Abba.Experiments.Units;
 
@@ -82,6 +83,7 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             Threads = TorchSharp.torch.get_num_threads(),
             Settings = settings with { Shard = null, Fresh = false },
             Configuration = experiment.Configuration,
+            ConfigurationProvenance = SettingSources.ForManifest(experiment.Configuration),
             Units = new UnitsSummary(units.SettingsHash, units.Loaded, units.Computed, units.Recomputed, [.. units.Contributors]),
             TorchSharpVersion = info.TorchSharpVersion,
             LibTorchVersion = info.LibTorchVersion,

@@ -9,11 +9,11 @@ public static class ReferenceData
     public const string Folder = "reference";
 
     /// <summary>
-    /// The path of <paramref name="file"/> under <c>reference/</c> in <paramref name="baseDirectory"/> (default: beside the
-    /// program; a notebook can pass the source tree's <c>Abba.Experiments</c> folder).
+    /// The path of <paramref name="file"/> under <c>reference/</c> in <paramref name="baseDirectory"/> (default: beside abba.dll, wherever
+    /// the process runs, see <see cref="ProgramFiles"/>; a caller can pass the source tree's <c>Abba.Experiments</c> folder).
     /// </summary>
     public static string PathOf(string file, string? baseDirectory = null) =>
-        Path.Combine(baseDirectory ?? AppContext.BaseDirectory, Folder, file);
+        Path.Combine(baseDirectory ?? ProgramFiles.Folder, Folder, file);
 
     /// <summary>Every row of reference/<paramref name="file"/>.</summary>
     public static List<T> Read<T>(string file, string? baseDirectory = null) => CsvFiles.Read<T>(PathOf(file, baseDirectory));

@@ -35,6 +35,11 @@ public sealed record Manifest
     public required object Settings { get; init; }
     /// <summary>The experiment's own options as resolved.</summary>
     public required object Configuration { get; init; }
+    /// <summary>
+    /// For each configuration setting: whether the paper states it, it was inferred from the paper, or chosen here, and
+    /// why (kept beside <see cref="Configuration"/>, not inside it, so that unit hashes do not change).
+    /// </summary>
+    public object? ConfigurationProvenance { get; init; }
     /// <summary>Where the run's units came from (null for runs made before units existed).</summary>
     public UnitsSummary? Units { get; init; }
     /// <summary>TorchSharp assembly version.</summary>

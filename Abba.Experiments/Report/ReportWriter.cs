@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Abba.Experiments.Experiments;
+using Abba.Experiments.Experiments.Catalogue;
 using Abba.Experiments.Output;
 
 namespace Abba.Experiments.Report;
@@ -52,8 +53,9 @@ public static class ReportWriter
                 sections.AppendLine($"_Not run: {ex.Message}_").AppendLine();
             }
             all.AddRange(claims.Select(c => (e, c)));
-            AppendClaims(sections, claims);
+            AppendLabelledClaims(sections, [.. claims.Select(c => (e, c))]);
             AppendFigures(sections, root, folder);
+            AppendSettings(sections, e.Name, folder);
             if (source.Deviations.Count > 0)
             {
                 sections.AppendLine("Deviations from the paper's setting:").AppendLine();
@@ -62,8 +64,11 @@ public static class ReportWriter
             }
         }
         md.AppendLine("## Summary").AppendLine();
-        AppendClaims(md, all.Select(x => x.Claim).ToArray());
+        AppendScopeNote(md);
+        AppendLabelledClaims(md, all);
+        AppendCoverage(md);
         md.Append(sections);
+        AppendNotCovered(md);
         return md.ToString();
     }
 
@@ -81,7 +86,7 @@ public static class ReportWriter
         md.AppendLine("| experiment | paper | command | profile | device | seeds | threads | duration | status | commit |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         var machines = new SortedSet<string>(StringComparer.Ordinal);
-        var claims = new List<Claim>();
+        var claims = new List<(IExperiment, Claim)>();
         foreach (var e in experiments)
         {
             string folder = Path.Combine(root, e.Name);
@@ -96,7 +101,7 @@ public static class ReportWriter
                 md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | | | | | | | not run | |");
             if (e is IClaimSource source)
             {
-                try { claims.AddRange(source.Claims(folder)); }
+                try { claims.AddRange(source.Claims(folder).Select(c => (e, c))); }
                 catch (FileNotFoundException) { }
             }
         }
@@ -104,7 +109,8 @@ public static class ReportWriter
         if (machines.Count > 0) md.AppendLine($"Machine: {string.Join("; ", machines)}.").AppendLine();
         md.AppendLine("### Claims").AppendLine();
         if (claims.Count == 0) md.AppendLine("_No results yet: run `abba all`._").AppendLine();
-        AppendClaims(md, claims);
+        else AppendScopeNote(md);
+        AppendLabelledClaims(md, claims);
         md.AppendLine("### Figures").AppendLine();
         var figures = experiments
             .SelectMany(e => Pngs(Path.Combine(root, e.Name))
@@ -118,6 +124,7 @@ public static class ReportWriter
                 md.AppendLine($"| {figures[i]} | {(i + 1 < figures.Count ? figures[i + 1] : "")} |");
             md.AppendLine();
         }
+        AppendReadmeSettings(md, root, experiments);
         return md.ToString();
     }
 
@@ -168,16 +175,6 @@ public static class ReportWriter
         _ => "not run",
     };
 
-    static void AppendClaims(StringBuilder md, IReadOnlyList<Claim> claims)
-    {
-        if (claims.Count == 0) return;
-        md.AppendLine("| artefact | claim | paper | measured | criterion | verdict |");
-        md.AppendLine("|---|---|---|---|---|---|");
-        foreach (var c in claims)
-            md.AppendLine($"| {Cell(c.Artefact)} | {Cell(c.Statement)} | {Cell(c.PaperValue)} | {Cell(c.MeasuredValue)} | {Cell(c.Criterion)} | **{Word(c.Verdict)}** |");
-        md.AppendLine();
-    }
-
     static void AppendManifest(StringBuilder md, string folder)
     {
         if (RunFacts.Read(folder) is not { } run) return;
@@ -220,4 +217,92 @@ public static class ReportWriter
     }
 
     static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
+
+    // ---- Scope and provenance: coverage of the paper, synthetic/modelled labels, settings' sources --------------------
+
+    static void AppendScopeNote(StringBuilder md) =>
+        md.AppendLine("In the **paper** column every number is the paper's (verbatim, or read off its figures); in **measured** every number " +
+                      "was measured by this harness, except where the row says **modelled** (computed from the analytic memory model, not " +
+                      "measured). Rows marked **synthetic** are judged on a synthetic stand-in task, not on the paper's models and data.").AppendLine();
+
+    /// <summary>The claims table with each row's basis: "(synthetic)" after the artefact, "(modelled)" after the verdict.</summary>
+    static void AppendLabelledClaims(StringBuilder md, IReadOnlyList<(IExperiment Experiment, Claim Claim)> claims)
+    {
+        if (claims.Count == 0) return;
+        md.AppendLine("| artefact | claim | paper | measured | criterion | verdict |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var (e, c) in claims)
+        {
+            string artefact = Coverage.IsSynthetic(e.Name) ? $"{c.Artefact} (synthetic)" : c.Artefact;
+            string verdict = $"**{Word(c.Verdict)}**" + (Coverage.IsModelled(c) ? " (modelled)" : "");
+            md.AppendLine($"| {Cell(artefact)} | {Cell(c.Statement)} | {Cell(c.PaperValue)} | {Cell(c.MeasuredValue)} | {Cell(c.Criterion)} | {verdict} |");
+        }
+        md.AppendLine();
+    }
+
+    static void AppendCoverage(StringBuilder md)
+    {
+        md.AppendLine("## Coverage of the paper").AppendLine();
+        md.AppendLine("The paper's tables and figures that an experiment here covers, and what its numbers are; the rest are listed under " +
+                      "[Not covered](#not-covered) at the end.").AppendLine();
+        md.AppendLine("| paper | what it shows | experiment | here |").AppendLine("|---|---|---|---|");
+        foreach (var a in Coverage.Artefacts.Where(a => a.Status == CoverageStatus.Covered))
+            md.AppendLine($"| {a.Name} | {Cell(a.Content)} | `{a.Experiment}` | {Cell(a.Basis)} |");
+        md.AppendLine();
+    }
+
+    static void AppendNotCovered(StringBuilder md)
+    {
+        md.AppendLine("## Not covered").AppendLine();
+        md.AppendLine("The paper's tables and figures that no experiment here reproduces, and why.").AppendLine();
+        md.AppendLine("| paper | what it shows | status | why |").AppendLine("|---|---|---|---|");
+        foreach (var a in Coverage.Artefacts.Where(a => a.Status != CoverageStatus.Covered))
+            md.AppendLine($"| {a.Name} | {Cell(a.Content)} | {(a.Status == CoverageStatus.Planned ? "planned" : "not covered")} | {Cell(a.Basis)} |");
+        md.AppendLine();
+    }
+
+    /// <summary>Each setting of the run in <paramref name="folder"/>: its value (from the manifest), its source and why.</summary>
+    static void AppendSettings(StringBuilder md, string experiment, string folder)
+    {
+        var rows = SettingRows(experiment, folder);
+        if (rows.Count == 0) return;
+        md.AppendLine("Settings of this run, each **stated** by the paper, **inferred** from it, or **chosen** here:").AppendLine();
+        md.AppendLine("| setting | value | source | why |").AppendLine("|---|---|---|---|");
+        foreach (var (name, value, p) in rows) md.AppendLine($"| `{name}` | {Cell(value)} | {p.Word} | {Cell(p.Note)} |");
+        md.AppendLine();
+    }
+
+    /// <summary>The README's settings table: every experiment's settings with their sources, folded.</summary>
+    static void AppendReadmeSettings(StringBuilder md, string root, IReadOnlyList<IExperiment> experiments)
+    {
+        md.AppendLine("### Settings: stated by the paper, inferred from it, or chosen here").AppendLine();
+        md.AppendLine("Every experiment setting of the committed runs (values from each `manifest.json`'s `configuration`; the same sources " +
+                      "are written beside it as `configuration_provenance`).").AppendLine();
+        md.AppendLine("<details><summary>The table</summary>").AppendLine();
+        md.AppendLine("| experiment | setting | value | source | why |").AppendLine("|---|---|---|---|---|");
+        foreach (var e in experiments)
+            foreach (var (name, value, p) in SettingRows(e.Name, Path.Combine(root, e.Name)))
+                md.AppendLine($"| `{e.Name}` | `{name}` | {Cell(Shorten(value, 60))} | {p.Word} | {Cell(p.Note)} |");
+        md.AppendLine().AppendLine("</details>").AppendLine();
+    }
+
+    static List<(string Name, string Value, SettingProvenance Provenance)> SettingRows(string experiment, string folder)
+    {
+        var entries = SettingSources.Of(experiment);
+        string path = Path.Combine(folder, "manifest.json");
+        if (entries.Count == 0 || !File.Exists(path)) return [];
+        using var doc = Manifest.Load(path);
+        bool has = doc.RootElement.TryGetProperty("configuration", out var configuration) && configuration.ValueKind == JsonValueKind.Object;
+        return [.. entries.Select(e => (e.ManifestName,
+            has && configuration.TryGetProperty(e.ManifestName, out var v) ? SettingValue(v) : "?", e.Provenance))];
+    }
+
+    static string SettingValue(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Array => string.Join(", ", v.EnumerateArray().Select(SettingValue)),
+        JsonValueKind.Object => string.Join(", ", v.EnumerateObject().Select(p => $"{p.Name} {SettingValue(p.Value)}")),
+        _ => v.ToString(),
+    };
+
+    static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 3)] + "...";
 }

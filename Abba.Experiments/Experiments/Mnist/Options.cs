@@ -3,8 +3,8 @@ namespace Abba.Experiments.Experiments.Mnist;
 /// <summary>Settings of the mnist experiment, recorded in the manifest. Every method gets the same optimiser, batch size and steps.</summary>
 public sealed record MnistOptions
 {
-    /// <summary>The MNIST files shipped with the program.</summary>
-    public static string DefaultDataFolder => Path.Combine(AppContext.BaseDirectory, "data", "mnist");
+    /// <summary>The MNIST files shipped beside abba.dll (found from any working directory and any host, e.g. a notebook kernel).</summary>
+    public static string DefaultDataFolder => Path.Combine(ProgramFiles.Folder, "data", "mnist");
 
     /// <summary>Folder with the four MNIST IDX files.</summary>
     public string DataFolder { get; init; } = DefaultDataFolder;

@@ -9,7 +9,7 @@ public sealed partial class ReconstructionExperiment : IClaimSource
     public IReadOnlyList<string> Deviations =>
     [
         "The paper gives neither matrix size nor generators: n = 1000 (paper profile; 256 in quick) and the generators of " +
-        "NOTES.md section 2 (QR-orthogonal, rank-128 flat, 10% sparse U[0,1), dense U[0,1)) were inferred from its LoRA curves.",
+        "[docs/reconstruction-generators.md](../../docs/reconstruction-generators.md) (QR-orthogonal, rank-128 flat, 10% sparse U[0,1), dense U[0,1)) were inferred from its LoRA curves.",
         "The paper gives no fit method for ABBA: " + (options ?? ReconstructionOptions.Paper).FitMethod + ".",
         "ABBA runs at two budgets: the caption's r1 = r2 = r/2 (LoRA's parameter count) and the released code's r1 = r2 = r (twice it).",
         "HiRA (against a fixed Gaussian W0) and unequal splits r1 != r2 at r = 32 are extras, not in the figure.",

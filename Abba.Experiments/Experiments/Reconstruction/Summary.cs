@@ -31,7 +31,7 @@ public sealed record ReconstructionPoint(
 /// <summary>Judges the reconstruction rows against the targets and the paper's digitised curve.</summary>
 public static class ReconstructionSummary
 {
-    /// <summary>The paper's matrices are about 1000 x 1000 (NOTES.md section 2): comparisons with its values need this n.</summary>
+    /// <summary>The paper's matrices are about 1000 x 1000 (inferred from its LoRA curves, docs/reconstruction-generators.md): comparisons with its values need this n.</summary>
     public const int PaperN = 1000;
 
     /// <summary>Every (type, rank) point of the main sweep (ranks with a LoRA fit), in panel then rank order.</summary>

@@ -1,0 +1,22 @@
+namespace Abba.Experiments.Experiments;
+
+/// <summary>Where a setting's value comes from.</summary>
+public enum SettingSource
+{
+    /// <summary>The paper states it.</summary>
+    Stated,
+    /// <summary>Inferred from the paper (its figures, its released code), not stated.</summary>
+    Inferred,
+    /// <summary>Chosen here; the paper is silent.</summary>
+    Chosen,
+}
+
+/// <summary>One setting's source and why.</summary>
+/// <param name="Source">Stated, inferred or chosen.</param>
+/// <param name="Note">The evidence or the reason, in a few words.</param>
+public sealed record SettingProvenance(SettingSource Source, string Note)
+{
+    /// <summary>"stated", "inferred" or "chosen", as the manifest and the report write it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Word => Source.ToString().ToLowerInvariant();
+}
