@@ -301,8 +301,16 @@ public static class ReportWriter
     {
         JsonValueKind.Array => string.Join(", ", v.EnumerateArray().Select(SettingValue)),
         JsonValueKind.Object => string.Join(", ", v.EnumerateObject().Select(p => $"{p.Name} {SettingValue(p.Value)}")),
+        JsonValueKind.String when Path.IsPathRooted(v.GetString()) => MachinePath(v.GetString()!),
         _ => v.ToString(),
     };
+
+    /// <summary>An absolute path of the machine that ran the experiment, shortened to its last two parts (".../data/mnist").</summary>
+    static string MachinePath(string path)
+    {
+        var parts = path.TrimEnd('/', '\\').Split('/', '\\');
+        return ".../" + string.Join('/', parts.TakeLast(2));
+    }
 
     static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 3)] + "...";
 }
