@@ -140,9 +140,44 @@ public sealed class ArithmeticTask
         return (double)correct / problems.Count;
     }
 
+    /// <summary>
+    /// Scores <paramref name="model"/> on <paramref name="problems"/>: teacher-forced answer-token cross-entropy (the
+    /// primary metric: it keeps moving when exact match saturates), and of the greedy answers the fraction of answer
+    /// digits right (position by position, the end mark excluded) and the fraction of whole answers right.
+    /// </summary>
+    public ArithmeticScore Score(LlamaDecoder model, IReadOnlyList<ArithmeticProblem> problems, Device device, int batchSize = 500)
+    {
+        double lossSum = 0;
+        long digitsRight = 0, exact = 0;
+        foreach (var chunk in problems.Chunk(batchSize))
+        {
+            using var scope = NewDisposeScope();
+            using (no_grad())
+            {
+                var (inputs, targets) = Batch(chunk, device);
+                var logits = model.call(inputs);                                              // (B, L-1, V)
+                lossSum += nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index: IgnoreIndex, reduction: nn.Reduction.Sum).item<float>();
+            }
+            var ids = model.Generate(Prompts(chunk, device), AnswerLength).cpu().data<long>().ToArray();   // (B, AnswerLength)
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                string generated = Decode(ids.Skip(i * AnswerLength).Take(AnswerLength)), expected = Answer(chunk[i]);
+                digitsRight += Enumerable.Range(0, Digits + 1).Count(k => generated[k] == expected[k]);
+                if (ParseAnswer(generated) == chunk[i].Answer) exact++;
+            }
+        }
+        return new ArithmeticScore(lossSum / ((long)problems.Count * AnswerLength), (double)digitsRight / ((long)problems.Count * (Digits + 1)), (double)exact / problems.Count);
+    }
+
     static string Reversed(int value, int width) =>
         new(value.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(width, '0').Reverse().ToArray());
 }
+
+/// <summary>How well a model does on a set of problems.</summary>
+/// <param name="CrossEntropy">Mean teacher-forced cross-entropy per answer token (digits and end mark), in nats.</param>
+/// <param name="DigitAccuracy">Fraction of answer digits the greedy answer gets right, position by position.</param>
+/// <param name="ExactMatch">Fraction of greedy answers that parse to the right number.</param>
+public readonly record struct ArithmeticScore(double CrossEntropy, double DigitAccuracy, double ExactMatch);
 
 /// <summary>
 /// A held-out test set per operation, drawn once from a seed, and a training sampler that never returns a held-out
@@ -150,24 +185,31 @@ public sealed class ArithmeticTask
 /// </summary>
 public sealed class ArithmeticSplit
 {
-    readonly Dictionary<ArithmeticOperation, ArithmeticProblem[]> test = [];
+    readonly Dictionary<ArithmeticOperation, ArithmeticProblem[]> test = [], validation = [];
     readonly HashSet<ArithmeticProblem> heldOut = [];
 
-    /// <summary>Draws <paramref name="testSize"/> distinct problems of each operation from <paramref name="seed"/>.</summary>
-    public ArithmeticSplit(ArithmeticTask task, int testSize, long seed)
+    /// <summary>
+    /// Draws <paramref name="testSize"/> distinct problems of each operation from <paramref name="seed"/>, then
+    /// <paramref name="validationSize"/> more (disjoint from the test sets) for choosing settings; training never sees either.
+    /// The test sets are the same whatever the validation size.
+    /// </summary>
+    public ArithmeticSplit(ArithmeticTask task, int testSize, long seed, int validationSize = 0)
     {
         Task = task;
         long distinct = (long)task.OperandLimit * task.OperandLimit / 2;
-        if (testSize < 1 || testSize > distinct / 4)
-            throw new ArgumentOutOfRangeException(nameof(testSize), testSize, $"test size must be 1..{distinct / 4} for {task.Digits}-digit operands");
+        if (testSize < 1 || testSize + validationSize > distinct / 4 || validationSize < 0)
+            throw new ArgumentOutOfRangeException(nameof(testSize), testSize, $"test plus validation size must be 1..{distinct / 4} for {task.Digits}-digit operands");
         var rng = UnitSeed.NewRandom(seed);
-        foreach (var op in Enum.GetValues<ArithmeticOperation>())
-        {
-            var set = new List<ArithmeticProblem>();
-            while (set.Count < testSize)
-                if (task.Sample(op, rng) is var p && heldOut.Add(p)) set.Add(p);
-            test[op] = [.. set];
-        }
+        foreach (var op in Enum.GetValues<ArithmeticOperation>()) test[op] = Draw(op, testSize, rng);
+        foreach (var op in Enum.GetValues<ArithmeticOperation>()) validation[op] = Draw(op, validationSize, rng);
+    }
+
+    ArithmeticProblem[] Draw(ArithmeticOperation op, int count, Random rng)
+    {
+        var set = new List<ArithmeticProblem>();
+        while (set.Count < count)
+            if (Task.Sample(op, rng) is var p && heldOut.Add(p)) set.Add(p);
+        return [.. set];
     }
 
     /// <summary>The task the problems belong to.</summary>
@@ -176,7 +218,10 @@ public sealed class ArithmeticSplit
     /// <summary>The held-out problems of <paramref name="operation"/>.</summary>
     public IReadOnlyList<ArithmeticProblem> Test(ArithmeticOperation operation) => test[operation];
 
-    /// <summary>Whether <paramref name="problem"/> belongs to a test set.</summary>
+    /// <summary>The validation problems of <paramref name="operation"/> (for choosing settings, never for reporting).</summary>
+    public IReadOnlyList<ArithmeticProblem> Validation(ArithmeticOperation operation) => validation[operation];
+
+    /// <summary>Whether <paramref name="problem"/> belongs to a test or validation set.</summary>
     public bool IsHeldOut(ArithmeticProblem problem) => heldOut.Contains(problem);
 
     /// <summary><paramref name="count"/> random training problems of <paramref name="operation"/>, none held out.</summary>

@@ -1,3 +1,5 @@
+using Abba.Core.Training;
+using Abba.Core.Models;
 using Abba.Core.Data;
 using static TorchSharp.torch;
 
@@ -73,5 +75,33 @@ public class ArithmeticTaskTests
             Assert.Equal(task.Text(problems[b])[..^1], ArithmeticTask.Decode(inputs[b].data<long>().ToArray()));
         }
         Assert.Equal(task.Prompt(problems[1]), ArithmeticTask.Decode(task.Prompts(problems, CPU)[1].data<long>().ToArray()));
+    }
+
+    [Fact]
+    public void ValidationSets_AreDisjointFromTestAndTraining_AndLeaveTheTestSetsUnchanged()
+    {
+        var task = new ArithmeticTask(2);
+        var plain = new ArithmeticSplit(task, testSize: 300, seed: 7);
+        var split = new ArithmeticSplit(task, testSize: 300, seed: 7, validationSize: 200);
+        Assert.Equal(plain.Test(ArithmeticOperation.Subtract), split.Test(ArithmeticOperation.Subtract));
+        var validation = split.Validation(ArithmeticOperation.Subtract).ToHashSet();
+        Assert.Equal(200, validation.Count);
+        Assert.Empty(validation.Intersect(split.Test(ArithmeticOperation.Subtract)));
+        Assert.DoesNotContain(split.SampleTraining(ArithmeticOperation.Subtract, 20_000, new Random(3)), validation.Contains);
+    }
+
+    [Fact]
+    public void Score_AgreesWithTheTrainingLossAndTheExactMatchAccuracy()
+    {
+        var task = new ArithmeticTask(2);
+        using var model = new LlamaDecoder(new LlamaConfig(ArithmeticTask.VocabSize, HiddenSize: 16, IntermediateSize: 32, Layers: 1, Heads: 2, KvHeads: 1, HeadDim: 8, MaxPositions: 16, InitStd: 0.05), seed: 1);
+        model.eval();
+        var problems = new ArithmeticSplit(task, testSize: 64, seed: 2).Test(ArithmeticOperation.Subtract);
+        var score = task.Score(model, problems, CPU, batchSize: 25);   // chunks of 25, 25, 14: the mean is per token over all
+        var (inputs, targets) = task.Batch(problems, CPU);
+        using (no_grad())
+            Assert.Equal(LanguageModelTrainer.Loss(model.call(inputs), targets).item<float>(), score.CrossEntropy, 4);
+        Assert.Equal(task.Accuracy(model, problems, CPU), score.ExactMatch, 12);
+        Assert.InRange(score.DigitAccuracy, score.ExactMatch, 1.0);
     }
 }

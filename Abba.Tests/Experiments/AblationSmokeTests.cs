@@ -1,5 +1,6 @@
 using Abba.Experiments.Experiments;
 using Abba.Experiments.Experiments.Ablation;
+using Abba.Experiments.Experiments.Protocol;
 using Abba.Experiments.Output;
 using Abba.Tests.Support;
 
@@ -8,7 +9,7 @@ namespace Abba.Tests.Experiments;
 public class AblationSmokeTests
 {
     [Fact]
-    public void Run_TinyProfile_RunsEveryArm_AndResumesFromStoredUnits()
+    public void Run_TinyProfile_RunsEveryArmAtItsChosenRate_PairsSeeds_AndResumesFromStoredUnits()
     {
         using var root = new TempFolder();
         string folder = Path.Combine(root.Path, "tiny", "ablation");
@@ -16,22 +17,45 @@ public class AblationSmokeTests
         {
             var experiment = new AblationExperiment();
             // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
-            ExperimentRun.Ok(experiment, root.Path, threads: 1, profile: Profile.Tiny);
-            Assert.Equal(4, experiment.Claims(folder).Count);
+            ExperimentRun.Ok(experiment, root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
+            var claims = experiment.Claims(folder);
+            Assert.Equal(4, claims.Count);
+            Assert.All(claims, c => Assert.Equal(RuleSet.Interval, c.Rules));
+            Assert.All(claims, c => Assert.EndsWith("(tiny profile)", c.Criterion, StringComparison.Ordinal));
             return CsvFiles.Read<AblationRow>(Path.Combine(folder, AblationFiles.Runs));
         }
 
         var first = Run();
-        // pretrained floor, 7 ABBA components, ABBA/LoRA/HiRA on all seven, full fine-tuning
-        Assert.Equal(["pretrained", .. Enumerable.Repeat("abba", 8), "lora", "hira", "full_ft"], first.Select(r => r.Method));
-        Assert.Equal([.. AblationExperiment.PaperOrder, "all"], first.Where(r => r.Method == "abba").Select(r => r.Target));
+        string[] arms = [.. Enumerable.Repeat("abba", 8), "lora", "hira", "full_ft"];
+        // pretrained floor; per seed 7 ABBA components, ABBA/LoRA/HiRA on all seven, full fine-tuning; then the shared-rate rows of the sweep seed
+        Assert.Equal(["pretrained", .. arms, .. arms, .. arms], first.Select(r => r.Method));
+        Assert.Equal(["none", .. Enumerable.Repeat("tuned", 22), .. Enumerable.Repeat("shared", 11)], first.Select(r => r.RateChoice));
+        Assert.Equal([.. AblationExperiment.PaperOrder, "all"], first.Where(r => r.Method == "abba" && r.Seed == 0 && r.RateChoice == "tuned").Select(r => r.Target));
         Assert.Single(first.Where(r => r.Target == "all").Select(r => r.Params).Distinct());   // equal budgets
         Assert.Contains("SYNTHETIC STAND-IN", File.ReadAllText(Path.Combine(folder, AblationFiles.SummaryText)));
         Assert.Single(Directory.GetFiles(Path.Combine(folder, "cache"), "*.safetensors"));
 
-        var second = Run();   // resumes: every unit (pre-training and arms) loaded, identical results
-        Assert.Contains("12 units loaded", File.ReadAllText(Path.Combine(folder, "run.log")));
-        Assert.Equal(first.Select(r => (r.Method, r.Target, r.Accuracy, r.FinalLoss)), second.Select(r => (r.Method, r.Target, r.Accuracy, r.FinalLoss)));
+        // each (method, target) runs at the one rate its sweep chose
+        var sweep = CsvFiles.Read<LrSweepRow>(Path.Combine(folder, AblationFiles.LrSweep));
+        foreach (var arm in first.Where(r => r.RateChoice == "tuned"))
+            Assert.Equal(arm.Rate, Assert.Single(sweep.Where(s => s.Method == arm.Method && s.Target == arm.Target && s.Chosen).Select(s => s.Rate).Distinct()));
+
+        var second = Run();   // resumes: every unit loaded, identical results
+        Assert.Contains("44 units loaded", File.ReadAllText(Path.Combine(folder, "run.log")));
+        Assert.Equal(first.Select(r => (r.Method, r.Target, r.ExactMatch, r.TestCe)), second.Select(r => (r.Method, r.Target, r.ExactMatch, r.TestCe)));
+    }
+
+    [Fact]
+    public void ArmsOfOneSeed_TrainOnTheSameBatches_AndSeedsDiffer()
+    {
+        using var root = new TempFolder();
+        ExperimentRun.Ok(new AblationExperiment(), root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
+        var runs = CsvFiles.Read<AblationRow>(Path.Combine(root.Path, "tiny", "ablation", AblationFiles.Runs)).Where(r => r.Method != "pretrained").ToList();
+        // batch_digest: SHA-256 of every problem each run trained on, in order, recorded inside the training loop
+        var perSeed = runs.GroupBy(r => r.Seed).ToDictionary(g => g.Key, g => Assert.Single(g.Select(r => r.BatchDigest).Distinct()));
+        Assert.Equal(2, perSeed.Count);
+        Assert.NotEqual(perSeed[0], perSeed[1]);
+        Assert.Equal(12, perSeed[0].Length);
     }
 
     [Fact]

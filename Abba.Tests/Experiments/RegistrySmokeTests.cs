@@ -27,8 +27,10 @@ public class RegistrySmokeTests
         ["mnist_landscape.csv"] = "x,y,loss",
         ["mnist_plane.csv"] = "explained_x,explained_y,points",
         ["mnist_pretrain.csv"] = "seed,test_acc_0_7,test_loss_0_7",
-        ["ablation.csv"] = "method,target,rank,params,seed,accuracy,final_loss,steps,seconds",
-        ["ablation_summary.csv"] = "method,target,rank,params,seeds,mean_accuracy,std_accuracy,mean_final_loss",
+        ["ablation.csv"] = "method,target,rate_choice,rate,rank,params,seed,test_ce,digit_accuracy,exact_match,final_loss,steps,seconds,batch_digest",
+        ["ablation_summary.csv"] = "method,target,rate_choice,rate,params,metric,n,mean,std,ci_low,ci_high,interval",
+        ["ablation_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
+        ["lr_sweep.csv"] = "method,target,rate,seed,validation_ce,validation_exact_match,chosen",
         ["pretrain_loss.csv"] = "step,loss",
         ["pretrain_accuracy.csv"] = "step,task,accuracy",
         ["measured_reduced.csv"] = "model,method,layers,vocab,seq_len,trainable_params,modelled_trainable_params,measured_bytes,modelled_bytes," +

@@ -9,11 +9,11 @@ static class ExperimentRun
 {
     /// <summary>
     /// Configures <paramref name="experiment"/> (<paramref name="profile"/>, default quick; seed 0; CPU) and runs it under
-    /// <paramref name="root"/>, asserting it configured cleanly and finished ok; returns its results folder.
+    /// <paramref name="root"/> (<paramref name="seeds"/> seeds; 0: the profile's), asserting it configured cleanly and finished ok; returns its results folder.
     /// </summary>
-    public static string Ok(IExperiment experiment, string root, int threads = 0, Profile profile = Profile.Quick)
+    public static string Ok(IExperiment experiment, string root, int threads = 0, Profile profile = Profile.Quick, int seeds = 0)
     {
-        var settings = new RunSettings(profile, Seed: 0, Seeds: 0, Device: "cpu", Threads: threads, OutputRoot: root);
+        var settings = new RunSettings(profile, Seed: 0, Seeds: seeds, Device: "cpu", Threads: threads, OutputRoot: root);
         Assert.Empty(experiment.Configure(OptionValues.Defaults, settings));
         using var log = new RunLog();
         var outcome = new Runner(settings, log, $"abba run {experiment.Name} --profile {profile.ToString().ToLowerInvariant()}", CancellationToken.None).Run(experiment);

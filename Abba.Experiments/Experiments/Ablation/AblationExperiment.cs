@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Abba.Core.Adapters;
 using Abba.Core.Data;
 using Abba.Core.Models;
 using Abba.Core.Randomness;
 using Abba.Core.Training;
+using Abba.Experiments.Experiments.Protocol;
 using Abba.Experiments.Output;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,20 +15,23 @@ namespace Abba.Experiments.Experiments.Ablation;
 
 /// <summary>
 /// Paper Fig. 3: ABBA on one projection type at a time (all layers) versus all seven, with LoRA, HiRA and full
-/// fine-tuning as baselines. Synthetic stand-in: a Llama-style decoder pre-trained from scratch on addition (P) and
-/// fine-tuned on subtraction (F), instead of Mistral-7B on MetaMathQA -> GSM8K.
+/// fine-tuning as baselines (Table 2's comparison). Synthetic stand-in: a Llama-style decoder pre-trained from scratch on
+/// addition (P) with a little subtraction (F), then fine-tuned on F, instead of Mistral-7B on MetaMathQA -> GSM8K.
+/// Under the comparison protocol: each (method, target) at its own learning rate, chosen on a validation split; paired
+/// seeds; held-out answer cross-entropy as the primary metric; 95% intervals; the interval verdict rules.
 /// </summary>
 public sealed partial class AblationExperiment : IExperiment
 {
     /// <summary>Stated in the log, summary and figure: what this experiment is not.</summary>
     public const string Disclaimer = "SYNTHETIC STAND-IN for MetaMathQA -> GSM8K: a small Llama-style decoder pre-trained from scratch on " +
-                                     "addition and fine-tuned on subtraction; no LLM weights or datasets are used.";
+                                     "addition (with a little subtraction) and fine-tuned on subtraction; no LLM weights or datasets are used.";
 
     static readonly string[] KnownMethods = ["abba", "lora", "hira"];
 
     /// <summary>
     /// Seed identities. The split, the pre-trained model and the fine-tuning batches are shared by every arm of a
-    /// replicate; only an arm's adapter initialisation names the arm.
+    /// replicate (paired seeds: arms differ per seed only in what they adapt and how); only an arm's adapter
+    /// initialisation names the arm.
     /// </summary>
     static class Units
     {
@@ -35,12 +40,16 @@ public sealed partial class AblationExperiment : IExperiment
         public static long PretrainBatches(int seed) => UnitSeeds.Of(seed, "ablation/pretrain/batches");
         public static long FineTuneBatches(int seed) => UnitSeeds.Of(seed, "ablation/finetune/batches");
         public static long Adapters(Arm arm, int seed) => UnitSeeds.Of(seed, $"ablation/finetune/method={arm.Method}/target={arm.Target}");
+        /// <summary>A run's unit identity; its adapter seed leaves the rate out, so the arms of a sweep start from the same adapters.</summary>
+        public static string RunIdentity(Arm arm, double rate, int seed) =>
+            FormattableString.Invariant($"ablation/run/method={arm.Method}/target={arm.Target}/lr={rate:R}/seed={seed}");
     }
 
     readonly Option<string> methods = new("--methods") { Description = "methods run on each projection type alone, comma-separated from abba, lora, hira (ABBA is always included)", DefaultValueFactory = _ => "abba" };
     readonly Option<int?> rank = new("--rank") { Description = "LoRA/HiRA rank r; ABBA r1 = r2 = r/2 (default: the profile's)" };
     readonly Option<int?> steps = new("--finetune-steps") { Description = "fine-tuning steps of every arm (default: the profile's)" };
-    readonly Option<double?> learningRate = new("--lr") { Description = "fine-tuning learning rate of every arm (default: the profile's)" };
+    readonly Option<double?> learningRate = new("--lr") { Description = "one fine-tuning learning rate for every arm, no sweep (default: a rate per method and target, chosen on the validation split)" };
+    readonly Option<double?> pretrainMix = new("--pretrain-mix") { Description = "fraction of pre-training problems that are subtraction (task F), 0-0.5 (default: the profile's)" };
 
     AblationOptions options = AblationOptions.Quick;
 
@@ -57,7 +66,7 @@ public sealed partial class AblationExperiment : IExperiment
     /// </summary>
     public int PreferredCpuThreads => 1;
     /// <inheritdoc />
-    public IReadOnlyList<Option> Options => [methods, rank, steps, learningRate];
+    public IReadOnlyList<Option> Options => [methods, rank, steps, learningRate, pretrainMix];
     /// <inheritdoc />
     public object Configuration => options;
     /// <inheritdoc />
@@ -75,13 +84,15 @@ public sealed partial class AblationExperiment : IExperiment
         o = o with
         {
             PerComponentMethods = KnownMethods.Where(chosen.Contains).ToArray(),
-            Rank = values.Get(rank) ?? o.Rank, FinetuneSteps = values.Get(steps) ?? o.FinetuneSteps, LearningRate = values.Get(learningRate) ?? o.LearningRate,
+            Rank = values.Get(rank) ?? o.Rank, FinetuneSteps = values.Get(steps) ?? o.FinetuneSteps, FixedRate = values.Get(learningRate) ?? o.FixedRate,
+            PretrainMix = values.Get(pretrainMix) ?? o.PretrainMix,
         };
         int smallest = o.Model.ProjectionShapes().Values.Min(s => Math.Min(s.In, s.Out));
         if (o.Rank < 2 || o.Rank % 2 != 0 || o.Rank > smallest || (o.Rank / 2) * (o.Rank / 2) > smallest)
             errors.Add($"--rank must be even, at least 2, and fit the narrowest projection ({smallest}): r <= {smallest} and ABBA's r1 r2 = (r/2)^2 <= {smallest} (got {o.Rank})");
         if (o.FinetuneSteps < 10) errors.Add($"--finetune-steps must be at least 10 (got {o.FinetuneSteps})");
-        if (!(o.LearningRate > 0 && o.LearningRate < 1)) errors.Add($"--lr must be in (0, 1) (got {o.LearningRate})");
+        if (o.FixedRate is { } lr && !(lr > 0 && lr < 1)) errors.Add($"--lr must be in (0, 1) (got {lr})");
+        if (!(o.PretrainMix >= 0 && o.PretrainMix <= 0.5)) errors.Add($"--pretrain-mix must be in [0, 0.5] (got {o.PretrainMix})");
         options = o;
         return errors;
     }
@@ -89,22 +100,21 @@ public sealed partial class AblationExperiment : IExperiment
     /// <inheritdoc />
     public void Run(ExperimentContext ctx)
     {
-        var seeds = ctx.Seeds(options.DefaultSeeds);
+        ctx.Seeds(options.DefaultSeeds);
         ctx.Log.Info(Disclaimer);
-        var plans = PlanUnits(ctx.Settings);
-        var pretraining = ctx.Unit<PretrainUnit>(plans[0]);
+        var plan = Plan(ctx.Settings);
+        var pretraining = ctx.Unit<PretrainUnit>(plan.Pretrain);
         ctx.WriteCsv(AblationFiles.PretrainLoss, pretraining.Losses);
         ctx.WriteCsv(AblationFiles.PretrainAccuracy, pretraining.Accuracy);
-        var rows = new List<AblationRow> { pretraining.BeforeFineTuning };
-        using (var progress = ctx.Progress.Start("fine-tuning arms", plans.Count - 1))
-            foreach (var arm in plans.Skip(1))
-            {
-                rows.Add(ctx.Unit<AblationRow>(arm));          // stored at once: an interrupted run resumes after its last arm
-                ctx.Log.Info(OneLine(rows[^1]));
-                progress.Advance();
-            }
+        var sweep = RunAll(ctx, "learning-rate sweep", plan.Sweep);
+        ctx.WriteCsv(AblationFiles.LrSweep, RateSweep.MarkChosen([.. sweep.Select(SweepRow)]));
+        var finals = RunAll(ctx, "fine-tuning arms", plan.Finals);
+        var headline = options.FixedRate is null ? "tuned" : "fixed";
+        List<AblationRow> rows = [pretraining.BeforeFineTuning, .. finals.Select(r => Row(r, headline)),
+                                  .. sweep.Where(r => r.Rate == options.SharedRate).Select(r => Row(r, "shared"))];
         ctx.WriteCsv(AblationFiles.Runs, rows);
         ctx.WriteCsv(AblationFiles.Summary, Summarise(rows));
+        ctx.WriteCsv(AblationFiles.Comparisons, Compare(rows, PaperComponents(ProgramFiles.Folder)));
         string text = SummaryText(ctx.OutputDir);
         AtomicFile.WriteText(ctx.PathOf(AblationFiles.SummaryText), text);
         ctx.Record(AblationFiles.SummaryText);
@@ -112,29 +122,82 @@ public sealed partial class AblationExperiment : IExperiment
         ctx.Record(Plot(ctx.OutputDir));
     }
 
+    List<RunResult> RunAll(ExperimentContext ctx, string what, IReadOnlyList<UnitPlan> plans)
+    {
+        var results = new List<RunResult>();
+        using var progress = ctx.Progress.Start(what, plans.Count);
+        foreach (var unit in plans)
+        {
+            results.Add(ctx.Unit<RunResult>(unit));          // stored at once: an interrupted run resumes after its last unit
+            ctx.Log.Info(OneLine(results[^1]));
+            progress.Advance();
+        }
+        return results;
+    }
+
     /// <summary>The pre-training's stored result: its curves and the pre-trained model's score on the fine-tuning task.</summary>
     public sealed record PretrainUnit(IReadOnlyList<PretrainLossRow> Losses, IReadOnlyList<PretrainAccuracyRow> Accuracy, AblationRow BeforeFineTuning);
 
+    /// <summary>The result of one fine-tuning run (a unit's payload): scores on the validation and test splits.</summary>
+    public sealed record RunResult(string Method, string Target, double Rate, int Seed, int Rank, long Params,
+        ArithmeticScore Validation, ArithmeticScore Test, double FinalLoss, int Steps, double Seconds, string BatchDigest);
+
+    /// <summary>The run's units: the pre-training, the sweep runs (sweep seeds x arms x grid), the final runs (seeds x arms).</summary>
+    sealed record UnitList(UnitPlan Pretrain, IReadOnlyList<UnitPlan> Sweep, IReadOnlyList<UnitPlan> Finals);
+
     /// <inheritdoc />
     /// <remarks>
-    /// The pre-training (first seed), then one unit per (seed, arm), costed in steps. An arm needs the pre-trained
-    /// weights: from memory, the file cache, or pre-trained again (deterministically) by whichever shard lacks them.
+    /// The pre-training (first seed); one unit per (seed, method, target, rate) sweep run on the sweep seeds; one unit
+    /// per (seed, arm) final run. A final run asks for its arm's sweep runs (stored, or computed by whichever shard lacks
+    /// them), picks the rate with the lowest mean validation cross-entropy, and runs it, or re-uses the sweep run at that
+    /// rate for a sweep seed. Every run needs the pre-trained weights: from memory, the file cache, or pre-trained again.
     /// </remarks>
     public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings)
     {
+        var plan = Plan(settings);
+        return [plan.Pretrain, .. plan.Sweep, .. plan.Finals];
+    }
+
+    UnitList Plan(RunSettings settings)
+    {
         var o = options;
         var seeds = settings.SeedList(o.DefaultSeeds);
+        var sweepSeeds = seeds.Take(o.SweepSeeds).ToArray();
         var task = new ArithmeticTask(o.Digits);
-        var split = new Lazy<ArithmeticSplit>(() => new ArithmeticSplit(task, o.TestSize, seed: Units.Split(seeds[0])));
+        var split = new Lazy<ArithmeticSplit>(() => new ArithmeticSplit(task, o.TestSize, seed: Units.Split(seeds[0]), o.ValidationSize));
         var pretrain = new UnitPlan($"ablation/pretrain/seed={seeds[0]}", o.PretrainSteps, ctx =>
         {
             var (losses, accuracy) = Pretrained(ctx, task, split.Value, seeds[0]);
             return new PretrainUnit(losses, accuracy, BeforeFineTuning(ctx, task, split.Value, Weights(ctx, task, split.Value, seeds[0]), seeds[0]));
         });
-        return [pretrain, .. from seed in seeds from arm in Arms(o)
-                             select new UnitPlan($"ablation/finetune/method={arm.Method}/target={arm.Target}/seed={seed}", o.FinetuneSteps,
-                                 ctx => FineTune(ctx, task, split.Value, Weights(ctx, task, split.Value, seeds[0]), arm, seed))];
+        UnitPlan RunPlan(Arm arm, double rate, int seed) => new(Units.RunIdentity(arm, rate, seed), o.FinetuneSteps,
+            ctx => FineTune(ctx, task, split.Value, Weights(ctx, task, split.Value, seeds[0]), arm, rate, seed));
+        var arms = Arms(o);
+        UnitPlan[] sweep = o.FixedRate is not null ? [] :
+            [.. from seed in sweepSeeds from arm in arms from rate in o.RateGrids[arm.Method] select RunPlan(arm, rate, seed)];
+        var finals = from seed in seeds
+                     from arm in arms
+                     select new UnitPlan($"ablation/final/method={arm.Method}/target={arm.Target}/seed={seed}",
+                         o.FixedRate is null && sweepSeeds.Contains(seed) ? 1 : o.FinetuneSteps, ctx =>
+                         {
+                             double rate = o.FixedRate ?? RateSweep.Choose(
+                                 from s in sweepSeeds from r in o.RateGrids[arm.Method] select SweepRow(ctx.Unit<RunResult>(RunPlan(arm, r, s))))[(arm.Method, arm.Target)];
+                             return ctx.Unit<RunResult>(RunPlan(arm, rate, seed));
+                         });
+        return new UnitList(pretrain, sweep, [.. finals]);
     }
+
+    static LrSweepRow SweepRow(RunResult r) => new()
+    {
+        Method = r.Method, Target = r.Target, Rate = r.Rate, Seed = r.Seed, ValidationCe = r.Validation.CrossEntropy, ValidationExactMatch = r.Validation.ExactMatch,
+    };
+
+    static AblationRow Row(RunResult r, string rateChoice) => new()
+    {
+        Method = r.Method, Target = r.Target, RateChoice = rateChoice, Rate = r.Rate, Rank = r.Rank, Params = r.Params, Seed = r.Seed,
+        TestCe = r.Test.CrossEntropy, DigitAccuracy = r.Test.DigitAccuracy, ExactMatch = r.Test.ExactMatch, FinalLoss = r.FinalLoss,
+        Steps = r.Steps, Seconds = r.Seconds, BatchDigest = r.BatchDigest,
+    };
 
     /// <summary>One fine-tuning arm: a method, the projections it adapts, and its adapter configuration.</summary>
     sealed record Arm(string Method, string Target, int Rank, AdapterConfig Config);
@@ -176,7 +239,7 @@ public sealed partial class AblationExperiment : IExperiment
     PretrainCache Cache(ExperimentContext ctx, int seed)
     {
         var o = options;
-        var key = new { o.Model, o.Digits, o.TestSize, o.PretrainBatchSize, o.PretrainSteps, o.PretrainLearningRate, seed, device = ctx.Device.type.ToString(), version = 2 };
+        var key = new { o.Model, o.Digits, o.TestSize, o.ValidationSize, o.PretrainBatchSize, o.PretrainSteps, o.PretrainLearningRate, o.PretrainMix, seed, device = ctx.Device.type.ToString(), version = 3 };
         return new PretrainCache(ctx.OutputDir, key, seed);
     }
 
@@ -199,8 +262,8 @@ public sealed partial class AblationExperiment : IExperiment
         model.to(ctx.Device);
         var accuracy = new List<PretrainAccuracyRow>();
         int every = Math.Max(1, o.PretrainSteps / 20);
-        using var progress = ctx.Progress.Start("pre-training on addition", o.PretrainSteps);
-        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(split.SampleTraining(ArithmeticOperation.Add, o.PretrainBatchSize, rng), ctx.Device),
+        using var progress = ctx.Progress.Start("pre-training on addition (and a little subtraction)", o.PretrainSteps);
+        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(PretrainBatch(split, rng), ctx.Device),
             new TrainingSchedule(o.PretrainSteps, o.PretrainLearningRate), (step, _) =>
             {
                 progress.Advance();
@@ -213,37 +276,45 @@ public sealed partial class AblationExperiment : IExperiment
         return (state, losses.Select((l, i) => new PretrainLossRow { Step = i + 1, Loss = l }).ToList(), accuracy);
     }
 
+    /// <summary>A pre-training batch: each problem subtraction with probability <see cref="AblationOptions.PretrainMix"/>, else addition.</summary>
+    ArithmeticProblem[] PretrainBatch(ArithmeticSplit split, Random rng) =>
+        [.. Enumerable.Range(0, options.PretrainBatchSize).Select(_ =>
+            split.SampleTraining(rng.NextDouble() < options.PretrainMix ? ArithmeticOperation.Subtract : ArithmeticOperation.Add, 1, rng)[0])];
+
     /// <summary>The pre-trained model on the F test set: the floor every arm starts from.</summary>
     AblationRow BeforeFineTuning(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, Dictionary<string, Tensor> pretrained, int seed)
     {
         using var model = Load(pretrained, ctx.Device);
-        var test = split.Test(ArithmeticOperation.Subtract);
-        double loss;
-        using (var scope = NewDisposeScope())
-        using (no_grad())
+        var score = task.Score(model, split.Test(ArithmeticOperation.Subtract), ctx.Device);
+        return new AblationRow
         {
-            var (inputs, targets) = task.Batch(test, ctx.Device);
-            loss = LanguageModelTrainer.Loss(model.call(inputs), targets).item<float>();
-        }
-        return new AblationRow { Method = "pretrained", Target = "none", Seed = seed, Accuracy = task.Accuracy(model, test, ctx.Device), FinalLoss = loss };
+            Method = "pretrained", Target = "none", RateChoice = "none", Seed = seed,
+            TestCe = score.CrossEntropy, DigitAccuracy = score.DigitAccuracy, ExactMatch = score.ExactMatch,
+        };
     }
 
-    AblationRow FineTune(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, Dictionary<string, Tensor> pretrained, Arm arm, int seed)
+    RunResult FineTune(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, Dictionary<string, Tensor> pretrained, Arm arm, double rate, int seed)
     {
         using var model = Load(pretrained, ctx.Device);
         var rng = UnitSeed.NewRandom(Units.FineTuneBatches(seed));          // the same batches for every arm of this seed
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (arm.Config.TrainsBaseWeights) foreach (var p in model.parameters()) p.requires_grad = true;
         else Injector.Inject(model, arm.Target == "all" ? LlamaConfig.ProjectionNames : [arm.Target], arm.Config, Units.Adapters(arm, seed));
         long trainable = Injector.TrainableParameterCount(model);
         var clock = Stopwatch.StartNew();
-        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(split.SampleTraining(ArithmeticOperation.Subtract, options.FinetuneBatchSize, rng), ctx.Device),
-            new TrainingSchedule(options.FinetuneSteps, options.LearningRate), cancel: ctx.Cancel);
+        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(Recorded(split.SampleTraining(ArithmeticOperation.Subtract, options.FinetuneBatchSize, rng), digest), ctx.Device),
+            new TrainingSchedule(options.FinetuneSteps, rate), cancel: ctx.Cancel);
         double seconds = clock.Elapsed.TotalSeconds;
-        return new AblationRow
-        {
-            Method = arm.Method, Target = arm.Target, Rank = arm.Rank, Params = trainable, Seed = seed, Steps = options.FinetuneSteps, Seconds = seconds,
-            Accuracy = task.Accuracy(model, split.Test(ArithmeticOperation.Subtract), ctx.Device), FinalLoss = losses.TakeLast(10).Average(),
-        };
+        return new RunResult(arm.Method, arm.Target, rate, seed, arm.Rank, trainable,
+            task.Score(model, split.Validation(ArithmeticOperation.Subtract), ctx.Device), task.Score(model, split.Test(ArithmeticOperation.Subtract), ctx.Device),
+            losses.TakeLast(10).Average(), options.FinetuneSteps, seconds, Convert.ToHexStringLower(digest.GetHashAndReset())[..12]);
+    }
+
+    /// <summary>Adds <paramref name="problems"/> to <paramref name="digest"/> (the record of what a run trained on) and returns them.</summary>
+    static ArithmeticProblem[] Recorded(ArithmeticProblem[] problems, IncrementalHash digest)
+    {
+        foreach (var p in problems) digest.AppendData(System.Text.Encoding.ASCII.GetBytes($"{p.A},{p.B},{(int)p.Operation};"));
+        return problems;
     }
 
     LlamaDecoder Load(Dictionary<string, Tensor> state, Device device)
@@ -257,6 +328,6 @@ public sealed partial class AblationExperiment : IExperiment
 
     static string TaskName(ArithmeticOperation op) => op == ArithmeticOperation.Add ? "add" : "subtract";
 
-    static string OneLine(AblationRow r) =>
-        FormattableString.Invariant($"{r.Method} on {r.Target} (seed {r.Seed}, {r.Params} params): accuracy {100 * r.Accuracy:0.0}%, final loss {r.FinalLoss:0.0000}, {r.Seconds:0.0}s");
+    static string OneLine(RunResult r) =>
+        FormattableString.Invariant($"{r.Method} on {r.Target} (lr {r.Rate}, seed {r.Seed}, {r.Params} params): validation CE {r.Validation.CrossEntropy:0.0000}, test CE {r.Test.CrossEntropy:0.0000}, exact match {100 * r.Test.ExactMatch:0.0}%, {r.Seconds:0.0}s");
 }

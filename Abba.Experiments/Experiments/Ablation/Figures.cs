@@ -1,3 +1,4 @@
+using Abba.Experiments.Experiments.Protocol;
 using Abba.Experiments.Output;
 using ScottPlot;
 using ScottPlot.TickGenerators;
@@ -13,7 +14,7 @@ public sealed partial class AblationExperiment
         .ToDictionary(m => m, m => (MethodStyle.Label(m) + (m == "full_ft" ? " (every parameter)" : ""), MethodStyle.Colour(m)));
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Plot(string folder) => Plot(folder, AppContext.BaseDirectory);
+    public IReadOnlyList<string> Plot(string folder) => Plot(folder, ProgramFiles.Folder);
 
     /// <summary>
     /// Redraws the figures from the CSVs in <paramref name="folder"/>, reading the paper's values from
@@ -26,18 +27,47 @@ public sealed partial class AblationExperiment
         var rows = CsvFiles.Read<AblationRow>(Path.Combine(folder, AblationFiles.Runs));
         var paper = PaperComponents(referenceBase);
         var files = new List<string>();
-        files.AddRange(Figures.Save(Components(rows, paper), folder, AblationFiles.ComponentsFigure, 1300, 650));
+        files.AddRange(Figures.Save(Components(rows, paper), folder, AblationFiles.ComponentsFigure, 1300, 1000));
         files.AddRange(Figures.Save(PretrainingCurve(
             CsvFiles.Read<PretrainLossRow>(Path.Combine(folder, AblationFiles.PretrainLoss)),
             CsvFiles.Read<PretrainAccuracyRow>(Path.Combine(folder, AblationFiles.PretrainAccuracy))), folder, AblationFiles.PretrainingFigure, 1300, 500));
         return files;
     }
 
-    /// <summary>Fig. 3 layout: bars of mean accuracy (± std, seeds as dots) per target in the paper's order; the paper's GSM8K values on the right axis.</summary>
-    static Plot Components(IReadOnlyList<AblationRow> rows, IReadOnlyList<PaperComponentRow> paper)
+    /// <summary>
+    /// Fig. 3 layout, two panels: test cross-entropy (primary, lower is better) and exact match, bars of the mean with
+    /// 95% t intervals and the seeds as dots, per target in the paper's order; the paper's GSM8K values on the right axis.
+    /// </summary>
+    static Multiplot Components(IReadOnlyList<AblationRow> rows, IReadOnlyList<PaperComponentRow> paper)
     {
-        var plot = new Plot();
-        var summary = Summarise(rows);
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
+        var headline = Headline(rows);
+        var summary = Summarise(headline);
+        var (rho, p) = Correlation(rows, paper, "gsm8k");
+        var rhoRow = Compare(rows, paper)[0];
+        int seeds = headline.Where(r => r.Method == "abba").Select(r => r.Seed).Distinct().Count();
+        var top = multiplot.GetPlot(0);
+        MetricPanel(top, headline, summary, "test_ce", 1, "held-out answer CE (nats/token)");
+        top.Title("Which projections to adapt (paper Fig. 3): SYNTHETIC stand-in, addition -> subtraction, not MetaMathQA -> GSM8K\n" +
+                  Invariant($"each arm at its tuned learning rate, {seeds} paired seed(s), mean with 95% t interval; lower CE is better\n") +
+                  Invariant($"Spearman rho (-CE vs paper GSM8K) = {Comparisons.Format(rhoRow.Estimate, rhoRow.CiLow, rhoRow.CiHigh, "0.00")} (bootstrap over seeds), exact one-sided p = {p:0.000}"));
+        top.HideLegend();
+        top.Axes.Title.Label.FontSize = 14;
+        var bottom = multiplot.GetPlot(1);
+        MetricPanel(bottom, headline, summary, "exact_match", 100, "held-out exact match (%)");
+        bottom.Axes.SetLimitsY(0, 105, bottom.Axes.Left);
+        AddPaperValues(bottom, paper);
+        foreach (string m in Styles.Keys.Where(m => summary.Any(s => s.Method == m)))
+            bottom.Legend.ManualItems.Add(new LegendItem { LabelText = Styles[m].Label + " (mean, 95% t interval, seeds as dots)", FillColor = Styles[m].Colour });
+        bottom.ShowLegend(Edge.Bottom);
+        return multiplot;
+    }
+
+    /// <summary>One panel: a bar per (target, method) of <paramref name="metric"/> times <paramref name="scale"/>, with its interval and seeds; the pretrained floor dashed.</summary>
+    static void MetricPanel(Plot plot, IReadOnlyList<AblationRow> rows, IReadOnlyList<ArmSummaryRow> summary, string metric, double scale, string label)
+    {
         string[] groups = [.. PaperOrder, "all", "model"];
         var methods = Styles.Keys.Where(m => summary.Any(s => s.Method == m)).ToArray();
         var ticks = new List<Tick>();
@@ -46,30 +76,20 @@ public sealed partial class AblationExperiment
             var present = methods.Where(m => summary.Any(s => s.Method == m && s.Target == groups[g])).ToArray();
             for (int k = 0; k < present.Length; k++)
             {
-                var s = summary.Single(s => s.Method == present[k] && s.Target == groups[g]);
-                double x = g + (k - (present.Length - 1) / 2.0) * 0.8 / Math.Max(present.Length, 1);
-                double width = 0.8 / Math.Max(present.Length, 1);
-                plot.Add.Bar(new Bar { Position = x, Value = 100 * s.MeanAccuracy, Error = 100 * s.StdAccuracy, FillColor = Styles[s.Method].Colour, Size = width * 0.9 });
-                var seeds = rows.Where(r => r.Method == s.Method && r.Target == s.Target).Select(r => 100 * r.Accuracy).ToArray();
-                if (seeds.Length > 1) plot.Add.Markers(Enumerable.Repeat(x, seeds.Length).ToArray(), seeds, MarkerShape.OpenCircle, 5, Colors.Black);
+                var s = summary.Single(s => s.Method == present[k] && s.Target == groups[g] && s.Metric == metric);
+                double width = 0.8 / present.Length, x = g + (k - (present.Length - 1) / 2.0) * width;
+                double error = double.IsNaN(s.CiHigh) ? 0 : scale * (s.CiHigh - s.Mean);
+                plot.Add.Bar(new Bar { Position = x, Value = scale * s.Mean, Error = error, FillColor = Styles[s.Method].Colour, Size = width * 0.9 });
+                var values = rows.Where(r => r.Method == s.Method && r.Target == s.Target).Select(r => scale * Value(r, metric)).ToArray();
+                if (values.Length > 1) plot.Add.Markers(Enumerable.Repeat(x, values.Length).ToArray(), values, MarkerShape.OpenCircle, 4, Colors.Black);
             }
             ticks.Add(new Tick(g, groups[g] switch { "all" => "All seven", "model" => "Full FT", var t => Short(t) }));
         }
-        var floor = rows.Single(r => r.Method == "pretrained");
-        var line = plot.Add.HorizontalLine(100 * floor.Accuracy, 1.5f, Colors.Gray, LinePattern.Dashed);
-        line.LegendText = FormattableString.Invariant($"before fine-tuning ({100 * floor.Accuracy:0.0}%)");
-        AddPaperValues(plot, paper);
-        foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = Styles[m].Label + " (mean ± std over seeds)", FillColor = Styles[m].Colour });
+        var floor = summary.Single(s => s.Method == "pretrained" && s.Metric == metric);
+        var line = plot.Add.HorizontalLine(scale * floor.Mean, 1.5f, Colors.Gray, LinePattern.Dashed);
+        line.LegendText = Invariant($"before fine-tuning ({scale * floor.Mean:0.###})");
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
-        plot.Axes.SetLimitsY(0, 105, plot.Axes.Left);
-        plot.YLabel("held-out subtraction accuracy (%), exact match");
-        var (rho, p) = Correlation(summary, paper, "gsm8k");
-        var abba = summary.First(s => s.Method == "abba");
-        plot.Title("Which projections to adapt (paper Fig. 3): SYNTHETIC stand-in, addition -> subtraction on a small decoder, not MetaMathQA -> GSM8K\n" +
-                   Invariant($"ABBA r1 = r2 = {abba.Rank / 2} in every layer, {abba.Seeds} seed(s); Spearman rho with the paper's GSM8K order = {rho:0.00} (exact one-sided p = {p:0.000})"));
-        plot.Axes.Title.Label.FontSize = 15;
-        plot.ShowLegend(Edge.Bottom);
-        return plot;
+        plot.YLabel(label);
     }
 
     /// <summary>The paper's GSM8K bars (Mistral-7B) as diamonds on their own right-hand axis.</summary>
