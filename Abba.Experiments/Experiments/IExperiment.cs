@@ -42,6 +42,12 @@ public interface IExperiment
     /// <summary>The CSVs every completed run writes, by file name.</summary>
     IReadOnlyList<string> CsvNames { get; }
 
+    /// <summary>
+    /// Where each property of the options record comes from (stated, inferred, chosen), by property name; kept beside the
+    /// options in <c>&lt;Name&gt;/Options.cs</c>. A test checks it covers every property of every registered experiment.
+    /// </summary>
+    IReadOnlyDictionary<string, SettingProvenance> Provenance => new Dictionary<string, SettingProvenance>();
+
     /// <summary>The figures every completed run writes, by base name (each saved as .png and .svg).</summary>
     IReadOnlyList<string> FigureNames { get; }
 

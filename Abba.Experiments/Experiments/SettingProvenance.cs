@@ -16,6 +16,18 @@ public enum SettingSource
 /// <param name="Note">The evidence or the reason, in a few words.</param>
 public sealed record SettingProvenance(SettingSource Source, string Note)
 {
+    /// <summary>The note for a setting the paper says nothing about.</summary>
+    public const string Silent = "the paper does not say";
+
+    /// <summary>A setting the paper states.</summary>
+    public static SettingProvenance Stated(string note) => new(SettingSource.Stated, note);
+
+    /// <summary>A setting inferred from the paper (its figures, its released code).</summary>
+    public static SettingProvenance Inferred(string note) => new(SettingSource.Inferred, note);
+
+    /// <summary>A setting chosen here.</summary>
+    public static SettingProvenance Chosen(string note) => new(SettingSource.Chosen, note);
+
     /// <summary>"stated", "inferred" or "chosen", as the manifest and the report write it.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Word => Source.ToString().ToLowerInvariant();

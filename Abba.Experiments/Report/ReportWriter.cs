@@ -55,7 +55,7 @@ public static class ReportWriter
             all.AddRange(claims.Select(c => (e, c)));
             AppendLabelledClaims(sections, [.. claims.Select(c => (e, c))]);
             AppendFigures(sections, root, folder);
-            AppendSettings(sections, e.Name, folder);
+            AppendSettings(sections, e, folder);
             if (source.Deviations.Count > 0)
             {
                 sections.AppendLine("Deviations from the paper's setting:").AppendLine();
@@ -267,7 +267,7 @@ public static class ReportWriter
     }
 
     /// <summary>Each setting of the run in <paramref name="folder"/>: its value (from the manifest), its source and why.</summary>
-    static void AppendSettings(StringBuilder md, string experiment, string folder)
+    static void AppendSettings(StringBuilder md, IExperiment experiment, string folder)
     {
         var rows = SettingRows(experiment, folder);
         if (rows.Count == 0) return;
@@ -286,12 +286,12 @@ public static class ReportWriter
         md.AppendLine("<details><summary>The table</summary>").AppendLine();
         md.AppendLine("| experiment | setting | value | source | why |").AppendLine("|---|---|---|---|---|");
         foreach (var e in experiments)
-            foreach (var (name, value, p) in SettingRows(e.Name, Path.Combine(root, e.Name)))
+            foreach (var (name, value, p) in SettingRows(e, Path.Combine(root, e.Name)))
                 md.AppendLine($"| `{e.Name}` | `{name}` | {Cell(Shorten(value, 60))} | {p.Word} | {Cell(p.Note)} |");
         md.AppendLine().AppendLine("</details>").AppendLine();
     }
 
-    static List<(string Name, string Value, SettingProvenance Provenance)> SettingRows(string experiment, string folder)
+    static List<(string Name, string Value, SettingProvenance Provenance)> SettingRows(IExperiment experiment, string folder)
     {
         var entries = SettingSources.Of(experiment);
         string path = Path.Combine(folder, "manifest.json");

@@ -40,23 +40,22 @@ public class ScopeTests
     [Fact]
     public void SettingSources_CoverEveryPropertyOfEveryOptionsRecord()
     {
-        Assert.Equal(Registry.Names.Order(), SettingSources.OptionsOf.Keys.Order());
-        foreach (var (experiment, type) in SettingSources.OptionsOf)
+        foreach (var e in Registry.CreateAll())
         {
+            Assert.Empty(e.Configure(OptionValues.Defaults, new RunSettings(Profile.Paper, 0, 0, "cpu", 0, RunSettings.DefaultOutputRoot)));
+            var type = e.Configuration.GetType();
             var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).Order();
-            Assert.True(SettingSources.All.TryGetValue(type, out var entries), $"{experiment}: no provenance for {type.Name}");
-            Assert.Equal(properties, entries.Keys.Order());
-            Assert.All(entries.Values, p => Assert.False(string.IsNullOrWhiteSpace(p.Note)));
+            Assert.Equal(properties, e.Provenance.Keys.Order());
+            Assert.All(e.Provenance.Values, p => Assert.False(string.IsNullOrWhiteSpace(p.Note)));
         }
     }
 
     [Fact]
     public void SettingSources_ForManifest_UsesTheConfigurationsJsonNames()
     {
-        var manifestNames = SettingSources.ForManifest(ReconstructionOptions.Paper)!;
+        var manifestNames = SettingSources.ForManifest(new ReconstructionExperiment());
         Assert.Equal("inferred", manifestNames["n"].Word);
         Assert.Equal("chosen", manifestNames["learning_rate"].Word);
-        Assert.Null(SettingSources.ForManifest("not configured"));
     }
 
     [Fact]
@@ -67,7 +66,7 @@ public class ScopeTests
         var manifest = new Manifest
         {
             Experiment = "reconstruction", PaperArtefact = "Figure 2", Status = "ok", CommandLine = "abba", Profile = "paper", Seeds = [0],
-            Device = "cpu", Threads = 1, Settings = new { }, Configuration = options, ConfigurationProvenance = SettingSources.ForManifest(options),
+            Device = "cpu", Threads = 1, Settings = new { }, Configuration = options, ConfigurationProvenance = SettingSources.ForManifest(new ReconstructionExperiment()),
             TorchSharpVersion = "x", LibTorchVersion = "x", Machine = "x", StartedUtc = default, EndedUtc = default, DurationSeconds = 0, Files = [],
         };
         manifest.Save(temp.File("manifest.json"));

@@ -72,6 +72,8 @@ public sealed partial class AblationExperiment : IExperiment
     /// <inheritdoc />
     public IReadOnlyList<string> CsvNames => AblationFiles.Written;
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, SettingProvenance> Provenance => AblationOptions.Provenance;
+    /// <inheritdoc />
     public IReadOnlyList<string> FigureNames => [AblationFiles.ComponentsFigure, AblationFiles.PretrainingFigure];
 
     /// <inheritdoc />

@@ -41,6 +41,8 @@ public sealed partial class EfficiencyExperiment : IExperiment, IClaimSource
     /// <inheritdoc />
     public IReadOnlyList<string> CsvNames => EfficiencyFiles.Written;
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, SettingProvenance> Provenance => EfficiencyOptions.Provenance;
+    /// <inheritdoc />
     public IReadOnlyList<string> FigureNames => [EfficiencyFiles.RatioFigure, EfficiencyFiles.PhasesFigure, EfficiencyFiles.AnatomyFigure];
 
     /// <inheritdoc />

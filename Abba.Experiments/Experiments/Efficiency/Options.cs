@@ -43,4 +43,19 @@ public sealed record EfficiencyOptions
 
     /// <summary>15 rounds per layer, 7 for a two-block decoder.</summary>
     public static EfficiencyOptions Paper => new() { Warmup = 2, Repeats = 15, DecoderRepeats = 7, DecoderLayers = 2 };
+
+    /// <summary>Where each setting comes from: stated by the paper, inferred from it, or chosen here (one entry per property;
+    /// a test fails when a property has none). Written to the manifest as <c>configuration_provenance</c>.</summary>
+    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } = new Dictionary<string, SettingProvenance>
+    {
+        ["Layers"] = SettingProvenance.Chosen("the paper times whole GPU runs; these are its models' projection shapes"),
+        ["Tokens"] = SettingProvenance.Chosen("256, Figure 4's sequence length; Table 10 states no batch shape"),
+        ["Rank"] = SettingProvenance.Inferred("not stated for Table 10; r = 32 as in the main tables"),
+        ["Warmup"] = SettingProvenance.Chosen("timing rounds"),
+        ["Repeats"] = SettingProvenance.Chosen("timing rounds"),
+        ["DecoderModel"] = SettingProvenance.Chosen("a reduced Llama-3.2-1B, one of Table 10's models"),
+        ["DecoderLayers"] = SettingProvenance.Chosen("reduced depth, to fit a CPU"),
+        ["DecoderVocab"] = SettingProvenance.Chosen("reduced vocabulary, to fit a CPU"),
+        ["DecoderRepeats"] = SettingProvenance.Chosen("timing rounds"),
+    };
 }

@@ -35,6 +35,8 @@ public sealed partial class MemoryExperiment : IExperiment, IClaimSource
     /// <inheritdoc />
     public IReadOnlyList<string> CsvNames => MemoryFiles.Written;
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, SettingProvenance> Provenance => MemoryOptions.Provenance;
+    /// <inheritdoc />
     public IReadOnlyList<string> FigureNames => [MemoryFiles.MeasuredFigure, MemoryFiles.BreakdownFigure];
 
     /// <inheritdoc />

@@ -32,6 +32,8 @@ public sealed partial class MnistExperiment : IExperiment
     /// <inheritdoc />
     public IReadOnlyList<string> CsvNames => MnistFiles.Written;
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, SettingProvenance> Provenance => MnistOptions.Provenance;
+    /// <inheritdoc />
     public IReadOnlyList<string> FigureNames => [MnistFiles.LossFigure, MnistFiles.LandscapeFigure, MnistFiles.AccuracyFigure];
 
     /// <summary>

@@ -50,4 +50,23 @@ public sealed record ReconstructionOptions
 
     /// <summary>ABBA (r1, r2) for LoRA rank r under <paramref name="budget"/>.</summary>
     public static (int R1, int R2) AbbaRanks(string budget, int r) => budget == EqualBudget ? (r / 2, r / 2) : (r, r);
+
+    /// <summary>Where each setting comes from: stated by the paper, inferred from it, or chosen here (one entry per property;
+    /// a test fails when a property has none). Written to the manifest as <c>configuration_provenance</c>.</summary>
+    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } = new Dictionary<string, SettingProvenance>
+    {
+        ["N"] = SettingProvenance.Inferred("the paper gives no size; its orthogonal LoRA curve is 1 - r/n with n about 1000"),
+        ["Ranks"] = SettingProvenance.Stated("Figure 2's x axis, r = 8, 16, ..., 72"),
+        ["MatrixTypes"] = SettingProvenance.Stated("the panel titles; the generators behind them are inferred (docs/reconstruction-generators.md in the repository)"),
+        ["Budgets"] = SettingProvenance.Stated("equal (r1 = r2 = r/2) is the caption's; doubled (r1 = r2 = r) follows the released code, added here"),
+        ["Extras"] = SettingProvenance.Chosen("beyond the figure: HiRA and unequal splits"),
+        ["SplitRank"] = SettingProvenance.Chosen("the r1 + r2 = 32 of the paper's Table 5, applied to reconstruction here"),
+        ["SplitFirstRanks"] = SettingProvenance.Chosen("Table 5's r1 values, applied to reconstruction here"),
+        ["Seeds"] = SettingProvenance.Chosen(SettingProvenance.Silent),
+        ["Steps"] = SettingProvenance.Chosen("the paper names no optimiser or step count; 1500 Adam steps reach its values at r1 = r2 = r"),
+        ["LearningRate"] = SettingProvenance.Chosen(SettingProvenance.Silent),
+        ["Patience"] = SettingProvenance.Chosen("early stop, " + SettingProvenance.Silent),
+        ["MinImprovement"] = SettingProvenance.Chosen("early stop, " + SettingProvenance.Silent),
+        ["FitMethod"] = SettingProvenance.Chosen("the paper says only \"iterative methods such as gradient descent\""),
+    };
 }

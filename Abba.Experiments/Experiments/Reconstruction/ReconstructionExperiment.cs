@@ -30,6 +30,8 @@ public sealed partial class ReconstructionExperiment : IExperiment
     /// <inheritdoc />
     public IReadOnlyList<string> CsvNames => [ReconstructionFiles.Csv];
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, SettingProvenance> Provenance => ReconstructionOptions.Provenance;
+    /// <inheritdoc />
     public IReadOnlyList<string> FigureNames => [ReconstructionFiles.Figure];
 
     /// <summary>Seed identities: the target and HiRA's W0 are shared by every fit on them; an ABBA fit's start is its own.</summary>
