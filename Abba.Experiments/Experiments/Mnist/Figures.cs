@@ -89,12 +89,12 @@ public sealed partial class MnistExperiment
         start.LegendText = "start: pre-trained W0";
         var target = paths.Single(p => p.Method == "target_optimum");
         var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
-        star.LegendText = string.Create(CultureInfo.InvariantCulture, $"optimum 1 (own seed, full FT to a small full-batch gradient, step {target.Step}): L = {target.Loss:0.0000}");
+        star.LegendText = string.Create(CultureInfo.InvariantCulture, $"optimum 1 (full FT, own seed, stopped on the full-batch gradient at step {target.Step}): L = {target.Loss:0.00000}");
         plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and optimum 1");
         plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"x: towards optimum 1 ({plane.ExplainedX:P1} of the squared displacement)"));
         plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"y: top residual principal direction ({plane.ExplainedY:P1})"));
         plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
-        plot.ShowLegend(Edge.Bottom);
+        plot.ShowLegend(Alignment.UpperLeft);   // inside: an edge legend crops its last entry (the optimum)
         return Figures.Save(plot, folder, MnistFiles.LandscapeFigure, 1000, 850);
     }
 
