@@ -80,6 +80,15 @@ public sealed record Manifest
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable manifest ({e.Message.Split('\n')[0]})", e); }
     }
 
+    /// <summary>The profile the manifest in <paramref name="folder"/> names, or "unknown" when there is none.</summary>
+    public static string ProfileOf(string folder)
+    {
+        string path = Path.Combine(folder, "manifest.json");
+        if (!File.Exists(path)) return "unknown";
+        using var manifest = Load(path);
+        return manifest.RootElement.TryGetProperty("profile", out var p) ? p.GetString() ?? "unknown" : "unknown";
+    }
+
     /// <summary>A one-line description of this machine.</summary>
     public static string DescribeMachine() =>
         $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {Environment.ProcessorCount} cores; " +

@@ -3,6 +3,7 @@ using Abba.Experiments.Experiments.Catalogue;
 using Abba.Experiments.Experiments.Efficiency;
 using Abba.Experiments.Experiments.Memory;
 using Abba.Experiments.Experiments.Mnist;
+using Abba.Experiments.Experiments.Protocol;
 using Abba.Experiments.Output;
 using Abba.Tests.Support;
 
@@ -19,14 +20,18 @@ public class RegistrySmokeTests
     static readonly Dictionary<string, string> Headers = new()
     {
         ["reconstruction.csv"] = "matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,fit_seconds",
-        ["mnist_summary.csv"] = "method,rank,params,learning_rate,seeds,final_loss,final_loss_std,acc_8_9,acc_8_9_std,acc_0_7,acc_0_7_std,acc_all,acc_all_std,seconds,paper_final_loss",
+        ["mnist_summary.csv"] = "method,rank,params,learning_rate,seeds,train_loss,train_loss_std,train_loss_ci_low,train_loss_ci_high," +
+                                "test_loss,test_loss_std,test_loss_ci_low,test_loss_ci_high,acc_8_9,acc_8_9_std,acc_0_7,acc_0_7_std,acc_all,acc_all_std,seconds,paper_final_loss",
         ["mnist_curves.csv"] = "seed,method,step,loss",
-        ["mnist_runs.csv"] = "seed,method,rank,params,learning_rate,final_loss,acc_8_9,acc_0_7,acc_all,seconds",
+        ["mnist_runs.csv"] = "seed,method,rank,params,learning_rate,train_loss,test_loss,acc_8_9,acc_0_7,acc_all,seconds",
         ["mnist_lr_sweep.csv"] = "method,learning_rate,seed,val_loss,val_acc,chosen",
         ["mnist_trajectories.csv"] = "method,checkpoint,step,x,y,loss,off_plane,distance_to_target",
         ["mnist_landscape.csv"] = "x,y,loss",
         ["mnist_plane.csv"] = "explained_x,explained_y,points",
         ["mnist_pretrain.csv"] = "seed,test_acc_0_7,test_loss_0_7",
+        ["mnist_optima.csv"] = "optimum,steps,max_steps,converged,gradient_norm,tolerance,train_loss,test_loss",
+        ["mnist_closeness.csv"] = "optimum,method,kl,kl_ci_low,kl_ci_high,agreement,weight_distance,kl_rank,distance_rank",
+        ["mnist_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
         ["ablation.csv"] = "method,target,rate_choice,rate,rank,params,seed,test_ce,digit_accuracy,exact_match,final_loss,steps,seconds,batch_digest",
         ["ablation_summary.csv"] = "method,target,rate_choice,rate,params,metric,n,mean,std,ci_low,ci_high,interval",
         ["ablation_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
@@ -82,6 +87,10 @@ public class RegistrySmokeTests
                 // Equal budget: LoRA r, HiRA r and ABBA r1 = r2 = r/2 train the same number of parameters.
                 Assert.Single(summary.Where(s => s.Method != "full_ft").Select(s => s.Params).Distinct());
                 Assert.Equal(5 * 5, CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, MnistFiles.Landscape)).Count);
+                // Two optima, each compared with every arm; ABBA compared with three baselines on train, test, speed and per-optimum KL.
+                Assert.Equal(2, CsvFiles.Read<MnistOptimumRow>(Path.Combine(folder, MnistFiles.Optima)).Count);
+                Assert.Equal(2 * 4, CsvFiles.Read<MnistClosenessRow>(Path.Combine(folder, MnistFiles.Closeness)).Count);
+                Assert.Equal(3 * 3 + 2 * 3, CsvFiles.Read<ComparisonRow>(Path.Combine(folder, MnistFiles.Comparisons)).Count);
                 break;
             case "memory":
                 var measured = CsvFiles.Read<MemoryMeasuredRow>(Path.Combine(folder, MemoryFiles.Measured));

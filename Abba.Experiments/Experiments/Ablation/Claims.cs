@@ -23,18 +23,10 @@ public sealed partial class AblationExperiment : IClaimSource
         if (PaperOrder.Concat(["all"]).Any(t => !Headline(rows).Any(r => r.Method == "abba" && r.Target == t)))
             throw new FileNotFoundException($"{folder}/ablation.csv lacks some ABBA arms: the run did not finish.");
         var tests = Compare(rows, PaperComponents(referenceBase));
-        string profile = ProfileOf(folder);
+        string profile = Manifest.ProfileOf(folder);
         string label = profile == "paper" ? "" : $" ({profile} profile)";
         var (_, p) = Correlation(rows, PaperComponents(referenceBase), "gsm8k");
         return [Ordering(tests, summary, p, label), Extremes(tests, summary, label), AllBeatsEach(tests, label), Baselines(tests, summary, label)];
-    }
-
-    static string ProfileOf(string folder)
-    {
-        string path = Path.Combine(folder, "manifest.json");
-        if (!File.Exists(path)) return "unknown";
-        using var manifest = Manifest.Load(path);
-        return manifest.RootElement.TryGetProperty("profile", out var p) ? p.GetString() ?? "unknown" : "unknown";
     }
 
     /// <inheritdoc />

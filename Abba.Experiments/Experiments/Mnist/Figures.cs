@@ -82,18 +82,19 @@ public sealed partial class MnistExperiment
             var line = plot.Add.Scatter(path.Select(p => p.X).ToArray(), path.Select(p => p.Y).ToArray(), color);
             line.LineWidth = 2;
             line.MarkerSize = 7;
-            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{label}: L_final = {final.FinalLoss:0.0000}{PaperNote(method)}");
+            line.LegendText = string.Create(CultureInfo.InvariantCulture,
+                $"{label}: train loss {final.TrainLoss:0.0000}{PaperNote(method)}; final point {path[^1].OffPlane:P0} off the plane");
         }
         var start = plot.Add.Marker(0, 0, MarkerShape.OpenCircle, 14, Colors.Black);
         start.LegendText = "start: pre-trained W0";
         var target = paths.Single(p => p.Method == "target_optimum");
         var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
-        star.LegendText = string.Create(CultureInfo.InvariantCulture, $"target optimum (long full FT, step {target.Step}): L = {target.Loss:0.0000}");
-        plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and the target optimum");
-        plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"x: towards the target optimum ({plane.ExplainedX:P1} of the squared displacement)"));
+        star.LegendText = string.Create(CultureInfo.InvariantCulture, $"optimum 1 (full FT, own seed, stopped on the full-batch gradient at step {target.Step}): L = {target.Loss:0.00000}");
+        plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and optimum 1");
+        plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"x: towards optimum 1 ({plane.ExplainedX:P1} of the squared displacement)"));
         plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"y: top residual principal direction ({plane.ExplainedY:P1})"));
         plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
-        plot.ShowLegend(Edge.Bottom);
+        plot.ShowLegend(Alignment.UpperLeft);   // inside: an edge legend crops its last entry (the optimum)
         return Figures.Save(plot, folder, MnistFiles.LandscapeFigure, 1000, 850);
     }
 

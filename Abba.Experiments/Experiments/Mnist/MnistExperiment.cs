@@ -4,6 +4,7 @@ using Abba.Core.Adapters;
 using Abba.Core.Data;
 using Abba.Core.Statistics;
 using Abba.Core.Training;
+using Abba.Experiments.Experiments.Protocol;
 using Abba.Experiments.Output;
 using static TorchSharp.torch;
 using MnistData = Abba.Core.Data.Mnist;   // the simple name Mnist is this experiment's namespace
@@ -51,12 +52,12 @@ public sealed partial class MnistExperiment : IExperiment
         public static long FineTuneBatches(int seed) => UnitSeeds.Of(seed, "mnist/finetune/batches");
         /// <summary>The adapter initialisation of one fine-tuning arm.</summary>
         public static long FineTuneAdapters(string method, int seed) => UnitSeeds.Of(seed, $"mnist/finetune/method={method}");
-        /// <summary>The batch order of every run of the learning-rate sweep (first seed).</summary>
+        /// <summary>The batch order of every run of the learning-rate sweep of replicate <paramref name="seed"/> (the first SweepSeeds seeds).</summary>
         public static long SweepBatches(int seed) => UnitSeeds.Of(seed, "mnist/sweep/batches");
         /// <summary>The adapter initialisation of one sweep run (the same for every rate of a method).</summary>
         public static long SweepAdapters(string method, int seed) => UnitSeeds.Of(seed, $"mnist/sweep/method={method}");
-        /// <summary>The long full fine-tuning run that gives the landscape's target optimum (first seed).</summary>
-        public static long TargetOptimum(int seed) => UnitSeeds.Of(seed, "mnist/target-optimum");
+        /// <summary>The batch order of reference optimum <paramref name="index"/> (from the first seed's W0), shared with no arm.</summary>
+        public static long Optimum(int seed, int index) => UnitSeeds.Of(seed, $"mnist/optimum/index={index}");
     }
 
     /// <inheritdoc />
@@ -89,12 +90,13 @@ public sealed partial class MnistExperiment : IExperiment
         ctx.WriteCsv(MnistFiles.Pretrain, plan.Pretrain.Values.Select(ctx.Unit<MnistPretrainRow>));
         var sweep = plan.Sweep.Select(ctx.Unit<MnistSweepRow>).ToList();
         var chosen = Chosen(sweep);
-        foreach (var (method, best) in chosen)
+        foreach (var (method, rate) in chosen)
         {
-            bool edge = best.LearningRate == o.SweepLearningRates.Min() || best.LearningRate == o.SweepLearningRates.Max();
-            ctx.Log.Info($"sweep: {method} -> lr {best.LearningRate:g3} (validation loss {best.ValLoss:0.0000}){(edge ? " [at the edge of the grid]" : "")}");
+            string edge = RateSweep.AtEdge(rate, o.SweepLearningRates) ? " [at the edge of the grid]" : "";
+            double mean = sweep.Where(r => r.Method == method && r.LearningRate == rate).Average(r => r.ValLoss);
+            ctx.Log.Info($"sweep: {method} -> lr {rate:g3} (mean validation loss {mean:0.0000} over {sweep.Select(r => r.Seed).Distinct().Count()} seed(s)){edge}");
         }
-        ctx.WriteCsv(MnistFiles.Sweep, sweep.Select(r => r with { Chosen = chosen[r.Method] == r }));
+        ctx.WriteCsv(MnistFiles.Sweep, sweep.Select(r => r with { Chosen = chosen[r.Method] == r.LearningRate }));
         var runs = new List<MnistRunRow>();
         var curves = new List<MnistCurveRow>();
         using (var task = ctx.Progress.Start("fine-tuning arms", plan.Arms.Count))
@@ -103,7 +105,7 @@ public sealed partial class MnistExperiment : IExperiment
                 var run = ctx.Unit<ArmUnit>(arm);
                 runs.Add(run.Row);
                 curves.AddRange(run.Losses.Select((l, i) => new MnistCurveRow(run.Row.Seed, run.Row.Method, i + 1, l)));
-                ctx.Log.Info($"seed {run.Row.Seed} {run.Row.Method,-7} lr {run.Row.LearningRate:g3}: final loss {run.Row.FinalLoss:0.0000}, acc 8-9 {run.Row.Acc89:P1}, 0-7 {run.Row.Acc07:P1}, all {run.Row.AccAll:P1} ({run.Row.Seconds:0.0}s)");
+                ctx.Log.Info($"seed {run.Row.Seed} {run.Row.Method,-7} lr {run.Row.LearningRate:g3}: train loss {run.Row.TrainLoss:0.0000}, test loss {run.Row.TestLoss:0.0000}, acc 8-9 {run.Row.Acc89:P1}, 0-7 {run.Row.Acc07:P1}, all {run.Row.AccAll:P1} ({run.Row.Seconds:0.0}s)");
                 task.Advance();
             }
         ctx.WriteCsv(MnistFiles.Runs, runs);
@@ -113,7 +115,12 @@ public sealed partial class MnistExperiment : IExperiment
         ctx.WriteCsv(MnistFiles.Trajectories, landscape.Trajectories);
         ctx.WriteCsv(MnistFiles.Plane, [landscape.Plane]);
         ctx.WriteCsv(MnistFiles.Landscape, landscape.Grid);
-        ctx.Log.Info($"landscape plane: x (towards the target) {landscape.Plane.ExplainedX:P1}, y {landscape.Plane.ExplainedY:P1} of the squared displacement; target optimum loss {landscape.Trajectories[^1].Loss:0.00000}");
+        ctx.WriteCsv(MnistFiles.Optima, landscape.Optima);
+        ctx.WriteCsv(MnistFiles.Closeness, landscape.Closeness);
+        ctx.WriteCsv(MnistFiles.Comparisons, [.. LossEffects(runs), .. SpeedEffects(curves), .. landscape.Effects]);
+        foreach (var m in landscape.Optima)
+            ctx.Log.Info($"optimum {m.Optimum}: {(m.Converged ? "converged" : "NOT converged")} after {m.Steps} steps, |grad| {m.GradientNorm:g3}, train loss {m.TrainLoss:0.00000}, test loss {m.TestLoss:0.0000}");
+        ctx.Log.Info($"landscape plane: x (towards optimum 1) {landscape.Plane.ExplainedX:P1}, y {landscape.Plane.ExplainedY:P1} of the squared displacement");
         ctx.Record(Plot(ctx.OutputDir));
     }
 
@@ -123,8 +130,10 @@ public sealed partial class MnistExperiment : IExperiment
          // On the 10 x H head r1 r2 = r^2/4 may exceed 10, the most any 10-row update can use: allowed (the budget, not the rank, is matched).
          new AbbaConfig(o.Rank / 2, o.Rank / 2, o.Alpha, AllowRankAboveFull: true)];
 
-    static Dictionary<string, MnistSweepRow> Chosen(IEnumerable<MnistSweepRow> sweep) =>
-        sweep.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.MinBy(r => r.ValLoss)!);
+    /// <summary>Per method, the rate with the lowest mean validation loss over the sweep seeds (ties: the smaller rate).</summary>
+    static Dictionary<string, double> Chosen(IEnumerable<MnistSweepRow> sweep) =>
+        sweep.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.GroupBy(r => r.LearningRate)
+            .OrderBy(r => r.Average(x => x.ValLoss)).ThenBy(r => r.Key).First().Key);
 
     /// <summary>One fine-tuning arm's row, its per-step losses, and (when kept) its checkpoints.</summary>
     public sealed record ArmResult(MnistRunRow Row, float[] Losses, IReadOnlyList<(int Step, Tensor Parameters)>? Checkpoints);
@@ -140,7 +149,7 @@ public sealed partial class MnistExperiment : IExperiment
         {
             var m = run.Model;
             var row = new MnistRunRow(seed, method.Method, method.BudgetRank, run.TrainableParameters, rate,
-                Classifier.MeanLoss(m, split.FineTune.Images, split.FineTune.Labels),
+                Classifier.MeanLoss(m, split.FineTune.Images, split.FineTune.Labels), Classifier.MeanLoss(m, split.Test89.Images, split.Test89.Labels),
                 Classifier.Accuracy(m, split.Test89.Images, split.Test89.Labels), Classifier.Accuracy(m, split.Test07.Images, split.Test07.Labels),
                 Classifier.Accuracy(m, split.TestAll.Images, split.TestAll.Labels), clock.Elapsed.TotalSeconds);
             return new ArmResult(row, run.StepLosses, keepCheckpoints ? run.Checkpoints : null);
@@ -148,17 +157,19 @@ public sealed partial class MnistExperiment : IExperiment
     }
 
 
-    /// <summary>Mean and sample standard deviation over seeds per method (std 0 for one seed).</summary>
+    /// <summary>Mean and sample standard deviation over seeds per method (std 0 for one seed); 95% t intervals of the losses (NaN for one seed).</summary>
     public static IEnumerable<MnistSummaryRow> Summarise(IReadOnlyList<MnistRunRow> runs, IReadOnlyList<PaperLossRow> paper) =>
         runs.GroupBy(r => r.Method).Select(g =>
         {
             var first = g.First();
             (double Mean, double Std) S(Func<MnistRunRow, double> f) => Describe.MeanStd(g.Select(f));
-            var (loss, lossStd) = S(r => r.FinalLoss);
+            var train = Intervals.StudentTMean([.. g.Select(r => r.TrainLoss)]);
+            var test = Intervals.StudentTMean([.. g.Select(r => r.TestLoss)]);
             var (a89, a89s) = S(r => r.Acc89);
             var (a07, a07s) = S(r => r.Acc07);
             var (all, alls) = S(r => r.AccAll);
-            return new MnistSummaryRow(g.Key, first.Rank, first.Params, first.LearningRate, g.Count(), loss, lossStd, a89, a89s, a07, a07s,
+            return new MnistSummaryRow(g.Key, first.Rank, first.Params, first.LearningRate, g.Count(),
+                train.Estimate, S(r => r.TrainLoss).Std, train.Low, train.High, test.Estimate, S(r => r.TestLoss).Std, test.Low, test.High, a89, a89s, a07, a07s,
                 all, alls, S(r => r.Seconds).Mean, paper.FirstOrDefault(p => p.Method == g.Key)?.FinalLoss);
         });
 }

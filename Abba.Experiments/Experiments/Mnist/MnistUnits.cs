@@ -1,11 +1,12 @@
 using Abba.Core.Adapters;
 using Abba.Core.Training;
+using Abba.Experiments.Experiments.Protocol;
 using static TorchSharp.torch;
 
 namespace Abba.Experiments.Experiments.Mnist;
 
 /// <summary>
-/// The mnist run as units: a pre-training per seed, one sweep run per (method, rate), one fine-tuning arm per
+/// The mnist run as units: a pre-training per seed, one sweep run per (seed, method, rate) on the first SweepSeeds seeds, one fine-tuning arm per
 /// (seed, method), and the landscape. Arms need their seed's pre-training and the whole sweep (for their rate); the
 /// landscape needs the first seed's arms' checkpoints. A unit that needs another asks for it: stored results are
 /// loaded, missing ones computed (deterministically) and stored, so shards that need the same prerequisite compute
@@ -17,8 +18,9 @@ public sealed partial class MnistExperiment
     /// <summary>A fine-tuning arm's stored result: its row and its per-step losses.</summary>
     public sealed record ArmUnit(MnistRunRow Row, float[] Losses);
 
-    /// <summary>The landscape's stored result: projected checkpoints, the plane and the loss grid.</summary>
-    public sealed record LandscapeUnit(IReadOnlyList<MnistTrajectoryRow> Trajectories, MnistPlaneRow Plane, IReadOnlyList<MnistLandscapeRow> Grid);
+    /// <summary>The landscape's stored result: projected checkpoints, the plane, the loss grid, the reference optima, each arm's closeness to them and the closeness effects.</summary>
+    public sealed record LandscapeUnit(IReadOnlyList<MnistTrajectoryRow> Trajectories, MnistPlaneRow Plane, IReadOnlyList<MnistLandscapeRow> Grid,
+        IReadOnlyList<MnistOptimumRow> Optima, IReadOnlyList<MnistClosenessRow> Closeness, IReadOnlyList<ComparisonRow> Effects);
 
     sealed record RunPlan(IReadOnlyDictionary<int, UnitPlan> Pretrain, IReadOnlyList<UnitPlan> Sweep, IReadOnlyList<UnitPlan> Arms, UnitPlan Landscape);
 
@@ -41,11 +43,11 @@ public sealed partial class MnistExperiment
         int first = seeds[0];
         double pretrainSteps = o.PretrainEpochs * 48_000.0 / o.PretrainBatchSize * 2;
         var pretrain = seeds.ToDictionary(s => s, s => new UnitPlan($"mnist/pretrain/seed={s}", pretrainSteps, ctx => PretrainRow(ctx, o, s)));
-        var sweep = (from method in Methods(o) from rate in o.SweepLearningRates
-                     select new UnitPlan($"mnist/sweep/method={method.Method}/lr={rate:R}/seed={first}", o.Steps, ctx => SweepRun(ctx, o, method, rate, first))).ToArray();
+        var sweep = (from seed in seeds.Take(o.SweepSeeds) from method in Methods(o) from rate in o.SweepLearningRates
+                     select new UnitPlan($"mnist/sweep/method={method.Method}/lr={rate:R}/seed={seed}", o.Steps, ctx => SweepRun(ctx, o, method, rate, seed))).ToArray();
         var arms = (from seed in seeds from method in Methods(o)
                     select new UnitPlan($"mnist/finetune/method={method.Method}/seed={seed}", o.Steps, ctx => Arm(ctx, o, method, seed, seed == first))).ToArray();
-        var landscape = new UnitPlan($"mnist/landscape/seed={first}", o.TargetSteps + 2.0 * o.GridSize * o.GridSize, ctx => Landscape(ctx, o, first));
+        var landscape = new UnitPlan($"mnist/landscape/seed={first}", o.Optima * o.OptimumMaxSteps / 4.0 + 2.0 * o.GridSize * o.GridSize, ctx => Landscape(ctx, o, first));
         return new RunPlan(pretrain, sweep, arms, landscape);
     }
 
@@ -101,7 +103,7 @@ public sealed partial class MnistExperiment
 
     /// <summary>Each method's swept learning rate (the sweep's units, loaded or computed).</summary>
     Dictionary<string, double> Rates(ExperimentContext ctx) =>
-        Chosen(Plan(ctx.Settings).Sweep.Select(ctx.Unit<MnistSweepRow>)).ToDictionary(kv => kv.Key, kv => kv.Value.LearningRate);
+        Chosen(Plan(ctx.Settings).Sweep.Select(ctx.Unit<MnistSweepRow>));
 
     ArmUnit Arm(ExperimentContext ctx, MnistOptions o, AdapterConfig method, int seed, bool first)
     {
@@ -118,7 +120,7 @@ public sealed partial class MnistExperiment
         var rates = Rates(ctx);
         var trajectories = Methods(o).ToDictionary(m => m.Method, m => checkpoints.TryGetValue(m.Method, out var kept) ? kept
             : FineTuneArm(o, split, start, m, rates[m.Method], seed, keepCheckpoints: true).Checkpoints!);
-        try { return ComputeLandscape(ctx, o, split, start, trajectories, rates["full_ft"], seed); }
+        try { return ComputeLandscape(ctx, o, split, start, trajectories, seed); }
         finally
         {
             foreach (var t in trajectories.Values.SelectMany(c => c)) t.Parameters.Dispose();

@@ -2,19 +2,26 @@ using CsvHelper;
 
 namespace Abba.Experiments.Experiments.Mnist;
 
-/// <summary>One fine-tuning run (one seed, one method).</summary>
+/// <summary>
+/// One fine-tuning run (one seed, one method), scored after its last step: train_loss is the mean cross-entropy over the
+/// whole 8-9 training split, test_loss over the held-out 8-9 test images.
+/// </summary>
 [CsvRecord]
 public sealed partial record MnistRunRow(
     [CsvColumn("seed")] int Seed, [CsvColumn("method")] string Method, [CsvColumn("rank")] int Rank, [CsvColumn("params")] long Params,
-    [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("final_loss")] double FinalLoss, [CsvColumn("acc_8_9")] double Acc89,
+    [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("train_loss")] double TrainLoss, [CsvColumn("test_loss")] double TestLoss,
+    [CsvColumn("acc_8_9")] double Acc89,
     [CsvColumn("acc_0_7")] double Acc07, [CsvColumn("acc_all")] double AccAll, [CsvColumn("seconds")] double Seconds);
 
-/// <summary>Per method: means (and standard deviations) over seeds, beside the paper's final loss.</summary>
+/// <summary>Per method: means, standard deviations and (losses) 95% t intervals over seeds, beside the paper's final loss.</summary>
 [CsvRecord]
 public sealed partial record MnistSummaryRow(
     [CsvColumn("method")] string Method, [CsvColumn("rank")] int Rank, [CsvColumn("params")] long Params,
     [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("seeds")] int Seeds,
-    [CsvColumn("final_loss")] double FinalLoss, [CsvColumn("final_loss_std")] double FinalLossStd,
+    [CsvColumn("train_loss")] double TrainLoss, [CsvColumn("train_loss_std")] double TrainLossStd,
+    [CsvColumn("train_loss_ci_low")] double TrainLossCiLow, [CsvColumn("train_loss_ci_high")] double TrainLossCiHigh,
+    [CsvColumn("test_loss")] double TestLoss, [CsvColumn("test_loss_std")] double TestLossStd,
+    [CsvColumn("test_loss_ci_low")] double TestLossCiLow, [CsvColumn("test_loss_ci_high")] double TestLossCiHigh,
     [CsvColumn("acc_8_9")] double Acc89, [CsvColumn("acc_8_9_std")] double Acc89Std,
     [CsvColumn("acc_0_7")] double Acc07, [CsvColumn("acc_0_7_std")] double Acc07Std,
     [CsvColumn("acc_all")] double AccAll, [CsvColumn("acc_all_std")] double AccAllStd,
@@ -32,13 +39,35 @@ public sealed partial record MnistSweepRow(
 
 /// <summary>
 /// A checkpoint projected onto the landscape plane. loss: at the checkpoint's own weights; off_plane: distance to the
-/// plane / distance to the start; distance_to_target: Euclidean distance to the target optimum in the full parameter space.
+/// plane / distance to the start; distance_to_target: Euclidean distance to the first reference optimum in the full parameter space.
 /// </summary>
 [CsvRecord]
 public sealed partial record MnistTrajectoryRow(
     [CsvColumn("method")] string Method, [CsvColumn("checkpoint")] int Checkpoint, [CsvColumn("step")] int Step,
     [CsvColumn("x")] double X, [CsvColumn("y")] double Y, [CsvColumn("loss")] double Loss, [CsvColumn("off_plane")] double OffPlane,
     [CsvColumn("distance_to_target")] double DistanceToTarget);
+
+/// <summary>
+/// One reference optimum: full fine-tuning from the first seed's W0 with its own seed and batch order, stopped when the
+/// full-batch training-loss gradient norm fell below the tolerance (converged) or at the step cap (not converged).
+/// </summary>
+[CsvRecord]
+public sealed partial record MnistOptimumRow(
+    [CsvColumn("optimum")] int Optimum, [CsvColumn("steps")] int Steps, [CsvColumn("max_steps")] int MaxSteps,
+    [CsvColumn("converged")] bool Converged, [CsvColumn("gradient_norm")] double GradientNorm, [CsvColumn("tolerance")] double Tolerance,
+    [CsvColumn("train_loss")] double TrainLoss, [CsvColumn("test_loss")] double TestLoss);
+
+/// <summary>
+/// How close one arm's final weights (first seed) are to one reference optimum. Primary: kl, the mean over the 8-9 test
+/// images of KL(optimum || arm) of the predicted class distributions (nats), with a 95% t interval over images; agreement:
+/// share of test images with the same predicted class; weight_distance: Euclidean distance of the flattened effective
+/// parameters. kl_rank and distance_rank order the arms (1 = closest).
+/// </summary>
+[CsvRecord]
+public sealed partial record MnistClosenessRow(
+    [CsvColumn("optimum")] int Optimum, [CsvColumn("method")] string Method, [CsvColumn("kl")] double Kl,
+    [CsvColumn("kl_ci_low")] double KlCiLow, [CsvColumn("kl_ci_high")] double KlCiHigh, [CsvColumn("agreement")] double Agreement,
+    [CsvColumn("weight_distance")] double WeightDistance, [CsvColumn("kl_rank")] int KlRank, [CsvColumn("distance_rank")] int DistanceRank);
 
 /// <summary>Loss at one point of the landscape grid.</summary>
 [CsvRecord]
@@ -75,11 +104,17 @@ public static class MnistFiles
     public const string Plane = "mnist_plane.csv";
     /// <summary>Loss over the landscape grid.</summary>
     public const string Landscape = "mnist_landscape.csv";
+    /// <summary>The reference optima and their convergence.</summary>
+    public const string Optima = "mnist_optima.csv";
+    /// <summary>Each arm's function-space and weight-space closeness to each optimum.</summary>
+    public const string Closeness = "mnist_closeness.csv";
+    /// <summary>Paired differences ABBA - each other method, with intervals and verdicts.</summary>
+    public const string Comparisons = "mnist_comparisons.csv";
     /// <summary>The paper's final losses, under reference/.</summary>
     public const string PaperReference = "fig1_mnist.csv";
 
     /// <summary>Every CSV a run writes, in the order it writes them.</summary>
-    public static readonly IReadOnlyList<string> Written = [Pretrain, Sweep, Runs, Curves, Summary, Trajectories, Plane, Landscape];
+    public static readonly IReadOnlyList<string> Written = [Pretrain, Sweep, Runs, Curves, Summary, Trajectories, Plane, Landscape, Optima, Closeness, Comparisons];
 
     /// <summary>Figure base names.</summary>
     public const string LossFigure = "mnist_loss_curves", LandscapeFigure = "mnist_landscape", AccuracyFigure = "mnist_accuracy";
