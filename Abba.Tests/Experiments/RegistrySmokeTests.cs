@@ -1,3 +1,4 @@
+using Abba.Core.Efficiency;
 using Abba.Experiments.Experiments;
 using Abba.Experiments.Experiments.Catalogue;
 using Abba.Experiments.Experiments.Efficiency;
@@ -94,7 +95,7 @@ public class RegistrySmokeTests
                 break;
             case "memory":
                 var measured = CsvFiles.Read<MemoryMeasuredRow>(Path.Combine(folder, MemoryFiles.Measured));
-                Assert.Equal(Abba.Core.Memory.CostMethod.TrainingMethodNames, measured.Select(r => r.Method));   // one child process each
+                Assert.Equal(Abba.Core.Efficiency.CostMethod.TrainingMethodNames, measured.Select(r => r.Method));   // one child process each
                 Assert.All(measured, r => Assert.True(r.TrainableParams == r.ModelledTrainableParams, $"{r.Method}: {r.TrainableParams} trained, {r.ModelledTrainableParams} modelled"));
                 break;
             case "efficiency":

@@ -1,3 +1,4 @@
+using Abba.Core.Efficiency;
 using Abba.Core.Adapters;
 using Abba.Core.Memory;
 using Abba.Core.Models;

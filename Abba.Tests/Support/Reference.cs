@@ -7,6 +7,23 @@ namespace Abba.Tests.Support;
 /// <summary>Moves values between TorchSharp and MathNet float64 matrices for independent reference maths.</summary>
 public static class Reference
 {
+    /// <summary>
+    /// The central difference (L(t + eps e_i) - L(t - eps e_i)) / 2 eps of <paramref name="loss"/> along the flat element
+    /// <paramref name="flatIndex"/> of <paramref name="t"/>, which is changed in place and restored.
+    /// </summary>
+    public static double CentralDifference(Tensor t, long flatIndex, Func<double> loss, double eps = 1e-6)
+    {
+        using var _ = no_grad();
+        using var flat = t.view(-1);
+        double original = flat[flatIndex].item<double>();
+        flat[flatIndex] = original + eps;
+        double up = loss();
+        flat[flatIndex] = original - eps;
+        double down = loss();
+        flat[flatIndex] = original;
+        return (up - down) / (2 * eps);
+    }
+
     /// <summary>A 2-D tensor as a float64 MathNet matrix.</summary>
     public static Matrix<double> ToMatrix(Tensor t)
     {

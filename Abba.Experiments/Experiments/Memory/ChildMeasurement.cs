@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Abba.Core.Efficiency;
 using Abba.Core.Memory;
 using Abba.Core.Models;
 using Abba.Core.Native;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Abba.Core.Efficiency;
 using Abba.Core.Memory;
 using Abba.Experiments.Output;
 using ScottPlot;

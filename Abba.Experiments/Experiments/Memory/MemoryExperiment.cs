@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Abba.Core.Efficiency;
 using Abba.Core.Memory;
 using Abba.Core.Models;
 

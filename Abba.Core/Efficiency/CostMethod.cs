@@ -1,7 +1,7 @@
 using Abba.Core.Adapters;
 using static TorchSharp.torch;
 
-namespace Abba.Core.Memory;
+namespace Abba.Core.Efficiency;
 
 /// <summary>
 /// A fine-tuning method as the memory and step-time comparisons run it (paper Fig. 4 and Table 10): LoRA, HiRA and DoRA

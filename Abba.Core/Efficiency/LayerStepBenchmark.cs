@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using Abba.Core.Adapters;
-using Abba.Core.Efficiency;
 using Abba.Core.Randomness;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Abba.Core.Memory;
+namespace Abba.Core.Efficiency;
 
 /// <summary>
 /// One (m x n) Linear layer under a method, fed T tokens: the step runs y = layer(x) with x requiring a gradient (as
