@@ -32,9 +32,9 @@ public sealed partial class DesignExperiment
             var plot = new Plot();
             BarPanel(plot, rows, summary, family, paper.Where(p => p.Artefact == artefact && p.Metric == "gsm8k").ToList(), toPaper);
             plot.Title(title + "\n" + Subtitle(rows, family));
-            files.AddRange(Figures.Save(plot, folder, name, 1100, 650));
+            files.AddRange(Figures.Save(plot, folder, name, 1200, 650));
         }
-        Bars("init", "Table 3", DesignFiles.InitFigure, "Initialisation (paper Table 3)", a => a == "both_zero" ? null : a);
+        Bars("init", "Table 3", DesignFiles.InitFigure, "Initialisation (paper Table 3); both pairs LoRA-style not drawn (zero gradients, pre-trained CE)", a => a);
         if (rows.Any(r => r.Family == "scaling"))
             files.AddRange(Figures.Save(CurvesAndBars(rows, summary, norms, paper, "scaling", "Figure 5", "Scaling of s (paper Fig. 5): s = alpha^2 (r1 r2)^-e"), folder, DesignFiles.ScalingFigure, 1400, 600));
         if (moments.Count > 0) files.AddRange(Figures.Save(TheoremPlot(moments), folder, DesignFiles.TheoremFigure, 900, 650));
@@ -48,13 +48,14 @@ public sealed partial class DesignExperiment
         return files;
     }
 
-    static string Subtitle(IReadOnlyList<DesignRow> rows, string family) =>
-        Invariant($"SYNTHETIC stand-in; lr {rows.First(r => r.Family == family).Rate} for every arm; {rows.Where(r => r.Family == family).Select(r => r.Seed).Distinct().Count()} paired seeds, mean with 95% t interval; lower CE is better; diamonds: paper GSM8K (right axis)");
+    static string Subtitle(IReadOnlyList<DesignRow> rows, string family, bool paper = true) =>
+        Invariant($"SYNTHETIC stand-in; lr {rows.First(r => r.Family == family).Rate} for every arm; {rows.Where(r => r.Family == family).Select(r => r.Seed).Distinct().Count()} paired seeds; pre-trained CE {rows.Single(r => r.Family == "pretrained").TestCe:0.###}\n") +
+        "mean, 95% t interval (black: reference), seeds as open dots; lower is better" + (paper ? "; diamonds: paper GSM8K" : "");
 
     /// <summary>Bars of the family's test CE (mean, 95% t interval, seeds as dots; the reference arm outlined in black), the paper's GSM8K values as diamonds on the right axis.</summary>
     static void BarPanel(Plot plot, IReadOnlyList<DesignRow> rows, IReadOnlyList<ArmSummaryRow> summary, string family, IReadOnlyList<PaperDesignRow> paper, Func<string, string?> toPaper)
     {
-        var arms = ArmsOf(rows, family);
+        var arms = ArmsOf(rows, family).Where(a => a != "both_zero").ToList();   // it stays at the pre-trained CE (in the subtitle)
         var ticks = new List<Tick>();
         var px = new List<double>();
         var py = new List<double>();
@@ -62,31 +63,34 @@ public sealed partial class DesignExperiment
         {
             var s = summary.Single(s => s.Target == family && s.Method == arms[i] && s.Metric == "test_ce");
             bool reference = rows.First(r => r.Family == family && r.Arm == arms[i]).Reference;
-            var bar = new Bar { Position = i, Value = s.Mean, Error = double.IsNaN(s.CiHigh) ? 0 : s.CiHigh - s.Mean, FillColor = reference ? Ours.Lighten(0.3) : Ours, Size = 0.7 };
-            if (reference) { bar.LineColor = Reference; bar.LineWidth = 2; }
-            plot.Add.Bar(bar);
+            var colour = reference ? Reference : Ours;
+            if (!double.IsNaN(s.CiHigh))
+            {
+                var whisker = plot.Add.Line(i, s.CiLow, i, s.CiHigh);
+                whisker.Color = colour;
+                whisker.LineWidth = 2;
+            }
+            plot.Add.Markers(new[] { (double)i }, new[] { s.Mean }, MarkerShape.FilledCircle, 10, colour);
             var values = rows.Where(r => r.Family == family && r.Arm == arms[i]).Select(r => r.TestCe).ToArray();
-            if (values.Length > 1) plot.Add.Markers(Enumerable.Repeat((double)i, values.Length).ToArray(), values, MarkerShape.OpenCircle, 4, Colors.Black);
+            if (values.Length > 1) plot.Add.Markers(Enumerable.Repeat(i + 0.15, values.Length).ToArray(), values, MarkerShape.OpenCircle, 4, Colors.Gray);
             ticks.Add(new Tick(i, arms[i] + (reference ? " (ref)" : "")));
             if (toPaper(arms[i]) is { } setting && paper.FirstOrDefault(p => p.Setting == setting) is { } value) { px.Add(i); py.Add(value.Value); }
         }
-        var floor = rows.Single(r => r.Family == "pretrained");
-        var line = plot.Add.HorizontalLine(floor.TestCe, 1.5f, Colors.Gray, LinePattern.Dashed);
-        line.LegendText = Invariant($"before fine-tuning ({floor.TestCe:0.###})");
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
         plot.YLabel("held-out answer CE (nats/token)");
+        plot.Axes.SetLimitsX(-0.5, arms.Count - 0.5);
         if (px.Count > 0)
         {
             var scatter = plot.Add.Scatter(px.ToArray(), py.ToArray(), Colors.Black);
             scatter.MarkerShape = MarkerShape.FilledDiamond;
             scatter.MarkerSize = 10;
             scatter.LineWidth = 0;
-            scatter.LegendText = "paper, Mistral-7B GSM8K (%) (right axis)";
+            scatter.LegendText = "paper, Mistral-7B GSM8K (%), right axis";
             scatter.Axes.YAxis = plot.Axes.Right;
-            plot.Axes.Right.Label.Text = "paper GSM8K accuracy (%)";
-            plot.Axes.SetLimitsY(py.Min() - 2, py.Max() + 1, plot.Axes.Right);
+            plot.Axes.Right.Label.Text = "paper GSM8K accuracy (%), inverted: better is lower";
+            plot.Axes.SetLimitsY(py.Max() + 1, py.Min() - 2, plot.Axes.Right);   // inverted, so that better is down on both axes
+            plot.ShowLegend(Alignment.UpperRight);
         }
-        plot.ShowLegend(Alignment.UpperRight);
     }
 
     /// <summary>Left: each arm's pre-clip gradient norm per step (mean over seeds; the paper's plateau as a dotted line); right: the final test CE bars.</summary>
@@ -118,7 +122,7 @@ public sealed partial class DesignExperiment
         left.ShowLegend(Alignment.UpperRight);
         var right = multiplot.GetPlot(1);
         BarPanel(right, rows, summary, family, [], a => null);
-        right.Title("Final held-out CE\n" + Subtitle(rows, family).Replace("; diamonds: paper GSM8K (right axis)", "", StringComparison.Ordinal));
+        right.Title("Final held-out CE\n" + Subtitle(rows, family, paper: false));
         return multiplot;
     }
 
@@ -141,7 +145,7 @@ public sealed partial class DesignExperiment
             var expected = plot.Add.ScatterLine(x, [.. points.Select(g => Math.Log10(g.First().ExpectedOutput))], palette.GetColor(i));
             expected.LinePattern = LinePattern.Dashed;
         }
-        plot.Title("Theorem 2: second moments vs r1 r2 (r1 = r2), s = (r1 r2)^-e; dashed: closed form s^2 n r1 r2");
+        plot.Title("Theorem 2: second moments vs r1 r2 (r1 = r2), s = (r1 r2)^-e\ndashed: the closed form s^2 n r1 r2 of the output moment");
         plot.XLabel("log10(r1 r2)");
         plot.YLabel("log10 second moment");
         plot.ShowLegend(Alignment.UpperLeft);
