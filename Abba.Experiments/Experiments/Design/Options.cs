@@ -44,7 +44,7 @@ public sealed record DesignOptions(
         a.PretrainLearningRate, a.PretrainMix, a.FinetuneSteps, a.FinetuneBatchSize, a.Rank, a.AbbaAlpha, AllFamilies,
         Alphas: [4, 8, 12, 16, 24, 32, 48, 64], SplitFirstRanks: [1, 2, 3, 4], TotalRanks: [8, 16, 32, 64], ScalingExponents: [0.5, 0.25, 1.0 / 6, 0],
         ChainedPairs: 4, RateGrid: a.RateGrids["abba"], SweepSeeds: 2, DefaultSeeds: seeds,
-        MomentRanks: [2, 4, 8, 16, 32], MomentWidth: 128, MomentTokens: 256, MomentDraws: 16);
+        MomentRanks: [2, 4, 8, 16, 32], MomentWidth: 128, MomentTokens: 256, MomentDraws: 64);
 
     /// <summary>The ablation's quick decoder and task; three seeds.</summary>
     public static DesignOptions Quick => From(AblationOptions.Quick, 3);
