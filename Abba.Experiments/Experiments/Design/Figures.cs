@@ -36,7 +36,7 @@ public sealed partial class DesignExperiment
         }
         Bars("init", "Table 3", DesignFiles.InitFigure, "Initialisation (paper Table 3); both pairs LoRA-style not drawn (zero gradients, pre-trained CE)", a => a);
         if (rows.Any(r => r.Family == "scaling"))
-            files.AddRange(Figures.Save(CurvesAndBars(rows, summary, norms, paper, "scaling", "Figure 5", "Scaling of s (paper Fig. 5): s = alpha^2 (r1 r2)^-e"), folder, DesignFiles.ScalingFigure, 1400, 600));
+            files.AddRange(Figures.Save(CurvesAndBars(rows, summary, norms, paper, "scaling", "Figure 5", "Scaling of s (paper Fig. 5): s = alpha^2 (r1 r2)^-e"), folder, DesignFiles.ScalingFigure, 1600, 600));
         if (moments.Count > 0) files.AddRange(Figures.Save(TheoremPlot(moments), folder, DesignFiles.TheoremFigure, 900, 650));
         Bars("alpha", "Table 8", DesignFiles.AlphaFigure, "alpha (paper Table 8)", a => a);
         Bars("split", "Table 5", DesignFiles.SplitFigure, Invariant($"Rank split at r1 + r2 = {splitTotal} (paper Table 5 at r1 + r2 = 32, matched by r1 / (r1 + r2))"),
@@ -44,7 +44,7 @@ public sealed partial class DesignExperiment
         Bars("rank", "Table 9", DesignFiles.RankFigure, Invariant($"Total rank r, r1 = r2 = r/2 (paper Table 9, matched by r / reference r: ours {refRank} = paper 32)"),
             a => Invariant($"r={RankOf(a) * 32 / Math.Max(1, refRank)}"));
         if (rows.Any(r => r.Family == "chained"))
-            files.AddRange(Figures.Save(CurvesAndBars(rows, summary, norms, paper, "chained", "Figure 6", "Chained ABBA (paper Table 7, Fig. 6): 2 pairs vs 4 at the same budget"), folder, DesignFiles.ChainedFigure, 1400, 600));
+            files.AddRange(Figures.Save(CurvesAndBars(rows, summary, norms, paper, "chained", "Figure 6", "Chained ABBA (paper Table 7, Fig. 6): 2 pairs vs 4 at the same budget"), folder, DesignFiles.ChainedFigure, 1600, 600));
         return files;
     }
 
