@@ -44,8 +44,9 @@ public static class LanguageModelTrainer
     /// <param name="schedule">Optimiser settings.</param>
     /// <param name="afterStep">Called with (step, loss) after each step, e.g. for progress.</param>
     /// <param name="cancel">Checked before each step.</param>
+    /// <param name="gradientNorms">When given, receives each step's global L2 norm of the trainable parameters' gradients, before clipping.</param>
     public static double[] Train(nn.Module<Tensor, Tensor> model, Func<int, (Tensor Inputs, Tensor Targets)> batch,
-        TrainingSchedule schedule, Action<int, double>? afterStep = null, CancellationToken cancel = default)
+        TrainingSchedule schedule, Action<int, double>? afterStep = null, CancellationToken cancel = default, IList<double>? gradientNorms = null)
     {
         var parameters = model.parameters().Where(p => p.requires_grad).ToArray();
         if (parameters.Length == 0) throw new InvalidOperationException("the model has no trainable parameters");
@@ -61,6 +62,7 @@ public static class LanguageModelTrainer
             var loss = Loss(model.call(inputs), targets);
             optimizer.zero_grad();
             loss.backward();
+            if (gradientNorms is not null) gradientNorms.Add(GradientNorm(parameters));
             if (schedule.MaxGradNorm > 0) nn.utils.clip_grad_norm_(parameters, schedule.MaxGradNorm);
             optimizer.step();
             scheduler.step();
@@ -69,5 +71,19 @@ public static class LanguageModelTrainer
         }
         model.eval();
         return losses;
+    }
+
+    /// <summary>The global L2 norm of the gradients of <paramref name="parameters"/> (those without one count as zero), in float64.</summary>
+    public static double GradientNorm(IEnumerable<Tensor> parameters)
+    {
+        double sum = 0;
+        foreach (var p in parameters)
+        {
+            using var g = p.grad;
+            if (g is null) continue;
+            using var squared = g.to(ScalarType.Float64).square().sum();
+            sum += squared.item<double>();
+        }
+        return Math.Sqrt(sum);
     }
 }

@@ -1,4 +1,5 @@
 using Abba.Experiments.Experiments.Ablation;
+using Abba.Experiments.Experiments.Design;
 using Abba.Experiments.Experiments.Efficiency;
 using Abba.Experiments.Experiments.Memory;
 using Abba.Experiments.Experiments.Mnist;
@@ -16,6 +17,7 @@ public static class Registry
         ("reconstruction", () => new ReconstructionExperiment()),
         ("mnist", () => new MnistExperiment()),
         ("ablation", () => new AblationExperiment()),
+        ("design", () => new DesignExperiment()),
         ("memory", () => new MemoryExperiment()),
         ("efficiency", () => new EfficiencyExperiment()),
     ];

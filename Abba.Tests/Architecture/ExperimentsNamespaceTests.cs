@@ -30,7 +30,7 @@ public class ExperimentsNamespaceTests
     [Fact]
     public void EveryExperiment_HasItsOwnNamespace_AndTheContractKnowsNone()
     {
-        string[] experiments = ["Reconstruction", "Mnist", "Ablation", "Memory", "Efficiency"];
+        string[] experiments = ["Reconstruction", "Mnist", "Ablation", "Design", "Memory", "Efficiency"];
         foreach (var e in experiments) Assert.Contains($"{Contract}.{e}", Graph.Edges.Keys);
         Assert.DoesNotContain(Graph.Edges[Contract], d => d.StartsWith(Contract + ".", StringComparison.Ordinal));
         Assert.DoesNotContain(Graph.Edges["Abba.Experiments.Output"], d => d.StartsWith(Contract, StringComparison.Ordinal));

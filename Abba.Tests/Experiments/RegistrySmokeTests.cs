@@ -1,6 +1,7 @@
 using Abba.Core.Efficiency;
 using Abba.Experiments.Experiments;
 using Abba.Experiments.Experiments.Catalogue;
+using Abba.Experiments.Experiments.Design;
 using Abba.Experiments.Experiments.Efficiency;
 using Abba.Experiments.Experiments.Memory;
 using Abba.Experiments.Experiments.Mnist;
@@ -47,6 +48,13 @@ public class RegistrySmokeTests
         ["step_time.csv"] = "case,kind,in_features,out_features,tokens,method,trainable_params,rounds,timing_step_ms,timing_step_ms_p25,timing_step_ms_p75," +
                             "timing_forward_ms,timing_backward_ms,timing_optimiser_ms,timing_inference_forward_ms,step_over_lora,step_over_base,inference_forward_over_lora",
         ["abba_forward_anatomy.csv"] = "case,piece,timing_ms",
+        ["design.csv"] = "family,arm,reference,variant,ranks,alpha,scale,rate,params,seed,test_ce,digit_accuracy,exact_match,final_loss,grad_norm_plateau,grad_norm_max,seconds,batch_digest",
+        ["design_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
+        ["design_grad_norms.csv"] = "family,arm,seed,step,grad_norm,loss",
+        ["design_moments.csv"] = "exponent,r1,r2,seed,output_moment,gradient_moment,expected_output,expected_gradient",
+        ["design_slopes.csv"] = "exponent,moment,expected_slope,n,slope,ci_low,ci_high,within_tolerance",
+        ["design_summary.csv"] = "method,target,rate_choice,rate,params,metric,n,mean,std,ci_low,ci_high,interval",
+        ["design_lr_sweep.csv"] = "method,target,rate,seed,validation_ce,validation_exact_match,chosen",
     };
 
     public static TheoryData<string> Names() => [.. Registry.Names];
@@ -97,6 +105,21 @@ public class RegistrySmokeTests
                 var measured = CsvFiles.Read<MemoryMeasuredRow>(Path.Combine(folder, MemoryFiles.Measured));
                 Assert.Equal(Abba.Core.Efficiency.CostMethod.TrainingMethodNames, measured.Select(r => r.Method));   // one child process each
                 Assert.All(measured, r => Assert.True(r.TrainableParams == r.ModelledTrainableParams, $"{r.Method}: {r.TrainableParams} trained, {r.ModelledTrainableParams} modelled"));
+                break;
+            case "design":
+                var design = CsvFiles.Read<DesignRow>(Path.Combine(folder, DesignFiles.Runs));
+                Assert.Equal(["pretrained", .. DesignOptions.AllFamilies], design.Select(r => r.Family).Distinct());
+                // One reference arm, the same runs in every family; every arm of a seed trained on the same batches.
+                Assert.Single(design.Where(r => r.Reference).Select(r => r.Variant).Distinct());
+                Assert.All(design.Where(r => r.Family != "pretrained").GroupBy(r => r.Seed), g => Assert.Single(g.Select(r => r.BatchDigest).Distinct()));
+                // Both pairs LoRA-style: every gradient exactly zero, the test loss exactly the pre-trained model's.
+                double floor = design.Single(r => r.Family == "pretrained").TestCe;
+                Assert.All(design.Where(r => r.Arm == "both_zero"), r => { Assert.Equal(0, r.GradNormMax); Assert.Equal(floor, r.TestCe); });
+                Assert.All(design.Where(r => r.Family != "pretrained" && r.Arm != "both_zero"), r => Assert.NotEqual(floor, r.TestCe));
+                var claims = new DesignExperiment().Claims(folder);
+                Assert.Equal(Verdict.Reproduced, claims.Single(c => c.Statement.StartsWith("Both pairs LoRA-style", StringComparison.Ordinal)).Verdict);
+                Assert.DoesNotContain(claims, c => c.Verdict == Verdict.NotRun);
+                Assert.Equal(4 * 2, CsvFiles.Read<SlopeRow>(Path.Combine(folder, DesignFiles.Slopes)).Count);
                 break;
             case "efficiency":
                 var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));

@@ -37,4 +37,14 @@ public class LanguageModelTrainerTests
         Assert.True(first > 1.5, $"an untrained model is near ln(14) = 2.6 per token, got {first:0.00}");
         Assert.True(last < 0.6 * first, $"loss went from {first:0.000} to {last:0.000}");
     }
+
+    [Fact]
+    public void GradientNorm_IsTheGlobalL2NormOfEveryGradient_MissingOnesCountingZero()
+    {
+        using var a = tensor(new double[] { 1, 2, 3, 4 }, dtype: ScalarType.Float64).requires_grad_(true);
+        using var b = tensor(new double[] { 0.5, -1 }, dtype: ScalarType.Float32).requires_grad_(true);
+        using var unused = tensor(new double[] { 7 }, dtype: ScalarType.Float64).requires_grad_(true);
+        using (var loss = a.square().sum() + b.mul(3).sum()) loss.backward();   // grads 2a = (2, 4, 6, 8) and (3, 3)
+        Assert.Equal(Math.Sqrt(4 + 16 + 36 + 64 + 9 + 9), LanguageModelTrainer.GradientNorm([a, b, unused]), 6);
+    }
 }

@@ -12,9 +12,20 @@ public enum AbbaScaling
     OfficialCode,
     /// <summary>s is <see cref="AbbaConfig.ExplicitScale"/>.</summary>
     Explicit,
+    /// <summary>
+    /// s = alpha^2 (r1 r2)^-e with e = <see cref="AbbaConfig.RankExponent"/>: the family of the paper's Fig. 5 (e = 1/2 is
+    /// <see cref="Paper"/>; 1/4, 1/6 and 0, i.e. s in Θ(1), are the alternatives it plots).
+    /// </summary>
+    RankPower,
 }
 
-/// <summary>How ABBA's two pairs start. Every choice gives dW = 0 at step 0.</summary>
+/// <summary>
+/// How ABBA's two pairs start (the paper's Table 3 rows). Paper, SecondPairSvd and BothZero give dW = 0 at step 0. The
+/// other rows start with a non-zero product P0 = s (B1 A1) ⊙ (B2 A2); the adapter then replaces the frozen base weight
+/// by the residual W0 - P0 (as PiSSA does), so the adapted layer computes exactly W0 x at step 0 and the model is
+/// unchanged (<see cref="AbbaLinear.InitialProduct"/> records P0). Their factors are scaled so that P0 approximates W0
+/// (rows 2-4) or W0's best rank-r1 approximation (row 1), which keeps the residual small whatever s is.
+/// </summary>
 public enum AbbaInit
 {
     /// <summary>The paper's: B1 A1 = best rank-r1 approximation of W0 (sqrt(Sigma) on each side), B2 = 0, A2 Kaiming-uniform.</summary>
@@ -23,6 +34,21 @@ public enum AbbaInit
     SecondPairSvd,
     /// <summary>Both pairs LoRA-style (B = 0, A Kaiming): every gradient is exactly zero, so training cannot start (paper App. C).</summary>
     BothZero,
+    /// <summary>
+    /// Table 3 row (1): B1 A1 = rank-r1 truncated SVD of W0, B2 and A2 all ones "scaled": every entry 1/sqrt(s r2), so that
+    /// B2 A2 = J/s (J all ones) and P0 = s (B1 A1) ⊙ (J/s) is W0's best rank-r1 approximation; the base holds W0 - P0.
+    /// </summary>
+    SecondPairOnes,
+    /// <summary>
+    /// Table 3 row (2): both pairs from the top of the truncated SVD of a square root of W0. W0 has signed entries, so its
+    /// root is split: pair 1 from R_s = sign(W0) ⊙ sqrt|W0| (top r1 components), pair 2 from R = sqrt|W0| (top r2), so that
+    /// R_s ⊙ R = W0; each factor is multiplied by s^(-1/4), so P0 = (B1 A1 ⊙ B2 A2) s ≈ W0. The base holds W0 - P0.
+    /// </summary>
+    SqrtTopTop,
+    /// <summary>Table 3 row (3): as <see cref="SqrtTopTop"/>, with pair 2 from the next r2 components of sqrt|W0| (r2 + 1 ... 2 r2).</summary>
+    SqrtTopNext,
+    /// <summary>Table 3 row (4): as <see cref="SqrtTopTop"/>, with pair 1 from the next r1 components of sign(W0) sqrt|W0| (r1 + 1 ... 2 r1).</summary>
+    SqrtNextTop,
 }
 
 /// <summary>How ABBA computes its forward pass.</summary>
@@ -51,11 +77,12 @@ public enum AbbaForward
 /// <param name="Init">How the pairs start.</param>
 /// <param name="Forward">Khatri-Rao (lean or plain autograd) or dense forward.</param>
 /// <param name="AllowRankAboveFull">Accept r1 r2 > min(m, n) (a rank no m x n update can have), e.g. for reconstruction sweeps.</param>
+/// <param name="RankExponent">e of <see cref="AbbaScaling.RankPower"/>: s = alpha^2 (r1 r2)^-e (ignored by the other scalings).</param>
 public sealed record AbbaConfig(
     int Rank1, int Rank2, double Alpha,
     AbbaScaling Scaling = AbbaScaling.Paper, double? ExplicitScale = null,
     AbbaInit Init = AbbaInit.Paper, AbbaForward Forward = AbbaConfig.DefaultForward,
-    bool AllowRankAboveFull = false) : AdapterConfig
+    bool AllowRankAboveFull = false, double RankExponent = 0.5) : AdapterConfig
 {
     /// <summary>
     /// The default forward: measured at 4096 x 4096, 256 tokens (efficiency experiment, both Khatri-Rao paths
@@ -125,11 +152,15 @@ public sealed record AbbaConfig(
             TransientTokenLike: Math.Max(wrapper, gradients + T * r12));
     }
 
+    /// <summary>Whether <see cref="Init"/> starts the product non-zero (Table 3 rows 1-4): the base then holds the residual W0 - P0.</summary>
+    public bool StartsNonZero => Init is AbbaInit.SecondPairOnes or AbbaInit.SqrtTopTop or AbbaInit.SqrtTopNext or AbbaInit.SqrtNextTop;
+
     /// <summary>The scale s under <see cref="Scaling"/>.</summary>
     public double Scale => Scaling switch
     {
         AbbaScaling.Paper => Alpha * Alpha / Math.Sqrt((double)Rank1 * Rank2),
         AbbaScaling.OfficialCode => Math.Sqrt(Alpha) * Math.Sqrt(Alpha),
+        AbbaScaling.RankPower => Alpha * Alpha * Math.Pow((double)Rank1 * Rank2, -RankExponent),
         _ => ExplicitScale ?? throw new ArgumentException("ABBA scaling Explicit needs ExplicitScale."),
     };
 
@@ -140,6 +171,12 @@ public sealed record AbbaConfig(
         CheckRank("ABBA r2", Rank2, outFeatures, inFeatures);
         CheckFinite("ABBA alpha", Alpha);
         if (Scaling == AbbaScaling.Explicit) CheckFinite("ABBA explicit scale", ExplicitScale ?? double.NaN);
+        if (Scaling == AbbaScaling.RankPower) CheckFinite("ABBA rank exponent", RankExponent);
+        if (StartsNonZero && !(Scale > 0))
+            throw new ArgumentException($"ABBA init {Init} scales its factors by s, which must be positive (got {Scale}).");
+        long skip = Init switch { AbbaInit.SqrtTopNext => 2L * Rank2, AbbaInit.SqrtNextTop => 2L * Rank1, _ => 0 };
+        if (skip > Math.Min(outFeatures, inFeatures))
+            throw new ArgumentException($"ABBA init {Init} takes the next components of the root's SVD: 2 r = {skip} exceeds min(out, in) = {Math.Min(outFeatures, inFeatures)}.");
         long full = Math.Min(outFeatures, inFeatures);
         if ((long)Rank1 * Rank2 > full && !AllowRankAboveFull)
             throw new ArgumentException($"ABBA r1 * r2 = {(long)Rank1 * Rank2} exceeds min(out, in) = {full}, the largest rank any " +

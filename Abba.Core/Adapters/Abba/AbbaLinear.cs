@@ -12,7 +12,8 @@ namespace Abba.Core.Adapters;
 /// until backward; <see cref="AbbaForward.KhatriRao"/> leaves it to autograd, which keeps B_kr and A_kr.
 /// Scale: the paper's s = alpha^2 / sqrt(r1 r2) by default; the released code's s = alpha on request.
 /// Init (Eqs. 4-5): B1 A1 = rank-r1 truncated SVD of W0 with sqrt(Sigma) on each side, B2 = 0, A2 Kaiming-uniform
-/// with a = 0 as in the released code; W0 is not modified. Unlike the released code, r1 != r2 is supported.
+/// with a = 0 as in the released code; W0 is not modified. Unlike the released code, r1 != r2 is supported. The init
+/// ablation's rows that start with a non-zero product (<see cref="AbbaConfig.StartsNonZero"/>) replace W0 by W0 - P0.
 /// </summary>
 public sealed class AbbaLinear : AdapterLinear
 {
@@ -33,7 +34,20 @@ public sealed class AbbaLinear : AdapterLinear
         abba_B2 = NewParameter(B2);
         foreach (var t in new[] { B1, A1, B2, A2 }) t.Dispose();
         RegisterAdapterParameters();
+        if (config.StartsNonZero)
+        {
+            // Table 3 rows 1-4 start with P0 != 0: the frozen base becomes the residual W0 - P0, so the layer still computes W0 x.
+            using var _ = no_grad();
+            InitialProduct = DeltaWeight().detach();
+            baseLayer.weight!.sub_(InitialProduct);
+        }
     }
+
+    /// <summary>
+    /// P0 = s (B1 A1) ⊙ (B2 A2) at construction when <see cref="AbbaConfig.StartsNonZero"/> (then <c>Base.weight</c> is
+    /// W0 - P0, and the update relative to W0 is <see cref="DeltaWeight"/> - P0); null for the inits that start at dW = 0.
+    /// </summary>
+    public Tensor? InitialProduct { get; }
 
     /// <summary>A1, r1 x n.</summary>
     public Parameter A1 => abba_A1;
@@ -101,6 +115,23 @@ public sealed class AbbaLinear : AdapterLinear
             {
                 var (B2, A2) = Initialisers.TruncatedSvd(W0, c.Rank2);
                 return (Zeros(c.Rank1), Kaiming(c.Rank1), B2, A2);
+            }
+            case AbbaInit.SecondPairOnes:
+            {
+                var (B1, A1) = Initialisers.TruncatedSvd(W0, c.Rank1);
+                double entry = 1 / Math.Sqrt(c.Scale * c.Rank2);                    // B2 A2 = r2 entry^2 J = J / s
+                return (B1, A1, full(m, c.Rank2, entry, W0.dtype, W0.device), full(c.Rank2, n, entry, W0.dtype, W0.device));
+            }
+            case AbbaInit.SqrtTopTop or AbbaInit.SqrtTopNext or AbbaInit.SqrtNextTop:
+            {
+                using var scope = NewDisposeScope();
+                var magnitude = W0.detach().abs().sqrt();                              // R = sqrt|W0|
+                var signed = W0.detach().sign().mul(magnitude);                         // R_s = sign(W0) sqrt|W0|; R_s ⊙ R = W0
+                var (B1, A1) = Initialisers.TruncatedSvd(signed, c.Rank1, skip: c.Init == AbbaInit.SqrtNextTop ? c.Rank1 : 0);
+                var (B2, A2) = Initialisers.TruncatedSvd(magnitude, c.Rank2, skip: c.Init == AbbaInit.SqrtTopNext ? c.Rank2 : 0);
+                double factor = Math.Pow(c.Scale, -0.25);                              // four factors: s P0 = (B1 A1) ⊙ (B2 A2) unscaled
+                Tensor Shrunk(Tensor t) => t.mul(factor).to(W0.dtype).MoveToOuterDisposeScope();
+                return (Shrunk(B1), Shrunk(A1), Shrunk(B2), Shrunk(A2));
             }
             default:
                 return (Zeros(c.Rank1), Kaiming(c.Rank1), Zeros(c.Rank2), Kaiming(c.Rank2));

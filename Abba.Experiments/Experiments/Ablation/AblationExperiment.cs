@@ -6,6 +6,7 @@ using Abba.Core.Data;
 using Abba.Core.Models;
 using Abba.Core.Randomness;
 using Abba.Core.Training;
+using Abba.Experiments.Experiments.Arithmetic;
 using Abba.Experiments.Experiments.Protocol;
 using Abba.Experiments.Output;
 using TorchSharp;
@@ -238,12 +239,11 @@ public sealed partial class AblationExperiment : IExperiment
         return weights = state;
     }
 
-    PretrainCache Cache(ExperimentContext ctx, int seed)
-    {
-        var o = options;
-        var key = new { o.Model, o.Digits, o.TestSize, o.ValidationSize, o.PretrainBatchSize, o.PretrainSteps, o.PretrainLearningRate, o.PretrainMix, seed, device = ctx.Device.type.ToString(), version = 3 };
-        return new PretrainCache(ctx.OutputDir, key, seed);
-    }
+    /// <summary>The pre-training settings, shared with the other arithmetic experiments.</summary>
+    static DecoderSetup Setup(AblationOptions o) =>
+        new(o.Model, o.Digits, o.TestSize, o.ValidationSize, o.PretrainBatchSize, o.PretrainSteps, o.PretrainLearningRate, o.PretrainMix);
+
+    PretrainCache Cache(ExperimentContext ctx, int seed) => DecoderRuns.Cache(ctx.OutputDir, Setup(options), seed, ctx.Device);
 
     /// <summary>The pre-training curves: pre-trains (and caches the weights) unless this process just did.</summary>
     (List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy) Pretrained(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, int seed)
@@ -258,30 +258,10 @@ public sealed partial class AblationExperiment : IExperiment
     (Dictionary<string, Tensor> State, List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy) PretrainFromScratch(
         ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, int seed)
     {
-        var o = options;
-        var rng = UnitSeed.NewRandom(Units.PretrainBatches(seed));
-        using var model = new LlamaDecoder(o.Model, Units.Pretrain(seed));
-        model.to(ctx.Device);
-        var accuracy = new List<PretrainAccuracyRow>();
-        int every = Math.Max(1, o.PretrainSteps / 20);
-        using var progress = ctx.Progress.Start("pre-training on addition (and a little subtraction)", o.PretrainSteps);
-        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(PretrainBatch(split, rng), ctx.Device),
-            new TrainingSchedule(o.PretrainSteps, o.PretrainLearningRate), (step, _) =>
-            {
-                progress.Advance();
-                if ((step + 1) % every != 0 && step != 0) return;
-                foreach (var op in Enum.GetValues<ArithmeticOperation>())
-                    accuracy.Add(new PretrainAccuracyRow { Step = step + 1, Task = TaskName(op), Accuracy = task.Accuracy(model, split.Test(op), ctx.Device) });
-                model.train();
-            }, ctx.Cancel);
-        var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().clone());
-        return (state, losses.Select((l, i) => new PretrainLossRow { Step = i + 1, Loss = l }).ToList(), accuracy);
+        var (state, losses, accuracy) = DecoderRuns.Pretrain(ctx, Setup(options), task, split, Units.Pretrain(seed), Units.PretrainBatches(seed));
+        return (state, losses.Select((l, i) => new PretrainLossRow { Step = i + 1, Loss = l }).ToList(),
+                accuracy.Select(a => new PretrainAccuracyRow { Step = a.Step, Task = TaskName(a.Operation), Accuracy = a.Accuracy }).ToList());
     }
-
-    /// <summary>A pre-training batch: each problem subtraction with probability <see cref="AblationOptions.PretrainMix"/>, else addition.</summary>
-    ArithmeticProblem[] PretrainBatch(ArithmeticSplit split, Random rng) =>
-        [.. Enumerable.Range(0, options.PretrainBatchSize).Select(_ =>
-            split.SampleTraining(rng.NextDouble() < options.PretrainMix ? ArithmeticOperation.Subtract : ArithmeticOperation.Add, 1, rng)[0])];
 
     /// <summary>The pre-trained model on the F test set: the floor every arm starts from.</summary>
     AblationRow BeforeFineTuning(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, Dictionary<string, Tensor> pretrained, int seed)
@@ -297,36 +277,13 @@ public sealed partial class AblationExperiment : IExperiment
 
     RunResult FineTune(ExperimentContext ctx, ArithmeticTask task, ArithmeticSplit split, Dictionary<string, Tensor> pretrained, Arm arm, double rate, int seed)
     {
-        using var model = Load(pretrained, ctx.Device);
-        var rng = UnitSeed.NewRandom(Units.FineTuneBatches(seed));          // the same batches for every arm of this seed
-        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        if (arm.Config.TrainsBaseWeights) foreach (var p in model.parameters()) p.requires_grad = true;
-        else Injector.Inject(model, arm.Target == "all" ? LlamaConfig.ProjectionNames : [arm.Target], arm.Config, Units.Adapters(arm, seed));
-        long trainable = Injector.TrainableParameterCount(model);
-        var clock = Stopwatch.StartNew();
-        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(Recorded(split.SampleTraining(ArithmeticOperation.Subtract, options.FinetuneBatchSize, rng), digest), ctx.Device),
-            new TrainingSchedule(options.FinetuneSteps, rate), cancel: ctx.Cancel);
-        double seconds = clock.Elapsed.TotalSeconds;
-        return new RunResult(arm.Method, arm.Target, rate, seed, arm.Rank, trainable,
-            task.Score(model, split.Validation(ArithmeticOperation.Subtract), ctx.Device), task.Score(model, split.Test(ArithmeticOperation.Subtract), ctx.Device),
-            losses.TakeLast(10).Average(), options.FinetuneSteps, seconds, Convert.ToHexStringLower(digest.GetHashAndReset())[..12]);
+        var run = DecoderRuns.FineTune(ctx, options.Model, task, split, pretrained, arm.Target == "all" ? LlamaConfig.ProjectionNames : [arm.Target], arm.Config,
+            Units.Adapters(arm, seed), Units.FineTuneBatches(seed), options.FinetuneSteps, options.FinetuneBatchSize, rate);   // the same batches for every arm of this seed
+        return new RunResult(arm.Method, arm.Target, rate, seed, arm.Rank, run.Params, run.Validation, run.Test,
+            run.Losses.TakeLast(10).Average(), options.FinetuneSteps, run.Seconds, run.BatchDigest);
     }
 
-    /// <summary>Adds <paramref name="problems"/> to <paramref name="digest"/> (the record of what a run trained on) and returns them.</summary>
-    static ArithmeticProblem[] Recorded(ArithmeticProblem[] problems, IncrementalHash digest)
-    {
-        foreach (var p in problems) digest.AppendData(System.Text.Encoding.ASCII.GetBytes($"{p.A},{p.B},{(int)p.Operation};"));
-        return problems;
-    }
-
-    LlamaDecoder Load(Dictionary<string, Tensor> state, Device device)
-    {
-        var model = new LlamaDecoder(options.Model);
-        model.load_state_dict(state);
-        model.to(device);
-        model.eval();
-        return model;
-    }
+    LlamaDecoder Load(Dictionary<string, Tensor> state, Device device) => DecoderRuns.Load(options.Model, state, device);
 
     static string TaskName(ArithmeticOperation op) => op == ArithmeticOperation.Add ? "add" : "subtract";
 
