@@ -113,9 +113,9 @@ public sealed record AbbaConfig(
                 // x is the projection's input, already alive as an activation; only u = x A_kr^T is extra
                 SavedWeightLike: 0,
                 SavedTokenLike: T * r12,
-                // forward: A_kr then B_kr, one at a time; backward: rebuilt B_kr, then dB_kr (m x r1 r2, reduced by batched
-                // products), then dA_kr and its product with the other pair (r1 r2 x n each)
-                TransientWeightLike: Math.Max(r12 * m, 2 * r12 * n),
+                // forward and backward: one Khatri-Rao block at a time (A_kr, B_kr, then dB_kr and dA_kr, each reduced by
+                // batched products), each whole or a block of at most T min(m, n) elements
+                TransientWeightLike: Math.Max(LeanBlock(m, T, m, n), LeanBlock(n, T, m, n)),
                 TransientTokenLike: Math.Max(wrapper + T * r12, gradients + T * r12));
         return new(
             SavedWeightLike: r12 * m + ifGrad(r12 * n),
@@ -124,6 +124,9 @@ public sealed record AbbaConfig(
             TransientWeightLike: Math.Max(unlessGrad(r12 * n), 2 * r12 * (m + n)),
             TransientTokenLike: Math.Max(wrapper, gradients + T * r12));
     }
+
+    long LeanBlock(long length, long T, long m, long n) =>
+        KhatriRaoLeanFunction.LargestBlock(length, (long)Rank1 * Rank2, KhatriRaoLeanFunction.BlockElements(T, m, n));
 
     /// <summary>The scale s under <see cref="Scaling"/>.</summary>
     public double Scale => Scaling switch
