@@ -49,29 +49,6 @@ public class KhatriRaoLeanTests
         }
     }
 
-    /// <summary>
-    /// Backward rebuilds B_kr and A_kr a block at a time when r1 r2 max(m, n) exceeds T min(m, n): one token forces many
-    /// blocks on both sides (12 rows and 9 columns at r1 r2 = 6 against a budget of 9), forty tokens one block each.
-    /// </summary>
-    [Theory]
-    [InlineData(1, 3, 2, true)]
-    [InlineData(2, 3, 2, false)]
-    [InlineData(40, 3, 2, true)]
-    public void Lean_BlockedRebuild_GivesThePlainAutogradOutputAndGradients(int tokens, int r1, int r2, bool xNeedsGrad)
-    {
-        bool blocked = (long)r1 * r2 * Math.Max(M, N) > KhatriRaoLeanFunction.BlockElements(tokens, M, N);
-        Assert.Equal(tokens < 40, blocked);
-        using var lean = Abba(r1, r2, AbbaForward.KhatriRaoLean);
-        using var plain = Abba(r1, r2, AbbaForward.KhatriRao);
-        var a = OutputAndGradients(lean, [tokens, N], xNeedsGrad);
-        var b = OutputAndGradients(plain, [tokens, N], xNeedsGrad);
-        for (int i = 0; i < a.Length; i++)
-        {
-            double diff = (a[i] - b[i]).abs().max().item<double>();
-            Assert.True(diff <= 1e-12, $"tensor {i} differs from plain autograd by {diff}");
-        }
-    }
-
     [Fact]
     public void Lean_InputGradientOfBatchedInput_MatchesCentralFiniteDifferences()
     {

@@ -110,12 +110,12 @@ public sealed record AbbaConfig(
             return new(2 * mn + ifGrad(mn), 0, Math.Max(unlessGrad(mn), 3 * mn), Math.Max(wrapper, gradients));
         if (Forward == AbbaForward.KhatriRaoLean)
             return new(
-                // x is the projection's input, already alive as an activation; only u = x A_kr^T is extra
+                // x is the projection's input, already alive as an activation; only s u = s x A_kr^T is extra
                 SavedWeightLike: 0,
                 SavedTokenLike: T * r12,
-                // forward and backward: one Khatri-Rao block at a time (A_kr, B_kr, then dB_kr and dA_kr, each reduced by
-                // batched products), each whole or a block of at most T min(m, n) elements
-                TransientWeightLike: Math.Max(LeanBlock(m, T, m, n), LeanBlock(n, T, m, n)),
+                // forward: A_kr, then B_kr; backward: rebuilt B_kr, then dB_kr (m x r1 r2), then rebuilt A_kr, then dA_kr
+                // (n x r1 r2), one at a time, each reduced to the factors' gradients by batched products
+                TransientWeightLike: r12 * Math.Max(m, n),
                 TransientTokenLike: Math.Max(wrapper + T * r12, gradients + T * r12));
         return new(
             SavedWeightLike: r12 * m + ifGrad(r12 * n),
@@ -124,9 +124,6 @@ public sealed record AbbaConfig(
             TransientWeightLike: Math.Max(unlessGrad(r12 * n), 2 * r12 * (m + n)),
             TransientTokenLike: Math.Max(wrapper, gradients + T * r12));
     }
-
-    long LeanBlock(long length, long T, long m, long n) =>
-        KhatriRaoLeanFunction.LargestBlock(length, (long)Rank1 * Rank2, KhatriRaoLeanFunction.BlockElements(T, m, n));
 
     /// <summary>The scale s under <see cref="Scaling"/>.</summary>
     public double Scale => Scaling switch
