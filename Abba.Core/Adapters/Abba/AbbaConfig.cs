@@ -137,12 +137,12 @@ public sealed record AbbaConfig(
             return new(2 * mn + ifGrad(mn), 0, Math.Max(unlessGrad(mn), 3 * mn), Math.Max(wrapper, gradients));
         if (Forward == AbbaForward.KhatriRaoLean)
             return new(
-                // x is the projection's input, already alive as an activation; only u = x A_kr^T is extra
+                // x is the projection's input, already alive as an activation; only s u = s x A_kr^T is extra
                 SavedWeightLike: 0,
                 SavedTokenLike: T * r12,
-                // forward: A_kr then B_kr, one at a time; backward: rebuilt B_kr, then dB_kr (m x r1 r2, reduced by batched
-                // products), then dA_kr and its product with the other pair (r1 r2 x n each)
-                TransientWeightLike: Math.Max(r12 * m, 2 * r12 * n),
+                // forward: A_kr, then B_kr; backward: rebuilt B_kr, then dB_kr (m x r1 r2), then rebuilt A_kr, then dA_kr
+                // (n x r1 r2), one at a time, each reduced to the factors' gradients by batched products
+                TransientWeightLike: r12 * Math.Max(m, n),
                 TransientTokenLike: Math.Max(wrapper + T * r12, gradients + T * r12));
         return new(
             SavedWeightLike: r12 * m + ifGrad(r12 * n),
