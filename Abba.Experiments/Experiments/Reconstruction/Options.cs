@@ -29,6 +29,17 @@ public sealed record ReconstructionOptions
     public int Patience { get; init; } = 150;
     /// <inheritdoc cref="Patience"/>
     public double MinImprovement { get; init; } = 1e-5;
+    /// <summary>
+    /// Settling fits (equal budget, r1 = r2 = r/2 points only): a point whose protocol fit is not below LoRA rank r on its
+    /// seed gets every start (the protocol's SVD-times-ones start, <see cref="SettleRandomStarts"/> random starts, and the
+    /// warm start ABBA(r - 1, 1) = LoRA rank r - 1); a point that wins but stopped at the step cap gets the SVD-times-ones
+    /// start only, unless <see cref="SettleCappedAllStarts"/>. Each settling fit may run this many times the protocol's steps.
+    /// </summary>
+    public int SettleStepMultiplier { get; init; } = 2;
+    /// <inheritdoc cref="SettleStepMultiplier"/>
+    public int SettleRandomStarts { get; init; } = 1;
+    /// <inheritdoc cref="SettleStepMultiplier"/>
+    public bool SettleCappedAllStarts { get; init; }
     /// <summary>The fit, in words.</summary>
     public string FitMethod { get; init; } =
         "float32 Adam (betas 0.9/0.999, no weight decay) on the shared adapters' parameters, cosine decay to 0 over Steps, " +
@@ -67,6 +78,9 @@ public sealed record ReconstructionOptions
         ["LearningRate"] = SettingProvenance.Chosen(SettingProvenance.Silent),
         ["Patience"] = SettingProvenance.Chosen("early stop, " + SettingProvenance.Silent),
         ["MinImprovement"] = SettingProvenance.Chosen("early stop, " + SettingProvenance.Silent),
+        ["SettleStepMultiplier"] = SettingProvenance.Chosen("not in the paper: settling fits (issue 17) run twice the protocol's steps, what the paper-profile time budget allows"),
+        ["SettleRandomStarts"] = SettingProvenance.Chosen("not in the paper: one random start per settled point, what the paper-profile time budget allows"),
+        ["SettleCappedAllStarts"] = SettingProvenance.Chosen("not in the paper: points that already beat LoRA but stopped at the cap get only the longer SVD-times-ones fit (their verdict cannot change), to fit the time budget"),
         ["FitMethod"] = SettingProvenance.Chosen("the paper says only \"iterative methods such as gradient descent\""),
     };
 }
