@@ -7,13 +7,14 @@ namespace Abba.Tests.Cli;
 
 /// <summary>
 /// Interrupted, resumed, sharded and merged runs give the CSV of one uninterrupted run (outside the timing column
-/// fit_seconds). Reconstruction's tiny profile has 26 units: 14 distinct fits (the doubled budget at r = 2 is the equal
-/// budget's fit at r = 4) and 12 settling units (4 equal-budget points x 3 starts), which read their point's fits and
+/// fit_seconds). Reconstruction's tiny profile has 30 units: 14 distinct fits (the doubled budget at r = 2 is the equal
+/// budget's fit at r = 4) and 16 settling units (4 equal-budget points x 4: three starts for a losing point, one for a
+/// capped one; each runs only when its point has that reason), which read their point's fits and
 /// compute them when no shard has stored them yet; one thread keeps every fit bit-reproducible.
 /// </summary>
 public class ResumeAndShardTests : IDisposable
 {
-    const int Units = 26;
+    const int Units = 30;
     readonly TempFolder temp = new();
     static readonly Lazy<string> Reference = new(() =>
     {
@@ -120,7 +121,7 @@ public class ResumeAndShardTests : IDisposable
         var (refused, _, why) = Abba(["merge", .. Run(partial).Skip(1), "--from", shardRoots[0], "--from", shardRoots[1]]);
         Assert.Equal(ExitCodes.BadInput, refused);
         string line = Assert.Single(why.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Matches(@"\d+ of 26 units missing \(\d+ reconstruction/(fit|settle)", line);
+        Assert.Matches(@"\d+ of 30 units missing \(\d+ reconstruction/(fit|settle)", line);
 
         string merged = temp.File("merged");
         var (code, _, err) = Abba(["merge", .. Run(merged).Skip(1), .. shardRoots.SelectMany(r => new[] { "--from", r })]);
@@ -147,7 +148,7 @@ public class ResumeAndShardTests : IDisposable
         string log = File.ReadAllText(Path.Combine(Folder(root), "run.log"));
         Assert.Contains($"{victim}: checksum mismatch", log);
         Assert.Contains($"{truncated}: not a readable unit file", log);
-        Assert.Contains("24 units loaded", log);
+        Assert.Contains("28 units loaded", log);
         Assert.Contains("2 recomputed", log);
         Assert.Equal(Reference.Value, WithoutTimings(root));
     }

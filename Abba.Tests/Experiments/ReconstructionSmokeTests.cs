@@ -35,12 +35,17 @@ public class ReconstructionSmokeTests
             var equal = csv.Single(r => r.MatrixType == type && r.Budget == ReconstructionOptions.EqualBudget && r.Rank == 4 && r.R1 == 2);
             Assert.Equal((equal.R1, equal.R2, equal.RelSqError, equal.Steps, equal.FitSeconds), (doubled.R1, doubled.R2, doubled.RelSqError, doubled.Steps, doubled.FitSeconds));
         }
-        Assert.Equal(26, Directory.GetFiles(Path.Combine(folder, "units"), "*.json").Length);   // 14 distinct fits of 16 rows, 12 settling units
+        Assert.Equal(30, Directory.GetFiles(Path.Combine(folder, "units"), "*.json").Length);   // 14 distinct fits of 16 rows, 16 settling units
         // Every tiny fit stops at its 20-step cap, so every equal-budget point is settled, and its best is no worse than its protocol fit.
         Assert.All(csv.Where(r => r.BestRelSqError is not null), r => Assert.True(r.Settle != "" && r.Best <= r.RelSqError, $"{r.MatrixType} r={r.Rank}"));
         Assert.Equal(4 * 3, CsvFiles.Read<ReconstructionSettleRow>(Path.Combine(folder, ReconstructionFiles.Settle)).Count);
         var claims = new ReconstructionExperiment().Claims(folder);
         Assert.Equal(4, claims.Count);
+
+        // Settling the losing points alone plans fewer units and changes none: every one is loaded, none computed.
+        (code, _, err) = Abba("run", "reconstruction", "--profile", "tiny", "--out", root.Path, "--device", "cpu", "--threads", "1", "--settle-losing-only");
+        Assert.True(code == ExitCodes.Ok, err);
+        Assert.Matches(@"26 units loaded from .*, 0 computed, 0 recomputed", File.ReadAllText(Path.Combine(folder, "run.log")));
         Assert.Equal(Verdict.NotRun, claims[3].Verdict);   // the paper comparison needs n = 1000
     }
 

@@ -15,6 +15,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
     readonly Option<string?> extras = new("--extras") { Description = "comma-separated extras: hira, splits, or none (default hira,splits)" };
     readonly Option<int?> steps = new("--steps") { Description = "maximum Adam steps per ABBA/HiRA fit (default 1500)" };
     readonly Option<double?> lr = new("--lr") { Description = "peak Adam learning rate (default 0.01)" };
+    readonly Option<bool> settleLosingOnly = new("--settle-losing-only") { Description = "settle only the equal-budget fits that lose to LoRA, not those that beat it but stopped at the step cap (a fallback; default off)" };
     ReconstructionOptions? options;
 
     /// <inheritdoc />
@@ -24,7 +25,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
     /// <inheritdoc />
     public string PaperArtefact => "Figure 2";
     /// <inheritdoc />
-    public IReadOnlyList<Option> Options => [n, ranks, types, budgets, extras, steps, lr];
+    public IReadOnlyList<Option> Options => [n, ranks, types, budgets, extras, steps, lr, settleLosingOnly];
     /// <inheritdoc />
     public object Configuration => options ?? (object)"not configured";
     /// <inheritdoc />
@@ -51,9 +52,12 @@ public sealed partial class ReconstructionExperiment : IExperiment
             ? $"reconstruction/fit/method=abba/type={type.Name()}/r1={f.R1}/r2={f.R2}/seed={seed}"
             : $"reconstruction/fit/method={f.Method}/type={type.Name()}/rank={f.Rank}/seed={seed}";
 
-        /// <summary>A settling fit's unit identity: one per equal-budget point and start.</summary>
-        public static string Settle(MatrixType type, int rank, string start, int seed) =>
-            $"reconstruction/settle/type={type.Name()}/rank={rank}/start={start}/seed={seed}";
+        /// <summary>
+        /// A settling fit's unit identity: one per equal-budget point, reason it serves and start. It runs only when the
+        /// point's protocol fit has that reason, so which reasons are settled adds or removes units without changing any.
+        /// </summary>
+        public static string Settle(MatrixType type, int rank, string reason, string start, int seed) =>
+            $"reconstruction/settle/type={type.Name()}/rank={rank}/reason={reason}/start={start}/seed={seed}";
     }
 
     /// <summary>What a fit unit stores.</summary>
@@ -77,6 +81,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
             Extras = values.Get(extras) == "none" ? [] : ListOption.Names(values.Get(extras), "--extras", [ReconstructionOptions.HiraExtra, ReconstructionOptions.SplitsExtra], problems) ?? o.Extras,
             Steps = values.Get(steps) ?? o.Steps,
             LearningRate = values.Get(lr) ?? o.LearningRate,
+            SettleLosingOnly = values.Get(settleLosingOnly) || o.SettleLosingOnly,
         };
         problems.AddRange(Check(o));
         options = o;
@@ -141,8 +146,8 @@ public sealed partial class ReconstructionExperiment : IExperiment
                         "", null, "", null, null, null, null, fit.Seconds);
                     if (IsEqualPoint(f))
                     {
-                        var ran = ReconstructionSettle.AllStarts(o.SettleRandomStarts)
-                            .Select(s => (Start: s, Record: settles[Units.Settle(type, f.Rank, s, seed)])).Where(s => s.Record.Ran).ToArray();
+                        var ran = SettleUnits(o).Select(u => (u.Start, Record: settles[Units.Settle(type, f.Rank, u.Reason, u.Start, seed)]))
+                            .Where(s => s.Record.Ran).ToArray();
                         var best = ReconstructionSettle.Best([new(ReconstructionSettle.Protocol, f.R1, f.R2, fit.RelSqError, fit.Steps, fit.HitCap),
                             .. ran.Select(s => new ReconstructionSettle.Candidate(s.Start, s.Record.R1, s.Record.R2, s.Record.RelSqError, s.Record.Steps, s.Record.HitCap))]);
                         row = row with
@@ -184,18 +189,31 @@ public sealed partial class ReconstructionExperiment : IExperiment
                 }
         var settle = new List<UnitPlan>();
         if (o.Budgets.Contains(ReconstructionOptions.EqualBudget))
-            foreach (var type in types)
-                foreach (int seed in seeds)
-                    foreach (int r in o.Ranks)
-                    {
-                        var protocol = fits[Units.Fit(type, new("abba", ReconstructionOptions.EqualBudget, r, r / 2, r / 2), seed)];
-                        var lora = fits[Units.Fit(type, new("lora", "", r, 0, 0), seed)];
-                        foreach (string start in ReconstructionSettle.AllStarts(o.SettleRandomStarts))
-                            settle.Add(new UnitPlan(Units.Settle(type, r, start, seed), SettleCost(o, r, start),
-                                ctx => RunSettle(ctx, o, type, seed, r, start, protocol, lora)));
-                    }
+            foreach (var (reason, start) in SettleUnits(o))   // the losing points' units first, then the capped ones'
+                foreach (var type in types)
+                    foreach (int seed in seeds)
+                        foreach (int r in o.Ranks)
+                        {
+                            var protocol = fits[Units.Fit(type, new("abba", ReconstructionOptions.EqualBudget, r, r / 2, r / 2), seed)];
+                            var lora = fits[Units.Fit(type, new("lora", "", r, 0, 0), seed)];
+                            settle.Add(new UnitPlan(Units.Settle(type, r, reason, start, seed), SettleCost(o, r, start),
+                                ctx => RunSettle(ctx, o, type, seed, r, reason, start, protocol, lora)));
+                        }
         return [.. fits.Values, .. settle];
     }
+
+    /// <summary>The (reason, start) pairs settled under these options: every start for a losing point, then the capped points' (<see cref="ReconstructionSettle.Starts"/>).</summary>
+    static IEnumerable<(string Reason, string Start)> SettleUnits(ReconstructionOptions o) =>
+        (o.SettleLosingOnly ? [ReconstructionSettle.Loses] : new[] { ReconstructionSettle.Loses, ReconstructionSettle.Capped })
+            .SelectMany(reason => ReconstructionSettle.Starts(reason, o.SettleRandomStarts, o.SettleCappedAllStarts).Select(start => (reason, start)));
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Settling the losing points alone only removes settling units (each unit's identity names its reason and start), so
+    /// it is left out of the settings every unit's hash covers: a run that settles fewer points reuses the units of one
+    /// that settles more, and the reverse.
+    /// </remarks>
+    public object UnitConfiguration => options is { } o ? o with { SettleLosingOnly = false } : "not configured";
 
     static double Cost(ReconstructionOptions o, Fit f) =>
         (double)o.N * o.N * (f.Method == "lora" ? 1 : Math.Max(f.Rank, f.R1 + f.R2) * o.Steps / 10.0);
@@ -265,14 +283,14 @@ public sealed partial class ReconstructionExperiment : IExperiment
         return record;
     }
 
-    SettleRecord RunSettle(ExperimentContext ctx, ReconstructionOptions o, MatrixType type, int seed, int r, string start, UnitPlan protocolPlan, UnitPlan loraPlan)
+    SettleRecord RunSettle(ExperimentContext ctx, ReconstructionOptions o, MatrixType type, int seed, int r, string unitReason, string start, UnitPlan protocolPlan, UnitPlan loraPlan)
     {
         var protocol = ctx.Unit<FitRecord>(protocolPlan);
         var lora = ctx.Unit<FitRecord>(loraPlan);
         string? reason = ReconstructionSettle.Reason(protocol.RelSqError, lora.RelSqError, protocol.HitCap);
         var (r1, r2) = ReconstructionSettle.Ranks(start, r);
         int maxSteps = o.Steps * o.SettleStepMultiplier;
-        if (!ReconstructionSettle.Starts(reason, o.SettleRandomStarts, o.SettleCappedAllStarts).Contains(start))
+        if (reason != unitReason)
             return new SettleRecord(false, reason ?? "", r1, r2, maxSteps, double.NaN, 0, false, 0, protocol.RelSqError, lora.RelSqError);
         var t = TargetOf(type, o.N, seed);
         var settings = new FitSettings(maxSteps, o.LearningRate, o.Patience, o.MinImprovement);
