@@ -103,7 +103,7 @@ public sealed partial class ReconstructionExperiment
     /// </summary>
     static void FocusOnFigureCurves(Plot plot, ReconstructionPoint[] p)
     {
-        double[] ys = [.. p.SelectMany(x => new[] { x.Lora, x.EqualMean, x.Doubled, x.PaperAbba, x.PaperLora, x.EqualBound }).OfType<double>()];
+        double[] ys = [.. p.SelectMany(x => new[] { x.Lora, x.EqualMean, x.EqualProtocolMean, x.Doubled, x.PaperAbba, x.PaperLora, x.EqualBound }).OfType<double>()];
         double low = ys.Min(), high = ys.Max(), pad = 0.06 * Math.Max(high - low, 0.05);
         double[] hira = [.. p.Select(x => x.Hira).OfType<double>()];
         if (hira.Length == 0 || hira.Min() <= high + 4 * pad) return;

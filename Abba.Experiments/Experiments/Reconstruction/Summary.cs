@@ -166,7 +166,7 @@ public static class ReconstructionSummary
     {
         var missed = new List<string>();
         if (p.LoraMatchesTheory == false) missed.Add("LoRA≠theory");
-        if (p.EqualBelowLora is Verdict.NotReproduced or Verdict.Inconclusive) missed.Add($"equal<LoRA {Name(p.EqualBelowLora)}");
+        if (p.EqualBelowLora == Verdict.NotReproduced) missed.Add("equal≥LoRA");
         if (p.EqualNearBound == false) missed.Add(Invariant($"equal {p.EqualMean - p.EqualBound:0.000} above bound"));
         if (p.N == PaperN && p.DoubledMatchesPaper == false) missed.Add("doubled>paper+0.02");
         return missed.Count == 0 ? "none" : string.Join("; ", missed);
@@ -210,7 +210,7 @@ public static class ReconstructionSummary
         var equal = rows.Where(r => r.BestRelSqError is not null).ToArray();
         if (equal.Length == 0) { md.AppendLine("No equal-budget fits.").AppendLine(); return; }
         int loses = equal.Count(r => r.Settle == ReconstructionSettle.Loses), capped = equal.Count(r => r.Settle == ReconstructionSettle.Capped);
-        md.AppendLine(Invariant($"Of {equal.Length} equal-budget fits, {loses} lose to LoRA and {capped} more stopped at the cap; {equal.Length - loses - capped} were not settled. ") +
+        md.AppendLine(Invariant($"Of {equal.Length} equal-budget fits, {loses} lost to LoRA and {capped} more stopped at the cap; {equal.Length - loses - capped} were not settled. ") +
                       Invariant($"After settling, the best fit still stopped at its (longer) cap in {equal.Count(r => r.Settle != "" && r.BestHitCap == true)} of {loses + capped}."));
         md.AppendLine();
         if (settle.Count > 0)
