@@ -138,8 +138,9 @@ public class ResumeAndShardTests : IDisposable
     {
         string root = temp.File("corrupt");
         Assert.Equal(ExitCodes.Ok, Abba(Run(root)).Code);
-        string victim = Directory.GetFiles(UnitsFolder(root), "*.json").Order().First();   // no temporaries: the run was not killed
-        File.WriteAllText(victim, File.ReadAllText(victim).Replace("\"rel_sq_error\":", "\"rel_sq_error\":1"));
+        // A unit whose error is a number (a settling unit that did not run stores NaN): changing it leaves valid JSON with a wrong checksum.
+        string victim = Directory.GetFiles(UnitsFolder(root), "*.json").Order().First(f => File.ReadAllText(f).Contains("\"rel_sq_error\":0."));   // no temporaries: the run was not killed
+        File.WriteAllText(victim, File.ReadAllText(victim).Replace("\"rel_sq_error\":0.", "\"rel_sq_error\":1."));
         string truncated = Directory.GetFiles(UnitsFolder(root), "*.json").Order().Last();
         File.WriteAllText(truncated, File.ReadAllText(truncated)[..100]);
 

@@ -42,10 +42,11 @@ public class ReconstructionSmokeTests
         var claims = new ReconstructionExperiment().Claims(folder);
         Assert.Equal(4, claims.Count);
 
-        // Settling the losing points alone plans fewer units and changes none: every one is loaded, none computed.
-        (code, _, err) = Abba("run", "reconstruction", "--profile", "tiny", "--out", root.Path, "--device", "cpu", "--threads", "1", "--settle-losing-only");
+        // Settling the losing points alone, without random starts, plans fewer units and changes none: every one is loaded, none computed.
+        (code, _, err) = Abba("run", "reconstruction", "--profile", "tiny", "--out", root.Path, "--device", "cpu", "--threads", "1", "--settle-losing-only", "--settle-without-random");
         Assert.True(code == ExitCodes.Ok, err);
-        Assert.Matches(@"26 units loaded from .*, 0 computed, 0 recomputed", File.ReadAllText(Path.Combine(folder, "run.log")));
+        Assert.Matches(@"22 units loaded from .*, 0 computed, 0 recomputed", File.ReadAllText(Path.Combine(folder, "run.log")));
+        Assert.DoesNotContain(CsvFiles.Read<ReconstructionSettleRow>(Path.Combine(folder, ReconstructionFiles.Settle)), s => s.Start.StartsWith("random", StringComparison.Ordinal));
         Assert.Equal(Verdict.NotRun, claims[3].Verdict);   // the paper comparison needs n = 1000
     }
 
