@@ -202,17 +202,28 @@ public static class ReconstructionSummary
     {
         md.AppendLine("## Settling (equal budget, r1 = r2 = r/2)").AppendLine();
         md.AppendLine("Each equal-budget fit (one per point and seed) is judged from its paper-protocol fit: **loses** when it is not below LoRA rank r on " +
-                      "the same target, **capped** when it is below LoRA but stopped at the step cap while still improving. A losing fit gets every " +
-                      "start: the protocol's SVD-times-ones start with a longer schedule (svd_ones), random starts (random_k: all four factors Gaussian, " +
-                      "update RMS 0.1 of the target's) and the warm start ABBA(r - 1, 1) (warm: LoRA rank r - 1 exactly, at LoRA rank r's parameter count). " +
-                      "A capped one gets the longer svd_ones fit (its verdict cannot change: the best found is never above the protocol fit). " +
+                      "the same target, **capped** when it is below LoRA but stopped at the step cap while still improving. Under the profiles' rule a losing " +
+                      "fit gets every start: the protocol's SVD-times-ones start with a longer schedule (svd_ones), random starts (random_k: all four factors " +
+                      "Gaussian, update RMS 0.1 of the target's) and the warm start ABBA(r - 1, 1) (warm: LoRA rank r - 1 exactly, at LoRA rank r's parameter " +
+                      "count); a capped one gets the longer svd_ones fit (its verdict cannot change: the best found is never above the protocol fit). " +
                       "The best of the protocol fit and its settling fits is the value judged (ties go to the protocol fit).").AppendLine();
         var equal = rows.Where(r => r.BestRelSqError is not null).ToArray();
         if (equal.Length == 0) { md.AppendLine("No equal-budget fits.").AppendLine(); return; }
-        int loses = equal.Count(r => r.Settle == ReconstructionSettle.Loses), capped = equal.Count(r => r.Settle == ReconstructionSettle.Capped);
-        md.AppendLine(Invariant($"Of {equal.Length} equal-budget fits, {loses} lost to LoRA and {capped} more stopped at the cap; {equal.Length - loses - capped} were not settled. ") +
-                      Invariant($"After settling, the best fit still stopped at its (longer) cap in {equal.Count(r => r.Settle != "" && r.BestHitCap == true)} of {loses + capped}."));
+        var reasons = equal.Select(ReasonOf).ToArray();
+        int loses = reasons.Count(r => r == ReconstructionSettle.Loses), capped = reasons.Count(r => r == ReconstructionSettle.Capped);
+        string Run(string reason)
+        {
+            var starts = settle.Where(s => s.Reason == reason).Select(s => s.Start).Distinct().Order(StringComparer.Ordinal).ToArray();
+            return starts.Length == 0 ? "none" : string.Join(", ", starts);
+        }
+        md.AppendLine(Invariant($"Of {equal.Length} equal-budget fits, {loses} lost to LoRA and {capped} more stopped at the cap; {equal.Length - loses - capped} needed no settling. ") +
+                      $"Starts run here: for the losing fits {Run(ReconstructionSettle.Loses)}; for the capped ones {Run(ReconstructionSettle.Capped)}" +
+                      (Run(ReconstructionSettle.Capped) == "none" && capped > 0 ? " (left out of this run: `--settle-losing-only`)" : "") + ". " +
+                      Invariant($"After settling, the best fit still stopped at its cap in {equal.Count(r => r.Settle != "" && r.BestHitCap == true)} of {equal.Count(r => r.Settle != "")} settled fits."));
         md.AppendLine();
+
+        string? ReasonOf(ReconstructionRow e) => rows.FirstOrDefault(l => l.Method == "lora" && l.MatrixType == e.MatrixType && l.Rank == e.Rank && l.Seed == e.Seed) is { } lora
+            ? ReconstructionSettle.Reason(e.RelSqError, lora.RelSqError, e.HitCap) : null;
         if (settle.Count > 0)
         {
             md.AppendLine("| reason | start | fits | best of its point | mean error - protocol | min | max | still at cap | total s |").AppendLine("|---|---|---|---|---|---|---|---|---|");
