@@ -43,7 +43,7 @@ public class ReconstructionSmokeTests
         Assert.Equal(4, claims.Count);
 
         // Settling the losing points alone, without random starts, plans fewer units and changes none: every one is loaded, none computed.
-        (code, _, err) = Abba("run", "reconstruction", "--profile", "tiny", "--out", root.Path, "--device", "cpu", "--threads", "1", "--settle-losing-only", "--settle-without-random");
+        (code, _, err) = Abba("run", "reconstruction", "--profile", "tiny", "--out", root.Path, "--device", "cpu", "--threads", "1", "--settle-losing-only", "--settle-starts", "svd_ones,warm");
         Assert.True(code == ExitCodes.Ok, err);
         Assert.Matches(@"22 units loaded from .*, 0 computed, 0 recomputed", File.ReadAllText(Path.Combine(folder, "run.log")));
         Assert.DoesNotContain(CsvFiles.Read<ReconstructionSettleRow>(Path.Combine(folder, ReconstructionFiles.Settle)), s => s.Start.StartsWith("random", StringComparison.Ordinal));
@@ -56,6 +56,7 @@ public class ReconstructionSmokeTests
     [InlineData("--n 4 --ranks 2 --matrix-types orthogonal --extras none", "--n must be at least 8")]
     [InlineData("--matrix-types orthogonal,hilbert", "unknown value 'hilbert'")]
     [InlineData("--budgets equal,tripled", "unknown value 'tripled'")]
+    [InlineData("--settle-starts warm,lucky", "unknown value 'lucky'")]
     [InlineData("--n 64 --ranks 8 --matrix-types low_rank --extras none", "low_rank needs --n of at least 128")]
     public void Run_BadOption_PrintsOneLineAndExits2(string options, string message)
     {

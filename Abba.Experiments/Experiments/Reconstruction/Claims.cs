@@ -17,7 +17,7 @@ public sealed partial class ReconstructionExperiment : IClaimSource
         "Equal-budget fits that lose to LoRA or stop at the step cap are settled (not in the paper): a losing one gets a longer fit from the protocol's " +
         "start, random starts and the warm start ABBA(r - 1, 1) (= LoRA rank r - 1, at LoRA rank r's parameter count), a capped one the longer fit alone; " +
         "the verdicts rest on the best found, and the CSV keeps the protocol fit's value beside it. A run may leave the capped points or the random starts " +
-        "out (--settle-losing-only, --settle-without-random); its manifest and summary say so.",
+        "out (--settle-losing-only, --settle-starts); its manifest and summary say so.",
         "Each distinct ABBA fit (matrix, seed, r1, r2) runs once: the doubled budget at r is the equal budget's fit at 2r wherever 2r is in the sweep.",
     ];
 

@@ -15,7 +15,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
     readonly Option<string?> extras = new("--extras") { Description = "comma-separated extras: hira, splits, or none (default hira,splits)" };
     readonly Option<int?> steps = new("--steps") { Description = "maximum Adam steps per ABBA/HiRA fit (default 1500)" };
     readonly Option<double?> lr = new("--lr") { Description = "peak Adam learning rate (default 0.01)" };
-    readonly Option<bool> settleWithoutRandom = new("--settle-without-random") { Description = "leave the random starts out of the settling fits (a fallback; default off)" };
+    readonly Option<string?> settleStarts = new("--settle-starts") { Description = "comma-separated settling starts to run: svd_ones, random, warm (a fallback; default all)" };
     readonly Option<bool> settleLosingOnly = new("--settle-losing-only") { Description = "settle only the equal-budget fits that lose to LoRA, not those that beat it but stopped at the step cap (a fallback; default off)" };
     ReconstructionOptions? options;
 
@@ -26,7 +26,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
     /// <inheritdoc />
     public string PaperArtefact => "Figure 2";
     /// <inheritdoc />
-    public IReadOnlyList<Option> Options => [n, ranks, types, budgets, extras, steps, lr, settleLosingOnly, settleWithoutRandom];
+    public IReadOnlyList<Option> Options => [n, ranks, types, budgets, extras, steps, lr, settleLosingOnly, settleStarts];
     /// <inheritdoc />
     public object Configuration => options ?? (object)"not configured";
     /// <inheritdoc />
@@ -83,7 +83,7 @@ public sealed partial class ReconstructionExperiment : IExperiment
             Steps = values.Get(steps) ?? o.Steps,
             LearningRate = values.Get(lr) ?? o.LearningRate,
             SettleLosingOnly = values.Get(settleLosingOnly) || o.SettleLosingOnly,
-            SettleWithoutRandom = values.Get(settleWithoutRandom) || o.SettleWithoutRandom,
+            SettleStartsOnly = ListOption.Names(values.Get(settleStarts), "--settle-starts", ReconstructionOptions.SettleStartKinds, problems) ?? o.SettleStartsOnly,
         };
         problems.AddRange(Check(o));
         options = o;
@@ -207,15 +207,16 @@ public sealed partial class ReconstructionExperiment : IExperiment
     /// <summary>The (reason, start) pairs settled under these options: every start for a losing point, then the capped points' (<see cref="ReconstructionSettle.Starts"/>).</summary>
     static IEnumerable<(string Reason, string Start)> SettleUnits(ReconstructionOptions o) =>
         (o.SettleLosingOnly ? [ReconstructionSettle.Loses] : new[] { ReconstructionSettle.Loses, ReconstructionSettle.Capped })
-            .SelectMany(reason => ReconstructionSettle.Starts(reason, o.SettleWithoutRandom ? 0 : o.SettleRandomStarts, o.SettleCappedAllStarts).Select(start => (reason, start)));
+            .SelectMany(reason => ReconstructionSettle.Starts(reason, o.SettleRandomStarts, o.SettleCappedAllStarts).Select(start => (reason, start)))
+            .Where(u => o.SettleStartsOnly is not { } only || only.Contains(ReconstructionSettle.IsRandom(u.start) ? "random" : u.start));
 
     /// <inheritdoc />
     /// <remarks>
-    /// Settling the losing points alone, or without the random starts, only removes settling units (each unit's identity
-    /// names its reason and start), so these two are left out of the settings every unit's hash covers: a run that
-    /// settles less reuses the units of one that settles more, and the reverse.
+    /// Settling the losing points alone, or only some starts, only removes settling units (each unit's identity names its
+    /// reason and start), so these two are left out of the settings every unit's hash covers: a run that settles less
+    /// reuses the units of one that settles more, and the reverse.
     /// </remarks>
-    public object UnitConfiguration => options is { } o ? o with { SettleLosingOnly = false, SettleWithoutRandom = false } : "not configured";
+    public object UnitConfiguration => options is { } o ? o with { SettleLosingOnly = false, SettleStartsOnly = null } : "not configured";
 
     static double Cost(ReconstructionOptions o, Fit f) =>
         (double)o.N * o.N * (f.Method == "lora" ? 1 : Math.Max(f.Rank, f.R1 + f.R2) * o.Steps / 10.0);
