@@ -16,7 +16,8 @@ public sealed record FitSettings(int MaxSteps = 1500, double LearningRate = 1e-2
 /// <param name="Loss">Best float32 relative squared error seen during the fit (the parameters are left at that point).</param>
 /// <param name="Steps">Adam steps taken.</param>
 /// <param name="Seconds">Wall time of the optimisation loop.</param>
-public readonly record struct FitOutcome(double Loss, int Steps, double Seconds);
+/// <param name="HitCap">The fit stopped at <see cref="FitSettings.MaxSteps"/> while still improving (not on a plateau).</param>
+public readonly record struct FitOutcome(double Loss, int Steps, double Seconds, bool HitCap);
 
 /// <summary>
 /// Minimises ||T - f(theta)||_F^2 / ||T||_F^2 over parameters theta with Adam and a cosine learning-rate decay to 0
@@ -63,7 +64,7 @@ public static class IterativeFit
         }
         Restore(parameters, best);
         foreach (var b in best) b.Dispose();
-        return new FitOutcome(bestLoss, step, clock.Elapsed.TotalSeconds);
+        return new FitOutcome(bestLoss, step, clock.Elapsed.TotalSeconds, step >= settings.MaxSteps && step - lastProgress < settings.Patience);
     }
 
     static void Copy(IReadOnlyList<Parameter> parameters, Tensor[] best)

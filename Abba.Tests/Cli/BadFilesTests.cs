@@ -103,7 +103,7 @@ public class BadFilesTests : IDisposable
         File.WriteAllText(unit, "{ not json");
         var (code, line) = Abba("merge", "reconstruction", "--profile", "tiny", "--threads", "1", "--out", root);
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.Contains("1 of 16 units missing", line);
+        Assert.Contains("1 of 30 units missing", line);
         Assert.Contains($"{unit}: not a readable unit file", line);
     }
 

@@ -7,11 +7,14 @@ namespace Abba.Tests.Cli;
 
 /// <summary>
 /// Interrupted, resumed, sharded and merged runs give the CSV of one uninterrupted run (outside the timing column
-/// fit_seconds). Reconstruction's tiny profile has 16 units (fits); one thread keeps every fit bit-reproducible.
+/// fit_seconds). Reconstruction's tiny profile has 30 units: 14 distinct fits (the doubled budget at r = 2 is the equal
+/// budget's fit at r = 4) and 16 settling units (4 equal-budget points x 4: three starts for a losing point, one for a
+/// capped one; each runs only when its point has that reason), which read their point's fits and
+/// compute them when no shard has stored them yet; one thread keeps every fit bit-reproducible.
 /// </summary>
 public class ResumeAndShardTests : IDisposable
 {
-    const int Units = 16;
+    const int Units = 30;
     readonly TempFolder temp = new();
     static readonly Lazy<string> Reference = new(() =>
     {
@@ -108,14 +111,17 @@ public class ResumeAndShardTests : IDisposable
     {
         string[] shardRoots = [.. Enumerable.Range(1, 3).Select(i => temp.File($"shard{i}"))];
         for (int i = 0; i < 3; i++) Assert.Equal(ExitCodes.Ok, Abba(Run(shardRoots[i], "--shard", $"{i + 1}/3")).Code);
-        Assert.Equal(Units, shardRoots.Sum(StoredUnits));
-        Assert.All(shardRoots, r => Assert.InRange(StoredUnits(r), 4, 7));   // balanced by cost
+        // A shard stores the fits its settling units read when no other shard has stored them (here each shard has its own
+        // folder): the same files, so the shards hold every unit and the merge keeps one copy of each.
+        var names = shardRoots.SelectMany(r => Directory.GetFiles(UnitsFolder(r), "*.json")).Select(Path.GetFileName).ToArray();
+        Assert.Equal(Units, names.Distinct().Count());
+        Assert.All(shardRoots, r => Assert.InRange(StoredUnits(r), 6, Units));
 
         string partial = temp.File("partial");
         var (refused, _, why) = Abba(["merge", .. Run(partial).Skip(1), "--from", shardRoots[0], "--from", shardRoots[1]]);
         Assert.Equal(ExitCodes.BadInput, refused);
         string line = Assert.Single(why.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Matches(@"\d+ of 16 units missing \(\d+ reconstruction/fit\)", line);
+        Assert.Matches(@"\d+ of 30 units missing \(\d+ reconstruction/(fit|settle)", line);
 
         string merged = temp.File("merged");
         var (code, _, err) = Abba(["merge", .. Run(merged).Skip(1), .. shardRoots.SelectMany(r => new[] { "--from", r })]);
@@ -132,8 +138,9 @@ public class ResumeAndShardTests : IDisposable
     {
         string root = temp.File("corrupt");
         Assert.Equal(ExitCodes.Ok, Abba(Run(root)).Code);
-        string victim = Directory.GetFiles(UnitsFolder(root), "*.json").Order().First();   // no temporaries: the run was not killed
-        File.WriteAllText(victim, File.ReadAllText(victim).Replace("\"rel_sq_error\":", "\"rel_sq_error\":1"));
+        // A unit whose error is a number (a settling unit that did not run stores NaN): changing it leaves valid JSON with a wrong checksum.
+        string victim = Directory.GetFiles(UnitsFolder(root), "*.json").Order().First(f => File.ReadAllText(f).Contains("\"rel_sq_error\":0."));   // no temporaries: the run was not killed
+        File.WriteAllText(victim, File.ReadAllText(victim).Replace("\"rel_sq_error\":0.", "\"rel_sq_error\":1."));
         string truncated = Directory.GetFiles(UnitsFolder(root), "*.json").Order().Last();
         File.WriteAllText(truncated, File.ReadAllText(truncated)[..100]);
 
@@ -142,7 +149,7 @@ public class ResumeAndShardTests : IDisposable
         string log = File.ReadAllText(Path.Combine(Folder(root), "run.log"));
         Assert.Contains($"{victim}: checksum mismatch", log);
         Assert.Contains($"{truncated}: not a readable unit file", log);
-        Assert.Contains("14 units loaded", log);
+        Assert.Contains("28 units loaded", log);
         Assert.Contains("2 recomputed", log);
         Assert.Equal(Reference.Value, WithoutTimings(root));
     }

@@ -21,7 +21,9 @@ public class RegistrySmokeTests
     /// <summary>The documented header of every CSV an experiment declares (a column change must show up here).</summary>
     static readonly Dictionary<string, string> Headers = new()
     {
-        ["reconstruction.csv"] = "matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,fit_seconds",
+        ["reconstruction.csv"] = "matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,hit_cap,settle," +
+                                 "best_rel_sq_error,best_start,best_r1,best_r2,best_steps,best_hit_cap,fit_seconds",
+        ["reconstruction_settle.csv"] = "matrix_type,n,rank,seed,reason,start,r1,r2,max_steps,rel_sq_error,protocol_rel_sq_error,lora_rel_sq_error,steps,hit_cap,fit_seconds",
         ["mnist_summary.csv"] = "method,rank,params,learning_rate,seeds,train_loss,train_loss_std,train_loss_ci_low,train_loss_ci_high," +
                                 "test_loss,test_loss_std,test_loss_ci_low,test_loss_ci_high,acc_8_9,acc_8_9_std,acc_0_7,acc_0_7_std,acc_all,acc_all_std,seconds,paper_final_loss",
         ["mnist_curves.csv"] = "seed,method,step,loss",

@@ -15,7 +15,9 @@ public sealed partial class ReconstructionExperiment
     {
         var rows = CsvFiles.Read<ReconstructionRow>(Path.Combine(folder, ReconstructionFiles.Csv));
         string summary = Path.Combine(folder, ReconstructionFiles.Summary);
-        AtomicFile.WriteText(summary, ReconstructionSummary.Build(rows, rows[0].N));
+        string settlePath = Path.Combine(folder, ReconstructionFiles.Settle);
+        var settle = File.Exists(settlePath) ? CsvFiles.Read<ReconstructionSettleRow>(settlePath) : [];
+        AtomicFile.WriteText(summary, ReconstructionSummary.Build(rows, settle, rows[0].N));
         return [summary, .. Figure(folder, rows)];
     }
 
@@ -78,7 +80,8 @@ public sealed partial class ReconstructionExperiment
             band.LineWidth = 0;
         }
         int seeds = p.Max(x => x.EqualSeeds);
-        Series(plot, r, p.Select(x => x.EqualMean), EqualColor, $"ABBA r1 = r2 = r/2 (equal params){(seeds > 1 ? $", mean ± sd, {seeds} seeds" : "")}", MarkerShape.FilledSquare);
+        Series(plot, r, p.Select(x => x.EqualMean), EqualColor, $"ABBA r1 + r2 = r (equal params), best found{(seeds > 1 ? $", mean ± sd, {seeds} seeds" : "")}", MarkerShape.FilledSquare);
+        Series(plot, r, p.Select(x => x.EqualProtocolMean), EqualColor, "ABBA r1 = r2 = r/2, paper-protocol fit", MarkerShape.OpenSquare, line: false, size: 9);
         Series(plot, r, p.Select(x => x.EqualBound), EqualColor, "Eckart-Young bound, rank (r/2)^2", MarkerShape.None, dashed: true);
         Series(plot, r, p.Select(x => x.Doubled), DoubledColor, "ABBA r1 = r2 = r (2x params, as released code)", MarkerShape.FilledTriangleUp);
         Series(plot, r, p.Select(x => x.DoubledBound), DoubledColor, "Eckart-Young bound, rank r^2", MarkerShape.None, dashed: true);
@@ -100,7 +103,7 @@ public sealed partial class ReconstructionExperiment
     /// </summary>
     static void FocusOnFigureCurves(Plot plot, ReconstructionPoint[] p)
     {
-        double[] ys = [.. p.SelectMany(x => new[] { x.Lora, x.EqualMean, x.Doubled, x.PaperAbba, x.PaperLora, x.EqualBound }).OfType<double>()];
+        double[] ys = [.. p.SelectMany(x => new[] { x.Lora, x.EqualMean, x.EqualProtocolMean, x.Doubled, x.PaperAbba, x.PaperLora, x.EqualBound }).OfType<double>()];
         double low = ys.Min(), high = ys.Max(), pad = 0.06 * Math.Max(high - low, 0.05);
         double[] hira = [.. p.Select(x => x.Hira).OfType<double>()];
         if (hira.Length == 0 || hira.Min() <= high + 4 * pad) return;
