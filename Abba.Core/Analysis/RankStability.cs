@@ -61,10 +61,7 @@ public static class RankStability
     public static (double Slope, double Intercept) LogLogFit(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         if (x.Count != y.Count || x.Count < 2) throw new ArgumentException("a log-log fit needs at least two (x, y) pairs of equal count");
-        double[] lx = [.. x.Select(v => Math.Log(v))], ly = [.. y.Select(v => Math.Log(v))];
-        double mx = lx.Average(), my = ly.Average();
-        double sxy = lx.Zip(ly).Sum(p => (p.First - mx) * (p.Second - my)), sxx = lx.Sum(v => (v - mx) * (v - mx));
-        double slope = sxy / sxx;
-        return (slope, my - slope * mx);
+        var (intercept, slope) = MathNet.Numerics.Fit.Line([.. x.Select(v => Math.Log(v))], [.. y.Select(v => Math.Log(v))]);
+        return (slope, intercept);
     }
 }
