@@ -1,14 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using Abba.Core.Native;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Catalogue;
-using Abba.Experiments.Experiments.Memory;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Catalogue;
+using Abba.Experiments.Memory;
 using Abba.Experiments.Output;
 using Abba.Experiments.Report;
 using Abba.Experiments.Units;
 using Spectre.Console;
-using Profile = Abba.Experiments.Experiments.Profile;
+using Profile = Abba.Experiments.Pipeline.Profile;
 
 namespace Abba.Experiments.Cli;
 
@@ -41,17 +41,19 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     readonly Option<string[]> from = new("--from") { Description = "another results root whose units to merge (a shard's --out); repeat for each", AllowMultipleArgumentsPerToken = false };
     readonly Option<string?> readme = new("--readme") { Description = "also rewrite the generated results section (runs, claims, figures) of this README" };
 
+    readonly IReadOnlyList<IExperiment> experiments = Registry.CreateAll();
+
     /// <summary>Cancelled by Ctrl+C.</summary>
     public CancellationToken Cancel { get; init; } = CancellationToken.None;
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
     public int Invoke(string[] args)
     {
-        if (args is ["run", var name, ..] && !name.StartsWith('-') && Registry.TryCreate(name) is null)
+        if (args is ["run", var name, ..] && !name.StartsWith('-') && Find(name) is null)
             return BadInput($"unknown experiment '{name}'. Valid names: {ValidNames()}");
-        if (args is ["merge", var mergeName, ..] && !mergeName.StartsWith('-') && mergeName != "all" && Registry.TryCreate(mergeName) is null)
+        if (args is ["merge", var mergeName, ..] && !mergeName.StartsWith('-') && mergeName != "all" && Find(mergeName) is null)
             return BadInput($"unknown experiment '{mergeName}'. Valid names: all, {ValidNames()}");
-        if (args is ["plot", var plotName, ..] && !plotName.StartsWith('-') && plotName != "all" && Registry.TryCreate(plotName) is null)
+        if (args is ["plot", var plotName, ..] && !plotName.StartsWith('-') && plotName != "all" && Find(plotName) is null)
             return BadInput($"unknown experiment '{plotName}'. Valid names: all, {ValidNames()}");
         var root = BuildRoot();
         var parse = root.Parse(args);
@@ -83,7 +85,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         var cmd = new Command("list", "every experiment with what it measures and the paper artefact it reproduces");
         cmd.SetAction(_ =>
         {
-            foreach (var e in Registry.CreateAll()) stdout.WriteLine($"{e.Name,-16} {e.PaperArtefact,-14} {e.Description}");
+            foreach (var e in experiments) stdout.WriteLine($"{e.Info.Name,-16} {e.Info.PaperArtefact,-14} {e.Info.Description}");
             if (Registry.Names.Count == 0) stdout.WriteLine("(no experiments are registered yet)");
             return ExitCodes.Ok;
         });
@@ -93,9 +95,9 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
     Command RunCommand()
     {
         var cmd = new Command("run", "run one experiment by name: abba run NAME [options]");
-        foreach (var experiment in Registry.CreateAll())
+        foreach (var experiment in experiments)
         {
-            var sub = new Command(experiment.Name, $"{experiment.Description} ({experiment.PaperArtefact})");
+            var sub = new Command(experiment.Info.Name, $"{experiment.Info.Description} ({experiment.Info.PaperArtefact})");
             AddCommonOptions(sub);
             foreach (var o in experiment.Options) sub.Options.Add(o);
             sub.SetAction(parse => RunExperiments(parse, [(experiment, new OptionValues(parse))]));   // the instance whose Option objects were parsed
@@ -110,16 +112,16 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         var cmd = new Command("all", "run every experiment in registry order, then print a summary and write the report");
         AddCommonOptions(cmd);
         cmd.Options.Add(readme);
-        cmd.SetAction(parse => RunExperiments(parse, Registry.CreateAll().Select(e => (e, OptionValues.Defaults)).ToArray(), summary: true));
+        cmd.SetAction(parse => RunExperiments(parse, experiments.Select(e => (e, OptionValues.Defaults)).ToArray(), summary: true));
         return cmd;
     }
 
     Command MergeCommand()
     {
         var cmd = new Command("merge", "build an experiment's outputs (CSVs, figures, manifest) from the units its shards stored: abba merge NAME|all [options]");
-        foreach (var experiment in Registry.CreateAll())
+        foreach (var experiment in experiments)
         {
-            var sub = new Command(experiment.Name, $"merge the units of {experiment.Name} ({experiment.PaperArtefact})");
+            var sub = new Command(experiment.Info.Name, $"merge the units of {experiment.Info.Name} ({experiment.Info.PaperArtefact})");
             AddSettingsOptions(sub);
             sub.Options.Add(from);
             foreach (var o in experiment.Options) sub.Options.Add(o);
@@ -129,7 +131,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         var all = new Command("all", "merge every experiment, then write the report");
         AddSettingsOptions(all);
         all.Options.Add(from);
-        all.SetAction(parse => RunExperiments(parse, Registry.CreateAll().Select(e => (e, OptionValues.Defaults)).ToArray(), summary: true, merge: true));
+        all.SetAction(parse => RunExperiments(parse, experiments.Select(e => (e, OptionValues.Defaults)).ToArray(), summary: true, merge: true));
         cmd.Subcommands.Add(all);
         cmd.SetAction(_ => BadInput($"name an experiment: abba merge NAME. Valid names: all, {ValidNames()}"));
         return cmd;
@@ -143,25 +145,25 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         {
             string which = parse.GetValue(name)!;
             if (ReadRoot(parse) is not { } root) return ExitCodes.BadInput;
-            var experiments = which == "all" ? Registry.CreateAll() : [Registry.TryCreate(which)!];
-            if (experiments.Count == 0) stdout.WriteLine("no experiments are registered yet: nothing to plot.");
+            IReadOnlyList<IExperiment> chosen = which == "all" ? experiments : [Find(which)!];
+            if (chosen.Count == 0) stdout.WriteLine("no experiments are registered yet: nothing to plot.");
             int code = ExitCodes.Ok;
-            foreach (var e in experiments)
+            foreach (var e in chosen)
             {
-                string folder = Path.Combine(root, e.Name);
+                string folder = Path.Combine(root, e.Info.Name);
                 try
                 {
                     var files = e.Plot(folder);
-                    stdout.WriteLine($"{e.Name}: redrew {files.Count} files in {folder}");
+                    stdout.WriteLine($"{e.Info.Name}: redrew {files.Count} files in {folder}");
                 }
                 catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
                 {
-                    stderr.WriteLine($"error: {e.Name}: {ex.Message}");
+                    stderr.WriteLine($"error: {e.Info.Name}: {ex.Message}");
                     code = ExitCodes.BadInput;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    stderr.WriteLine($"error: {e.Name}: {ex.Message}");
+                    stderr.WriteLine($"error: {e.Info.Name}: {ex.Message}");
                     code = ExitCodes.Failed;
                 }
             }
@@ -180,7 +182,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             if (ReadRoot(parse) is not { } root) return ExitCodes.BadInput;
             try
             {
-                stdout.WriteLine($"wrote {ReportWriter.Write(root, Registry.CreateAll())}");
+                stdout.WriteLine($"wrote {ReportWriter.Write(root, experiments)}");
                 if (readmePath is not null) WriteReadme(readmePath, root);
             }
             catch (InvalidDataException e) { return BadInput(e.Message); }
@@ -245,9 +247,14 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         var settings = ReadSettings(parse, out var problems);
         string? readmePath = summary ? parse.GetValue(readme) : null;
         if (ReadmeProblem(readmePath) is { } readmeProblem) problems.Add(readmeProblem);
+        var planned = new List<(IExperiment Experiment, IPlannedRun Plan)>();
         if (settings is not null)
             foreach (var (e, values) in plan)
-                problems.AddRange(e.Configure(values, settings).Select(p => plan.Count > 1 ? $"{e.Name}: {p}" : p));
+            {
+                var configured = e.Configure(values, settings);
+                problems.AddRange(configured.Problems.Select(p => plan.Count > 1 ? $"{e.Info.Name}: {p}" : p));
+                if (configured.Plan is { } run) planned.Add((e, run));
+            }
         if (problems.Count > 0)
         {
             foreach (var p in problems) stderr.WriteLine("error: " + p);
@@ -267,10 +274,10 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             var runner = new Runner(settings!, log, "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value)), Cancel);
             var outcomes = new List<RunOutcome>();
             var sources = merge ? parse.GetValue(from) ?? [] : [];
-            foreach (var (e, _) in plan)
+            foreach (var (e, run) in planned)
             {
                 if (Cancel.IsCancellationRequested) break;
-                outcomes.Add(merge ? runner.Merge(e, sources) : runner.Run(e));
+                outcomes.Add(merge ? runner.Merge(e, run, sources) : runner.Run(e, run));
                 if (outcomes[^1].Status == "refused") stderr.WriteLine("error: merge: " + outcomes[^1].Error);
             }
             if (merge && outcomes.Any(o => o.Status == "refused")) return ExitCodes.BadInput;
@@ -285,7 +292,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
                 if (!Cancel.IsCancellationRequested)
                 {
                     string root = settings.ProfileRoot;
-                    stdout.WriteLine($"wrote {ReportWriter.Write(root, Registry.CreateAll())}");
+                    stdout.WriteLine($"wrote {ReportWriter.Write(root, experiments)}");
                     if (readmePath is not null) WriteReadme(readmePath, root);
                 }
             }
@@ -350,7 +357,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     void WriteReadme(string path, string root)
     {
-        ReportWriter.UpdateReadme(path, root, Registry.CreateAll());
+        ReportWriter.UpdateReadme(path, root, experiments);
         stdout.WriteLine($"updated the results section of {Path.GetFullPath(path)}");
     }
 
@@ -374,6 +381,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             return ExitCodes.TorchUnavailable;
         }
     }
+
+    IExperiment? Find(string name) => experiments.FirstOrDefault(e => e.Info.Name == name);
 
     static string ValidNames() => Registry.Names.Count == 0 ? "(none registered yet)" : string.Join(", ", Registry.Names);
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Abba.Core.Native;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Catalogue;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Catalogue;
 using Abba.Experiments.Output;
 using Abba.Experiments.Units;
 
@@ -32,27 +32,29 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    /// <summary>Runs one experiment that <see cref="IExperiment.Configure"/> already accepted (its shard only, when sharded).</summary>
-    public RunOutcome Run(IExperiment experiment) =>
-        settings.Shard is { } shard ? RunShard(experiment, shard) : Execute(experiment, mayCompute: true);
+    /// <summary>Runs <paramref name="plan"/>, as <see cref="IExperiment.Configure"/> planned it (its shard only, when sharded).</summary>
+    public RunOutcome Run(IExperiment experiment, IPlannedRun plan) =>
+        settings.Shard is { } shard ? RunShard(experiment.Info, plan, shard) : Execute(experiment.Info, experiment.Provenance, plan, mayCompute: true);
 
     /// <summary>
     /// Builds an experiment's outputs from units alone: copies the unit files under each of <paramref name="from"/>
     /// (results roots of the shards) into this run's units folder, then refuses when any unit is missing.
     /// </summary>
-    public RunOutcome Merge(IExperiment experiment, IReadOnlyList<string> from)
+    public RunOutcome Merge(IExperiment experiment, IPlannedRun plan, IReadOnlyList<string> from)
     {
-        string folder = settings.FolderOf(experiment.Name);
+        var info = experiment.Info;
+        string folder = settings.FolderOf(info.Name);
         var store = new UnitStore(Path.Combine(folder, "units"));
-        foreach (string root in from) Gather(new UnitStore(Path.Combine(Path.GetFullPath(root), settings.ProfileName, experiment.Name, "units")), store);
+        foreach (string root in from) Gather(new UnitStore(Path.Combine(Path.GetFullPath(root), settings.ProfileName, info.Name, "units")), store);
         var device = TorchRuntime.ResolveDevice(settings.Device);
-        string settingsJson = SettingsOf(experiment, device);
-        if (MissingUnits(experiment, store, settingsJson) is { } refusal)
-            return new RunOutcome(experiment.Name, "refused", 0, folder, [], refusal);
-        return Execute(experiment, mayCompute: false);
+        string settingsJson = SettingsOf(info, plan, device);
+        if (MissingUnits(info, plan, store, settingsJson) is { } refusal)
+            return new RunOutcome(info.Name, "refused", 0, folder, [], refusal);
+        return Execute(info, experiment.Provenance, plan, mayCompute: false);
     }
 
-    RunOutcome Execute(IExperiment experiment, bool mayCompute)
+    RunOutcome Execute(ExperimentInfo experiment, IReadOnlyDictionary<string, SettingProvenance> provenance, IPlannedRun plan,
+        bool mayCompute)
     {
         var info = TorchRuntime.Initialise();
         var device = SetUp(experiment, out string folder);
@@ -60,12 +62,12 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         log.Info($"{experiment.Name}: {experiment.Description} [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
-        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, device), shard: null, mayCompute);
+        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, plan, device), shard: null, mayCompute);
         ExperimentContext? context = null;
         var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
         {
             context = new ExperimentContext(settings, folder, device, log, progress, cancel, units);
-            experiment.Run(context);
+            plan.Run(context);
             return 0;
         }));
         clock.Stop();
@@ -78,12 +80,12 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             Status = status,
             CommandLine = commandLine,
             Profile = settings.ProfileName,
-            Seeds = context?.SeedsUsed ?? settings.SeedList(1),
+            Seeds = plan.Seeds.Count > 0 ? plan.Seeds : context?.SeedsUsed ?? settings.SeedList(1),
             Device = device.ToString(),
             Threads = TorchSharp.torch.get_num_threads(),
             Settings = settings with { Shard = null, Fresh = false },
-            Configuration = experiment.Configuration,
-            ConfigurationProvenance = SettingSources.ForManifest(experiment),
+            Configuration = plan.Options,
+            ConfigurationProvenance = SettingSources.ForManifest(provenance),
             Units = new UnitsSummary(units.SettingsHash, units.Loaded, units.Computed, units.Recomputed, [.. units.Contributors]),
             TorchSharpVersion = info.TorchSharpVersion,
             LibTorchVersion = info.LibTorchVersion,
@@ -102,23 +104,23 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     }
 
     /// <summary>Computes and stores this shard's units (and whatever they need); writes no CSV, figure or manifest.</summary>
-    RunOutcome RunShard(IExperiment experiment, Shard shard)
+    RunOutcome RunShard(ExperimentInfo experiment, IPlannedRun plan, Shard shard)
     {
         TorchRuntime.Initialise();
         var device = SetUp(experiment, out string folder);
         log.AttachFile(Path.Combine(folder, "logs", $"shard-{shard.Index}-of-{shard.Count}-{Environment.MachineName}.log"));
         var clock = Stopwatch.StartNew();
-        var plans = experiment.PlanUnits(settings);
+        var plans = plan.Units;
         var mine = shard.Select(plans.Select(p => (p.Identity, p.Cost)));
         log.Info($"{experiment.Name}: shard {shard} runs {mine.Count} of {plans.Count} units [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
-        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, device), shard.ToString());
+        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, plan, device), shard.ToString());
         var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
         {
             var ctx = new ExperimentContext(settings, folder, device, log, progress, cancel, units);
             using var task = progress.Start($"{experiment.Name} shard {shard}", mine.Count);
-            foreach (var plan in plans.Where(p => mine.Contains(p.Identity)))
+            foreach (var unit in plans.Where(p => mine.Contains(p.Identity)))
             {
-                units.Ensure(plan, ctx);
+                ctx.Ensure(unit);
                 task.Advance();
             }
             return 0;
@@ -131,7 +133,7 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         return new RunOutcome(experiment.Name, status, clock.Elapsed.TotalSeconds, units.Store.Folder, [], error);
     }
 
-    TorchSharp.torch.Device SetUp(IExperiment experiment, out string folder)
+    TorchSharp.torch.Device SetUp(ExperimentInfo experiment, out string folder)
     {
         var device = TorchRuntime.ResolveDevice(settings.Device);
         TorchRuntime.SetThreads(settings.Threads > 0 ? settings.Threads
@@ -147,7 +149,7 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         return device;
     }
 
-    (string Status, string? Error) Guard(IExperiment experiment, Action body)
+    (string Status, string? Error) Guard(ExperimentInfo experiment, Action body)
     {
         try
         {
@@ -168,7 +170,7 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     }
 
     /// <summary>The settings that change a unit's result: hashed into every unit's file name.</summary>
-    string SettingsOf(IExperiment experiment, TorchSharp.torch.Device device) => JsonSerializer.Serialize(new
+    string SettingsOf(ExperimentInfo experiment, IPlannedRun plan, TorchSharp.torch.Device device) => JsonSerializer.Serialize(new
     {
         Format = UnitIdentity.Format,
         Experiment = experiment.Name,
@@ -176,7 +178,7 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         settings.Seed,
         settings.Seeds,
         Device = device.type.ToString().ToLowerInvariant(),
-        Configuration = experiment.UnitConfiguration,
+        Configuration = plan.UnitSettings,
     }, SettingsJson);
 
     void Gather(UnitStore source, UnitStore target)
@@ -195,10 +197,10 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     }
 
     /// <summary>Why a merge must refuse (one line), or null when every planned unit is stored.</summary>
-    string? MissingUnits(IExperiment experiment, UnitStore store, string settingsJson)
+    string? MissingUnits(ExperimentInfo experiment, IPlannedRun plan, UnitStore store, string settingsJson)
     {
         string settingsHash = UnitIdentity.Sha256(settingsJson);
-        var plans = experiment.PlanUnits(settings);
+        var plans = plan.Units;
         var damaged = new List<string>();
         var missing = plans.Where(p =>
         {

@@ -1,4 +1,4 @@
-using Abba.Experiments.Experiments;
+using Abba.Experiments.Pipeline;
 
 namespace Abba.Experiments.Report;
 

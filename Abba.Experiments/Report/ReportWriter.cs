@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Catalogue;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Catalogue;
 using Abba.Experiments.Output;
 
 namespace Abba.Experiments.Report;
@@ -37,16 +37,11 @@ public static class ReportWriter
         var sections = new StringBuilder();
         foreach (var e in experiments)
         {
-            string folder = Path.Combine(root, e.Name);
-            sections.AppendLine($"## {e.Name}: {e.PaperArtefact}").AppendLine().AppendLine(e.Description).AppendLine();
+            string folder = Path.Combine(root, e.Info.Name);
+            sections.AppendLine($"## {e.Info.Name}: {e.Info.PaperArtefact}").AppendLine().AppendLine(e.Info.Description).AppendLine();
             AppendManifest(sections, folder);
-            if (e is not IClaimSource source)
-            {
-                sections.AppendLine("_This experiment states no claims for the report._").AppendLine();
-                continue;
-            }
             IReadOnlyList<Claim> claims;
-            try { claims = source.Claims(folder); }
+            try { claims = e.Claims(folder); }
             catch (FileNotFoundException ex)
             {
                 claims = [];
@@ -56,10 +51,10 @@ public static class ReportWriter
             AppendLabelledClaims(sections, [.. claims.Select(c => (e, c))]);
             AppendFigures(sections, root, folder);
             AppendSettings(sections, e, folder);
-            if (source.Deviations.Count > 0)
+            if (e.Deviations.Count > 0)
             {
                 sections.AppendLine("Deviations from the paper's setting:").AppendLine();
-                foreach (var d in source.Deviations) sections.AppendLine($"- {d}");
+                foreach (var d in e.Deviations) sections.AppendLine($"- {d}");
                 sections.AppendLine();
             }
         }
@@ -89,21 +84,18 @@ public static class ReportWriter
         var claims = new List<(IExperiment, Claim)>();
         foreach (var e in experiments)
         {
-            string folder = Path.Combine(root, e.Name);
+            string folder = Path.Combine(root, e.Info.Name);
             if (RunFacts.Read(folder) is { } run)
             {
                 string commit = run.Get("git_commit");
-                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | `{Cell(run.Get("command_line"))}` | {run.Get("profile")} | {run.Get("device")} | {run.SeedCount} | " +
+                md.AppendLine($"| `{e.Info.Name}` | {e.Info.PaperArtefact} | `{Cell(run.Get("command_line"))}` | {run.Get("profile")} | {run.Get("device")} | {run.SeedCount} | " +
                               $"{run.Get("threads")} | {Duration(run.Seconds)} | {run.Get("status")} | {(commit.Length > 7 ? commit[..7] : commit)} |");
                 machines.Add(run.Get("machine"));
             }
             else
-                md.AppendLine($"| `{e.Name}` | {e.PaperArtefact} | | | | | | | not run | |");
-            if (e is IClaimSource source)
-            {
-                try { claims.AddRange(source.Claims(folder).Select(c => (e, c))); }
-                catch (FileNotFoundException) { }
-            }
+                md.AppendLine($"| `{e.Info.Name}` | {e.Info.PaperArtefact} | | | | | | | not run | |");
+            try { claims.AddRange(e.Claims(folder).Select(c => (e, c))); }
+            catch (FileNotFoundException) { }
         }
         md.AppendLine();
         if (machines.Count > 0) md.AppendLine($"Machine: {string.Join("; ", machines)}.").AppendLine();
@@ -117,8 +109,8 @@ public static class ReportWriter
         AppendLabelledClaims(md, claims);
         md.AppendLine("### Figures").AppendLine();
         var figures = experiments
-            .SelectMany(e => Pngs(Path.Combine(root, e.Name))
-                .Select(png => $"![{e.Name}/{Path.GetFileName(png)}]({prefix}/{e.Name}/{Path.GetFileName(png)})<br>`{e.Name}/{Path.GetFileName(png)}` ({e.PaperArtefact})"))
+            .SelectMany(e => Pngs(Path.Combine(root, e.Info.Name))
+                .Select(png => Thumbnail(prefix, e.Info, Path.GetFileName(png))))
             .ToList();
         if (figures.Count == 0) md.AppendLine("_No figures yet._").AppendLine();
         else
@@ -238,7 +230,7 @@ public static class ReportWriter
         md.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var (e, c) in claims)
         {
-            string artefact = Coverage.IsSynthetic(e.Name) ? $"{c.Artefact} (synthetic)" : c.Artefact;
+            string artefact = Coverage.IsSynthetic(e.Info.Name) ? $"{c.Artefact} (synthetic)" : c.Artefact;
             string verdict = $"**{Word(c.Verdict)}**" + (Coverage.IsModelled(c) ? " (modelled)" : "");
             md.AppendLine($"| {Cell(artefact)} | {Cell(c.Statement)} | {Cell(c.PaperValue)} | {Cell(c.MeasuredValue)} | {Cell(c.Criterion)} | {c.Rules.ToString().ToLowerInvariant()} | {verdict} |");
         }
@@ -286,8 +278,8 @@ public static class ReportWriter
         md.AppendLine("<details><summary>The table</summary>").AppendLine();
         md.AppendLine("| experiment | setting | value | source | why |").AppendLine("|---|---|---|---|---|");
         foreach (var e in experiments)
-            foreach (var (name, value, p) in SettingRows(e, Path.Combine(root, e.Name)))
-                md.AppendLine($"| `{e.Name}` | `{name}` | {Cell(Shorten(value, 60))} | {p.Word} | {Cell(p.Note)} |");
+            foreach (var (name, value, p) in SettingRows(e, Path.Combine(root, e.Info.Name)))
+                md.AppendLine($"| `{e.Info.Name}` | `{name}` | {Cell(Shorten(value, 60))} | {p.Word} | {Cell(p.Note)} |");
         md.AppendLine().AppendLine("</details>").AppendLine();
     }
 
@@ -315,6 +307,15 @@ public static class ReportWriter
     {
         var parts = path.TrimEnd('/', '\\').Split('/', '\\');
         return ".../" + string.Join('/', parts.TakeLast(2));
+    }
+
+    /// <summary>One gallery cell: the figure, its path, and the paper artefact it shows.</summary>
+    static string Thumbnail(string prefix, ExperimentInfo experiment, string png)
+    {
+        string artefact = experiment.Figures.FirstOrDefault(f => f.Name == Path.GetFileNameWithoutExtension(png))?.Artefact
+                          ?? experiment.PaperArtefact;
+        string path = $"{experiment.Name}/{png}";
+        return $"![{path}]({prefix}/{path})<br>`{path}` ({artefact})";
     }
 
     static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 3)] + "...";

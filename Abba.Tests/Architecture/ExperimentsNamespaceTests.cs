@@ -4,12 +4,14 @@ namespace Abba.Tests.Architecture;
 
 /// <summary>
 /// Dependencies inside Abba.Experiments point one way: the CLI dispatches into the registry, the report and the
-/// experiments; each experiment depends on the experiment contract and the output helpers, never on the CLI; the
-/// contract depends on no experiment.
+/// experiments; each experiment depends on the experiment contract (Pipeline), the unit of work (Units) and the output
+/// helpers, never on the CLI; the contract depends on no experiment, and the unit of work on no contract.
 /// </summary>
 public class ExperimentsNamespaceTests
 {
-    const string Contract = "Abba.Experiments.Experiments";
+    const string Contract = "Abba.Experiments.Pipeline";
+    static readonly string[] ExperimentNamespaces =
+        [.. new[] { "Reconstruction", "Mnist", "Ablation", "Design", "Memory", "Efficiency" }.Select(e => "Abba.Experiments." + e)];
     static readonly SourceGraph Graph = SourceGraph.Read(Path.Combine(Repo.Root(), "Abba.Experiments"), "Abba.Experiments");
 
     [Fact]
@@ -22,7 +24,7 @@ public class ExperimentsNamespaceTests
     [Fact]
     public void Experiments_NeverReferenceTheCli()
     {
-        var offenders = Graph.Edges.Where(kv => kv.Key.StartsWith(Contract, StringComparison.Ordinal) && kv.Value.Contains("Abba.Experiments.Cli"))
+        var offenders = Graph.Edges.Where(kv => ExperimentNamespaces.Contains(kv.Key) && kv.Value.Contains("Abba.Experiments.Cli"))
             .Select(kv => kv.Key).ToArray();
         Assert.True(offenders.Length == 0, $"reference Abba.Experiments.Cli: {string.Join(", ", offenders)}");
     }
@@ -30,10 +32,10 @@ public class ExperimentsNamespaceTests
     [Fact]
     public void EveryExperiment_HasItsOwnNamespace_AndTheContractKnowsNone()
     {
-        string[] experiments = ["Reconstruction", "Mnist", "Ablation", "Design", "Memory", "Efficiency"];
-        foreach (var e in experiments) Assert.Contains($"{Contract}.{e}", Graph.Edges.Keys);
-        Assert.DoesNotContain(Graph.Edges[Contract], d => d.StartsWith(Contract + ".", StringComparison.Ordinal));
-        Assert.DoesNotContain(Graph.Edges["Abba.Experiments.Output"], d => d.StartsWith(Contract, StringComparison.Ordinal));
+        foreach (var e in ExperimentNamespaces) Assert.Contains(e, Graph.Edges.Keys);
+        Assert.DoesNotContain(Graph.Edges[Contract], d => ExperimentNamespaces.Contains(d));
+        Assert.DoesNotContain(Graph.Edges["Abba.Experiments.Units"], d => d == Contract || ExperimentNamespaces.Contains(d));
+        Assert.DoesNotContain(Graph.Edges["Abba.Experiments.Output"], d => d == Contract || ExperimentNamespaces.Contains(d));
     }
 
     [Fact]

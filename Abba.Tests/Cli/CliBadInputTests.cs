@@ -1,6 +1,6 @@
 using Abba.Experiments.Cli;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Catalogue;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Catalogue;
 using Abba.Tests.Support;
 
 namespace Abba.Tests.Cli;
@@ -101,7 +101,7 @@ public class CliBadInputTests : IDisposable
 
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Empty(errors);
-        Assert.All(Registry.CreateAll(), e => Assert.Contains(e.PaperArtefact, output));
+        Assert.All(Registry.CreateAll(), e => Assert.Contains(e.Info.PaperArtefact, output));
         if (Registry.Names.Count == 0) Assert.Contains("no experiments are registered", output);
     }
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Abba.Experiments.Cli;
-using Abba.Experiments.Experiments.Memory;
+using Abba.Experiments.Memory;
 using Abba.Tests.Support;
 
 namespace Abba.Tests.Cli;

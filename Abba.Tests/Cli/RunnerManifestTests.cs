@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Abba.Experiments.Cli;
-using Abba.Experiments.Experiments;
+using Abba.Experiments.Pipeline;
 using Abba.Experiments.Output;
 using Abba.Tests.Output;
 using Abba.Tests.Support;
@@ -9,20 +9,28 @@ using Abba.Tests.Support;
 namespace Abba.Tests.Cli;
 
 /// <summary>A test-only experiment (never registered) whose Run is supplied by the test.</summary>
-sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThreads = 0) : IExperiment
+sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThreads = 0) : IExperiment, IPlannedRun
 {
-    public int PreferredCpuThreads => preferredCpuThreads;
-    public string Name => "probe";
-    public string Description => "test-only experiment";
-    public string PaperArtefact => "none (test)";
+    public ExperimentInfo Info { get; } = new("probe", "test-only experiment", "none (test)", [], [])
+    {
+        PreferredCpuThreads = preferredCpuThreads,
+    };
     public IReadOnlyList<Option> Options => [];
-    public object Configuration { get; } = new ProbeConfiguration(Steps: 3, LearningRate: 1e-3);
-    public IReadOnlyList<string> Configure(OptionValues values, RunSettings settings) => [];
-    public void Run(ExperimentContext context) => run(context);
-    public IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings) => [];
-    public IReadOnlyList<string> CsvNames => [];
-    public IReadOnlyList<string> FigureNames => [];
+    public IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } = new Dictionary<string, SettingProvenance>();
+    public IReadOnlyList<string> Deviations => [];
+    public IReadOnlyList<Claim> Claims(string folder) => [];
+    public Configured Configure(OptionValues values, RunSettings settings) => Configured.Ok(this);
     public IReadOnlyList<string> Plot(string folder) => [];
+    object IPlannedRun.Options { get; } = new ProbeConfiguration(Steps: 3, LearningRate: 1e-3);
+    public IReadOnlyList<int> Seeds => [];
+    public IReadOnlyList<UnitPlan> Units => [];
+    public void Run(ExperimentContext context) => run(context);
+}
+
+static class ProbeRunner
+{
+    /// <summary>Runs the probe as its own plan.</summary>
+    public static RunOutcome Run(this Runner runner, ProbeExperiment probe) => runner.Run(probe, probe);
 }
 
 sealed record ProbeConfiguration(int Steps, double LearningRate);

@@ -1,6 +1,6 @@
 using Abba.Core.Data;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Mnist;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Mnist;
 using static TorchSharp.torch;
 
 namespace Abba.Tests.Data;

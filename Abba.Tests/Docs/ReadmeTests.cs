@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using Abba.Experiments.Cli;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Catalogue;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Catalogue;
 using Abba.Experiments.Report;
 
 using Abba.Tests.Support;

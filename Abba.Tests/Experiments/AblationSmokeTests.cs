@@ -1,6 +1,6 @@
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Ablation;
-using Abba.Experiments.Experiments.Protocol;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Ablation;
+using Abba.Experiments.Protocol;
 using Abba.Experiments.Output;
 using Abba.Tests.Support;
 
@@ -15,7 +15,7 @@ public class AblationSmokeTests
         string folder = Path.Combine(root.Path, "tiny", "ablation");
         List<AblationRow> Run()
         {
-            var experiment = new AblationExperiment();
+            var experiment = new LegacyExperiment(new AblationExperiment());
             // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
             ExperimentRun.Ok(experiment, root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
             var claims = experiment.Claims(folder);
@@ -49,7 +49,7 @@ public class AblationSmokeTests
     public void ArmsOfOneSeed_TrainOnTheSameBatches_AndSeedsDiffer()
     {
         using var root = new TempFolder();
-        ExperimentRun.Ok(new AblationExperiment(), root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
+        ExperimentRun.Ok(new LegacyExperiment(new AblationExperiment()), root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
         var runs = CsvFiles.Read<AblationRow>(Path.Combine(root.Path, "tiny", "ablation", AblationFiles.Runs)).Where(r => r.Method != "pretrained").ToList();
         // batch_digest: SHA-256 of every problem each run trained on, in order, recorded inside the training loop
         var perSeed = runs.GroupBy(r => r.Seed).ToDictionary(g => g.Key, g => Assert.Single(g.Select(r => r.BatchDigest).Distinct()));

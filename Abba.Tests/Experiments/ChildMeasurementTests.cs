@@ -1,5 +1,5 @@
 using Abba.Core.Models;
-using Abba.Experiments.Experiments.Memory;
+using Abba.Experiments.Memory;
 
 namespace Abba.Tests.Experiments;
 

@@ -1,6 +1,6 @@
 using Abba.Experiments.Cli;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Design;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Design;
 using Abba.Experiments.Output;
 using Abba.Tests.Support;
 

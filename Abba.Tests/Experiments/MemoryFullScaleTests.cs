@@ -1,5 +1,5 @@
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Memory;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Memory;
 using Abba.Experiments.Output;
 using Abba.Tests.Support;
 

@@ -1,4 +1,4 @@
-using Abba.Experiments.Experiments.Mnist;
+using Abba.Experiments.Mnist;
 
 namespace Abba.Tests.Experiments;
 

@@ -1,5 +1,5 @@
-using Abba.Experiments.Experiments.Reconstruction;
-using S = Abba.Experiments.Experiments.Reconstruction.ReconstructionSettle;
+using Abba.Experiments.Reconstruction;
+using S = Abba.Experiments.Reconstruction.ReconstructionSettle;
 
 namespace Abba.Tests.Experiments;
 

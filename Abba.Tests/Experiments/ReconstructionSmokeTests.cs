@@ -1,6 +1,6 @@
 using Abba.Experiments.Cli;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Reconstruction;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Reconstruction;
 using Abba.Experiments.Output;
 using Abba.Tests.Support;
 

@@ -1,11 +1,11 @@
 using Abba.Core.Efficiency;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Catalogue;
-using Abba.Experiments.Experiments.Design;
-using Abba.Experiments.Experiments.Efficiency;
-using Abba.Experiments.Experiments.Memory;
-using Abba.Experiments.Experiments.Mnist;
-using Abba.Experiments.Experiments.Protocol;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Catalogue;
+using Abba.Experiments.Design;
+using Abba.Experiments.Efficiency;
+using Abba.Experiments.Memory;
+using Abba.Experiments.Mnist;
+using Abba.Experiments.Protocol;
 using Abba.Experiments.Output;
 using Abba.Tests.Support;
 
@@ -69,13 +69,13 @@ public class RegistrySmokeTests
         // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
         string folder = ExperimentRun.Ok(experiment, root.Path, threads: 1, profile: Profile.Tiny);
 
-        Assert.NotEmpty(experiment.CsvNames);
-        foreach (string csv in experiment.CsvNames)
+        Assert.NotEmpty(experiment.Info.CsvNames);
+        foreach (string csv in experiment.Info.CsvNames)
         {
             Assert.True(Headers.TryGetValue(csv, out var header), $"{csv} has no documented header in this test");
             Assert.Equal(header, File.ReadLines(Path.Combine(folder, csv)).First());
         }
-        foreach (string figure in experiment.FigureNames)
+        foreach (string figure in experiment.Info.Figures.Select(f => f.Name))
         {
             Assert.True(new FileInfo(Path.Combine(folder, figure + ".png")).Length > 5_000, figure);
             Assert.True(File.Exists(Path.Combine(folder, figure + ".svg")), figure);

@@ -1,6 +1,6 @@
 using Abba.Core.Native;
 using Abba.Core.Training;
-using Abba.Experiments.Experiments.Mnist;
+using Abba.Experiments.Mnist;
 
 namespace Abba.Tests.Experiments;
 

@@ -1,6 +1,6 @@
 using Abba.Core.Statistics;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Protocol;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Protocol;
 
 namespace Abba.Tests.Experiments;
 

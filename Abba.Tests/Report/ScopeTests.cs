@@ -1,8 +1,8 @@
 using System.Reflection;
 using System.Text.Json;
-using Abba.Experiments.Experiments;
-using Abba.Experiments.Experiments.Catalogue;
-using Abba.Experiments.Experiments.Reconstruction;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Catalogue;
+using Abba.Experiments.Reconstruction;
 using Abba.Experiments.Output;
 using Abba.Experiments.Report;
 using Abba.Tests.Support;
@@ -19,7 +19,7 @@ public class ScopeTests
     public void Coverage_NamesEveryExperimentsArtefactAndOnlyRegisteredExperiments()
     {
         foreach (var e in Registry.CreateAll())
-            Assert.Contains(Coverage.Artefacts, a => a.Status == CoverageStatus.Covered && a.Experiment == e.Name && a.Name == e.PaperArtefact);
+            Assert.Contains(Coverage.Artefacts, a => a.Status == CoverageStatus.Covered && a.Experiment == e.Info.Name && a.Name == e.Info.PaperArtefact);
         foreach (var a in Coverage.Artefacts)
         {
             Assert.Equal(a.Status == CoverageStatus.Covered, a.Experiment is not null);
@@ -42,8 +42,9 @@ public class ScopeTests
     {
         foreach (var e in Registry.CreateAll())
         {
-            Assert.Empty(e.Configure(OptionValues.Defaults, new RunSettings(Profile.Paper, 0, 0, "cpu", 0, RunSettings.DefaultOutputRoot)));
-            var type = e.Configuration.GetType();
+            var configured = e.Configure(OptionValues.Defaults, new RunSettings(Profile.Paper, 0, 0, "cpu", 0, RunSettings.DefaultOutputRoot));
+            Assert.Empty(configured.Problems);
+            var type = configured.Plan!.Options.GetType();
             var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).Order();
             Assert.Equal(properties, e.Provenance.Keys.Order());
             Assert.All(e.Provenance.Values, p => Assert.False(string.IsNullOrWhiteSpace(p.Note)));
@@ -53,7 +54,7 @@ public class ScopeTests
     [Fact]
     public void SettingSources_ForManifest_UsesTheConfigurationsJsonNames()
     {
-        var manifestNames = SettingSources.ForManifest(new ReconstructionExperiment());
+        var manifestNames = SettingSources.ForManifest(new LegacyExperiment(new ReconstructionExperiment()));
         Assert.Equal("inferred", manifestNames["n"].Word);
         Assert.Equal("chosen", manifestNames["learning_rate"].Word);
     }
@@ -66,7 +67,7 @@ public class ScopeTests
         var manifest = new Manifest
         {
             Experiment = "reconstruction", PaperArtefact = "Figure 2", Status = "ok", CommandLine = "abba", Profile = "paper", Seeds = [0],
-            Device = "cpu", Threads = 1, Settings = new { }, Configuration = options, ConfigurationProvenance = SettingSources.ForManifest(new ReconstructionExperiment()),
+            Device = "cpu", Threads = 1, Settings = new { }, Configuration = options, ConfigurationProvenance = SettingSources.ForManifest(new LegacyExperiment(new ReconstructionExperiment())),
             TorchSharpVersion = "x", LibTorchVersion = "x", Machine = "x", StartedUtc = default, EndedUtc = default, DurationSeconds = 0, Files = [],
         };
         manifest.Save(temp.File("manifest.json"));

@@ -1,5 +1,5 @@
 using Abba.Experiments.Cli;
-using Abba.Experiments.Experiments;
+using Abba.Experiments.Pipeline;
 using Abba.Experiments.Output;
 
 namespace Abba.Tests.Support;
@@ -14,9 +14,11 @@ static class ExperimentRun
     public static string Ok(IExperiment experiment, string root, int threads = 0, Profile profile = Profile.Quick, int seeds = 0)
     {
         var settings = new RunSettings(profile, Seed: 0, Seeds: seeds, Device: "cpu", Threads: threads, OutputRoot: root);
-        Assert.Empty(experiment.Configure(OptionValues.Defaults, settings));
+        var configured = experiment.Configure(OptionValues.Defaults, settings);
+        Assert.Empty(configured.Problems);
         using var log = new RunLog();
-        var outcome = new Runner(settings, log, $"abba run {experiment.Name} --profile {profile.ToString().ToLowerInvariant()}", CancellationToken.None).Run(experiment);
+        string command = $"abba run {experiment.Info.Name} --profile {profile.ToString().ToLowerInvariant()}";
+        var outcome = new Runner(settings, log, command, CancellationToken.None).Run(experiment, configured.Plan!);
         Assert.True(outcome.Status == "ok", outcome.Error);
         return outcome.Folder;
     }

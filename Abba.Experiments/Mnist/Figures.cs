@@ -1,0 +1,164 @@
+using System.Globalization;
+using Abba.Experiments.Output;
+using ScottPlot;
+using Abba.Core.Statistics;
+using ScottPlot.TickGenerators;
+using Abba.Experiments.Pipeline;
+using Abba.Experiments.Units;
+
+namespace Abba.Experiments.Mnist;
+
+public sealed partial class MnistExperiment
+{
+    /// <summary>The methods in legend order, each with its config's label and colour.</summary>
+    static readonly (string Method, string Label, Color Color)[] Styles =
+        [.. Methods(MnistOptions.Quick).Select(m => (m.Method, m.DisplayName, MethodStyle.Colour(m)))];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Plot(string folder) =>
+        [.. LossCurves(folder), .. LandscapeFigure(folder), .. AccuracyBars(folder)];
+
+    /// <summary>Mini-batch loss per step, smoothed by a trailing moving average, mean over seeds with a +-1 std band (log scale).</summary>
+    static string[] LossCurves(string folder)
+    {
+        var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, MnistFiles.Curves));
+        int steps = curves.Max(c => c.Step), window = Math.Max(1, steps / 50);
+        var plot = new Plot();
+        foreach (var (method, label, color) in Styles)
+        {
+            var perSeed = curves.Where(c => c.Method == method).GroupBy(c => c.Seed)
+                .Select(g => MovingAverage(g.OrderBy(c => c.Step).Select(c => c.Loss).ToArray(), window)).ToArray();
+            if (perSeed.Length == 0) continue;
+            double[] x = [.. Enumerable.Range(1, perSeed[0].Length).Select(i => (double)i)];
+            double[] mean = [.. x.Select((_, i) => perSeed.Average(s => s[i]))];
+            double[] std = [.. x.Select((_, i) => Describe.SampleStd(perSeed.Select(s => s[i])))];
+            if (perSeed.Length > 1)
+            {
+                var band = plot.Add.FillY(x, Log10(mean.Zip(std, (m, s) => Math.Max(m - s, m * 0.05)).ToArray()), Log10(mean.Zip(std, (m, s) => m + s).ToArray()));
+                band.FillColor = color.WithAlpha(0.2);
+                band.LineWidth = 0;
+            }
+            var line = plot.Add.ScatterLine(x, Log10(mean), color);
+            line.LineWidth = 2;
+            line.LegendText = $"{label} ({perSeed.Length} seed{(perSeed.Length > 1 ? "s, mean ± std" : "")})";
+        }
+        LogAxis(plot.Axes.Left);
+        plot.Title("Fine-tuning on digits 8-9: training loss");
+        plot.XLabel("step");
+        plot.YLabel($"mini-batch cross-entropy (moving average over {window} steps)");
+        plot.ShowLegend(Alignment.UpperRight);
+        return Figures.Save(plot, folder, MnistFiles.LossFigure);
+    }
+
+    /// <summary>Loss over the PCA plane (heatmap of log10 loss, contours), each method's trajectory, the start and the target optimum.</summary>
+    static string[] LandscapeFigure(string folder)
+    {
+        var grid = CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, MnistFiles.Landscape));
+        var paths = CsvFiles.Read<MnistTrajectoryRow>(Path.Combine(folder, MnistFiles.Trajectories));
+        var runs = CsvFiles.Read<MnistRunRow>(Path.Combine(folder, MnistFiles.Runs));
+        var plane = CsvFiles.Read<MnistPlaneRow>(Path.Combine(folder, MnistFiles.Plane)).Single();
+        double[] xs = [.. grid.Select(g => g.X).Distinct().Order()], ys = [.. grid.Select(g => g.Y).Distinct().Order()];
+        var cells = new Coordinates3d[ys.Length, xs.Length];
+        var intensities = new double[ys.Length, xs.Length];
+        foreach (var g in grid)
+        {
+            int j = Array.IndexOf(ys, g.Y), i = Array.IndexOf(xs, g.X);
+            cells[j, i] = new(g.X, g.Y, Math.Log10(g.Loss));
+            intensities[ys.Length - 1 - j, i] = Math.Log10(g.Loss);   // heatmap rows run top to bottom
+        }
+        double dx = (xs[^1] - xs[0]) / (xs.Length - 1), dy = (ys[^1] - ys[0]) / (ys.Length - 1);
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(intensities);
+        heatmap.Extent = new CoordinateRect(xs[0] - dx / 2, xs[^1] + dx / 2, ys[0] - dy / 2, ys[^1] + dy / 2);
+        heatmap.Colormap = new ScottPlot.Colormaps.Turbo();
+        var contours = plot.Add.ContourLines(cells, 14);
+        contours.LineColor = Colors.White.WithAlpha(0.6);
+        contours.LabelStyle.IsVisible = false;
+        plot.Add.ColorBar(heatmap).Label = "log10 cross-entropy on the 8-9 fine-tuning split";
+        int firstSeed = runs.Min(r => r.Seed);
+        foreach (var (method, label, color) in Styles)
+        {
+            var path = paths.Where(p => p.Method == method).OrderBy(p => p.Checkpoint).ToArray();
+            if (path.Length == 0) continue;
+            var final = runs.First(r => r.Method == method && r.Seed == firstSeed);
+            var line = plot.Add.Scatter(path.Select(p => p.X).ToArray(), path.Select(p => p.Y).ToArray(), color);
+            line.LineWidth = 2;
+            line.MarkerSize = 7;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture,
+                $"{label}: train loss {final.TrainLoss:0.0000}{PaperNote(method)}; final point {path[^1].OffPlane:P0} off the plane");
+        }
+        var start = plot.Add.Marker(0, 0, MarkerShape.OpenCircle, 14, Colors.Black);
+        start.LegendText = "start: pre-trained W0";
+        var target = paths.Single(p => p.Method == "target_optimum");
+        var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
+        star.LegendText = string.Create(CultureInfo.InvariantCulture, $"optimum 1 (full FT, own seed, stopped on the full-batch gradient at step {target.Step}): L = {target.Loss:0.00000}");
+        plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and optimum 1");
+        plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"x: towards optimum 1 ({plane.ExplainedX:P1} of the squared displacement)"));
+        plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"y: top residual principal direction ({plane.ExplainedY:P1})"));
+        plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
+        plot.ShowLegend(Alignment.UpperLeft);   // inside: an edge legend crops its last entry (the optimum)
+        return Figures.Save(plot, folder, MnistFiles.LandscapeFigure, 1000, 850);
+    }
+
+    /// <summary>Test accuracy on the new digits 8-9, the old digits 0-7 (retention) and all ten, mean over seeds with std error bars.</summary>
+    static string[] AccuracyBars(string folder)
+    {
+        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, MnistFiles.Summary));
+        (string Name, Func<MnistSummaryRow, (double, double)> Value, Color Color)[] metrics =
+        [
+            ("8-9 (new task)", s => (s.Acc89, s.Acc89Std), Color.FromHex("#4c72b0")),
+            ("0-7 (retention)", s => (s.Acc07, s.Acc07Std), Color.FromHex("#dd8452")),
+            ("all ten digits", s => (s.AccAll, s.AccAllStd), Color.FromHex("#55a868")),
+        ];
+        var plot = new Plot();
+        var bars = new GroupedBars(plot, metrics.Length);
+        int group = 0;
+        foreach (var (method, label, _) in Styles)
+        {
+            var row = summary.FirstOrDefault(s => s.Method == method);
+            if (row is null) continue;
+            for (int k = 0; k < metrics.Length; k++)
+            {
+                var (value, std) = metrics[k].Value(row);
+                bars.Add(group, k, 100 * value, metrics[k].Color, (100 * value).ToString("0.0", CultureInfo.InvariantCulture), 100 * std);
+            }
+            bars.Label(group++, $"{label}\n({row.Params:N0} params)");
+        }
+        foreach (var (name, _, color) in metrics) plot.Legend.ManualItems.Add(new LegendItem { LabelText = name, FillColor = color });
+        bars.Finish($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))", "accuracy (%)");
+        plot.Axes.SetLimitsY(0, 125);
+        plot.ShowLegend(Alignment.UpperRight);
+        return Figures.Save(plot, folder, MnistFiles.AccuracyFigure);
+    }
+
+    static string PaperNote(string method)
+    {
+        string path = ReferenceData.PathOf(MnistFiles.PaperReference);
+        var paper = File.Exists(path) ? CsvFiles.Read<PaperLossRow>(path).FirstOrDefault(p => p.Method == method) : null;
+        return paper is null ? "" : string.Create(CultureInfo.InvariantCulture, $" (paper {paper.FinalLoss:0.0000})");
+    }
+
+    static double[] MovingAverage(double[] values, int window)
+    {
+        var result = new double[values.Length];
+        double sum = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            sum += values[i];
+            if (i >= window) sum -= values[i - window];
+            result[i] = sum / Math.Min(i + 1, window);
+        }
+        return result;
+    }
+
+    static double[] Log10(double[] values) => [.. values.Select(Math.Log10)];
+
+    /// <summary>Labels an axis that carries log10 values with the values themselves.</summary>
+    static void LogAxis(IAxis axis) =>
+        axis.TickGenerator = new NumericAutomatic
+        {
+            MinorTickGenerator = new LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Math.Pow(10, v).ToString("0.####", CultureInfo.InvariantCulture),
+        };
+}
