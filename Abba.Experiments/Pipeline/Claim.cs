@@ -1,5 +1,4 @@
 using Abba.Core.Statistics;
-using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Pipeline;
 
@@ -21,7 +20,7 @@ public enum Verdict
 /// <summary>Which set of rules decided a claim's verdict.</summary>
 public enum RuleSet
 {
-    /// <summary>The claim's own criterion, stated in its row (experiments not yet converted to the protocol).</summary>
+    /// <summary>The claim's own criterion, stated in its row: a threshold or a property, not a paired comparison.</summary>
     Criterion,
     /// <summary>The protocol's interval rules (<see cref="Verdicts.FromInterval"/>, <see cref="Verdicts.Combine"/>).</summary>
     Interval,
@@ -38,6 +37,70 @@ public enum RuleSet
 public sealed record Claim(string Artefact, string Statement, string PaperValue, string MeasuredValue, string Criterion, Verdict Verdict,
     RuleSet Rules = RuleSet.Criterion);
 
+/// <summary>How a claim is decided: which rule set, and the comparison or criterion, in words.</summary>
+public abstract record Decision
+{
+    /// <summary>The rule set this decision uses.</summary>
+    public abstract RuleSet Rules { get; }
+
+    /// <summary>The criterion column's text.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>
+/// Interval rules on one effect per replicate (or one per part, for a multi-part claim).
+/// </summary>
+/// <param name="Effect">The effect as measured, e.g. "CE(baseline) - CE(ABBA) per seed at each arm's tuned rate".</param>
+/// <param name="PaperSign">+1 when the paper's claim predicts a positive effect, -1 for a negative one.</param>
+/// <param name="PerPart">What the parts are ("baseline", "projection") for a multi-part claim; null for one effect.</param>
+/// <param name="Note">Anything the reader needs beside it (which runs count, what is left out), appended.</param>
+public sealed record ByInterval(string Effect, int PaperSign, string? PerPart = null, string? Note = null) : Decision
+{
+    /// <inheritdoc />
+    public override RuleSet Rules => RuleSet.Interval;
+
+    /// <inheritdoc />
+    public override string Describe()
+    {
+        string sign = PaperSign > 0 ? "positive" : "negative";
+        string per = PerPart is null ? "" : $"per {PerPart}, ";
+        string note = Note is null ? "" : $"; {Note}";
+        return $"{per}{Effect}, {sign} as the paper says{note}{(PerPart is null ? "" : "; multi-part")}";
+    }
+}
+
+/// <summary>Criterion rules: the claim's own threshold or property decides.</summary>
+/// <param name="Criterion">The criterion in words.</param>
+public sealed record ByCriterion(string Criterion) : Decision
+{
+    /// <inheritdoc />
+    public override RuleSet Rules => RuleSet.Criterion;
+
+    /// <inheritdoc />
+    public override string Describe() => Criterion;
+}
+
+/// <summary>
+/// A claim as an experiment declares it: the artefact, the statement, the paper's numbers and how it is decided. The
+/// measurement and the verdict are added by <see cref="Judge"/>; the report's long text comes from these parts.
+/// </summary>
+/// <param name="Artefact">Paper figure or table.</param>
+/// <param name="Statement">The claim in words.</param>
+/// <param name="Paper">What the paper reports.</param>
+/// <param name="Decision">Which comparison or criterion decides it, under which rule set.</param>
+public sealed record ClaimSpec(string Artefact, string Statement, string Paper, Decision Decision)
+{
+    /// <summary>
+    /// The claim with what was measured and its verdict; <paramref name="label"/> (for example " (quick profile)") is
+    /// appended to the criterion.
+    /// </summary>
+    public Claim Judge(string measured, Verdict verdict, string label = "") =>
+        new(Artefact, Statement, Paper, measured, Decision.Describe() + label, verdict, Decision.Rules);
+
+    /// <summary>The claim when the results it needs are missing.</summary>
+    public Claim NotRun(string why) => Judge(why, Verdict.NotRun);
+}
+
 /// <summary>The rules that turn checks into verdicts, written once: the per-point criterion rule and the interval rules.</summary>
 public static class Verdicts
 {
@@ -47,7 +110,7 @@ public static class Verdicts
         "**interval** (the comparison protocol: paired seeds, tuned learning rates, 95% intervals): **reproduced** when the measured effect has the paper's sign " +
         "and its interval excludes zero; **not reproduced** when the interval lies wholly on the other side of zero; **inconclusive** when it includes zero " +
         "(or fewer than two seeds give no interval); **partly** only for multi-part claims where some parts are reproduced and others are not, naming which. " +
-        "**criterion** (experiments not yet converted to the protocol): the claim's own criterion column decides; **reproduced** when it holds, **partly** " +
+        "**criterion** (claims decided by a stated threshold or property rather than a paired comparison): the claim's own criterion column decides; **reproduced** when it holds, **partly** " +
         "when it holds for some points or in direction only, **not reproduced** when it fails. **not run**: the results needed are missing.";
 
     /// <summary>
