@@ -34,8 +34,12 @@ public enum RuleSet
 /// <param name="Criterion">The rule that decides the verdict.</param>
 /// <param name="Verdict">The outcome.</param>
 /// <param name="Rules">Which rule set decided it.</param>
-public sealed record Claim(string Artefact, string Statement, string PaperValue, string MeasuredValue, string Criterion, Verdict Verdict,
-    RuleSet Rules = RuleSet.Criterion);
+public sealed record Claim(string Artefact, string Statement, string PaperValue, string MeasuredValue, string Criterion,
+    Verdict Verdict, RuleSet Rules = RuleSet.Criterion)
+{
+    /// <summary>Judged from the analytic memory model, not from a measurement: the report marks it "modelled".</summary>
+    public bool Modelled { get; init; }
+}
 
 /// <summary>How a claim is decided: which rule set, and the comparison or criterion, in words.</summary>
 public abstract record Decision

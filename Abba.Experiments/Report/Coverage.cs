@@ -68,9 +68,7 @@ public static class Coverage
     /// <summary>Whether <paramref name="experiment"/> judges its claims on a synthetic stand-in rather than the paper's task.</summary>
     public static bool IsSynthetic(string experiment) => Of(experiment).Any(a => a.Basis.StartsWith("synthetic", StringComparison.Ordinal));
 
-    /// <summary>
-    /// Whether <paramref name="claim"/> is judged only from the analytic memory model: the memory experiment's claims
-    /// state it by opening their measured value with "modelled".
-    /// </summary>
-    public static bool IsModelled(Claim claim) => claim.MeasuredValue.StartsWith("modelled", StringComparison.Ordinal);
+    /// <summary>Whether <paramref name="claim"/> is judged only from the analytic memory model.</summary>
+    public static bool IsModelled(Claim claim) =>
+        claim.Modelled || claim.MeasuredValue.StartsWith("modelled", StringComparison.Ordinal);
 }
