@@ -3,6 +3,7 @@ using Abba.Experiments.Design;
 using Abba.Experiments.Efficiency;
 using Abba.Experiments.Memory;
 using Abba.Experiments.Mnist;
+using Abba.Experiments.Output;
 using Abba.Experiments.Pipeline;
 using Abba.Experiments.Reconstruction;
 
@@ -26,6 +27,23 @@ public static class Registry
 
     /// <summary>Experiment names in registry order.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. CreateAll().Select(e => e.Info.Name)];
+
+    /// <summary>
+    /// The source folder of <paramref name="experiment"/> inside Abba.Experiments: the last part of its namespace
+    /// (one folder and namespace per experiment).
+    /// </summary>
+    public static string SourceFolderOf(IExperiment experiment)
+    {
+        var type = experiment is LegacyExperiment legacy ? legacy.Inner.GetType() : experiment.GetType();
+        return type.Namespace![(type.Namespace!.LastIndexOf('.') + 1)..];
+    }
+
+    /// <summary>The source folders of every registered experiment.</summary>
+    public static IReadOnlyList<string> SourceFolders { get; } = [.. CreateAll().Select(SourceFolderOf)];
+
+    /// <summary>The hashes of the sources <paramref name="experiment"/>'s results depend on, in this build.</summary>
+    public static SourceHashes SourcesOf(IExperiment experiment) =>
+        SourceHashes.For(SourceFolderOf(experiment), SourceFolders);
 
     /// <summary>A fresh instance of <paramref name="name"/>, or null when no experiment has that name.</summary>
     public static IExperiment? TryCreate(string name) => CreateAll().FirstOrDefault(e => e.Info.Name == name);

@@ -216,13 +216,15 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         cmd.Options.Add(shard);
     }
 
-    /// <summary>The options that decide a run's results (and so its units): a merge takes the same ones as its shards.</summary>
+    /// <summary>The options that decide a run's results (and so its units): a merge takes the same ones as its
+    /// shards.</summary>
     void AddSettingsOptions(Command cmd)
     {
         foreach (var o in new Option[] { profile, seed, seeds, device, threads, output }) cmd.Options.Add(o);
     }
 
-    /// <summary>The profile's results folder for plot and report (OUT/PROFILE), or null after a one-line error.</summary>
+    /// <summary>The profile's results folder for plot and report (OUT/PROFILE), or null after a one-line
+    /// error.</summary>
     string? ReadRoot(ParseResult parse)
     {
         string profileText = parse.GetValue(profile)!;
@@ -324,7 +326,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         return problems.Count > 0 ? null : new RunSettings(p!.Value, s, k ?? 0, d, t, o, part, isFresh);
     }
 
-    /// <summary>Why results cannot be written under <c>--out</c> (a file, or not writable), or null; creates the profile folder.</summary>
+    /// <summary>Why results cannot be written under <c>--out</c> (a file, or not writable), or null; creates the
+    /// profile folder.</summary>
     static string? OutputProblem(RunSettings settings)
     {
         if (File.Exists(settings.OutputRoot)) return $"--out: '{settings.OutputRoot}' is a file; give a folder for the results";
@@ -349,7 +352,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         if (!File.Exists(path)) return $"--readme: no file '{path}'";
         try
         {
-            ReportWriter.ReplaceReadmeSection(File.ReadAllText(path), "");
+            ReadmeSection.Replace(File.ReadAllText(path), "");
             return null;
         }
         catch (InvalidDataException e) { return $"--readme: {path}: {e.Message}"; }
@@ -357,7 +360,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     void WriteReadme(string path, string root)
     {
-        ReportWriter.UpdateReadme(path, root, experiments);
+        ReadmeSection.Update(path, root, experiments);
         stdout.WriteLine($"updated the results section of {Path.GetFullPath(path)}");
     }
 

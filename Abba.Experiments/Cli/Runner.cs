@@ -32,9 +32,10 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    /// <summary>Runs <paramref name="plan"/>, as <see cref="IExperiment.Configure"/> planned it (its shard only, when sharded).</summary>
+    /// <summary>Runs <paramref name="plan"/>, as <see cref="IExperiment.Configure"/> planned it (its shard only, when
+    /// sharded).</summary>
     public RunOutcome Run(IExperiment experiment, IPlannedRun plan) =>
-        settings.Shard is { } shard ? RunShard(experiment.Info, plan, shard) : Execute(experiment.Info, experiment.Provenance, plan, mayCompute: true);
+        settings.Shard is { } shard ? RunShard(experiment.Info, plan, shard) : Execute(experiment, plan, mayCompute: true);
 
     /// <summary>
     /// Builds an experiment's outputs from units alone: copies the unit files under each of <paramref name="from"/>
@@ -50,12 +51,12 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         string settingsJson = SettingsOf(info, plan, device);
         if (MissingUnits(info, plan, store, settingsJson) is { } refusal)
             return new RunOutcome(info.Name, "refused", 0, folder, [], refusal);
-        return Execute(info, experiment.Provenance, plan, mayCompute: false);
+        return Execute(experiment, plan, mayCompute: false);
     }
 
-    RunOutcome Execute(ExperimentInfo experiment, IReadOnlyDictionary<string, SettingProvenance> provenance, IPlannedRun plan,
-        bool mayCompute)
+    RunOutcome Execute(IExperiment definition, IPlannedRun plan, bool mayCompute)
     {
+        var experiment = definition.Info;
         var info = TorchRuntime.Initialise();
         var device = SetUp(experiment, out string folder);
         log.AttachFile(Path.Combine(folder, "run.log"));
@@ -63,6 +64,7 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         var clock = Stopwatch.StartNew();
         log.Info($"{experiment.Name}: {experiment.Description} [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
         var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, plan, device), shard: null, mayCompute);
+        if (units.ResumeLine(experiment.Name, [.. plan.Units.Select(u => u.Identity)]) is { } resuming) log.Info(resuming);
         ExperimentContext? context = null;
         var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
         {
@@ -85,11 +87,12 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             Threads = TorchSharp.torch.get_num_threads(),
             Settings = settings with { Shard = null, Fresh = false },
             Configuration = plan.Options,
-            ConfigurationProvenance = SettingSources.ForManifest(provenance),
+            ConfigurationProvenance = SettingSources.ForManifest(definition),
             Units = new UnitsSummary(units.SettingsHash, units.Loaded, units.Computed, units.Recomputed, [.. units.Contributors]),
             TorchSharpVersion = info.TorchSharpVersion,
             LibTorchVersion = info.LibTorchVersion,
             Machine = Manifest.DescribeMachine(),
+            Sources = Registry.SourcesOf(definition),
             GitCommit = Manifest.GitCommitOrNull(),
             StartedUtc = started,
             EndedUtc = DateTimeOffset.UtcNow,
@@ -103,7 +106,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         return new RunOutcome(experiment.Name, status, clock.Elapsed.TotalSeconds, folder, manifest.Files, error);
     }
 
-    /// <summary>Computes and stores this shard's units (and whatever they need); writes no CSV, figure or manifest.</summary>
+    /// <summary>Computes and stores this shard's units (and whatever they need); writes no CSV, figure or
+    /// manifest.</summary>
     RunOutcome RunShard(ExperimentInfo experiment, IPlannedRun plan, Shard shard)
     {
         TorchRuntime.Initialise();
@@ -114,6 +118,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         var mine = shard.Select(plans.Select(p => (p.Identity, p.Cost)));
         log.Info($"{experiment.Name}: shard {shard} runs {mine.Count} of {plans.Count} units [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
         var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, plan, device), shard.ToString());
+        if (units.ResumeLine(experiment.Name, [.. plans.Where(p => mine.Contains(p.Identity)).Select(p => p.Identity)]) is { } resuming)
+            log.Info(resuming);
         var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
         {
             var ctx = new ExperimentContext(settings, folder, device, log, progress, cancel, units);

@@ -6,7 +6,8 @@ namespace Abba.Experiments.Output;
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>Calls <paramref name="write"/> with a temporary path, then renames it to <paramref name="path"/>.</summary>
+    /// <summary>Calls <paramref name="write"/> with a temporary path, then renames it to <paramref
+    /// name="path"/>.</summary>
     public static void Write(string path, Action<string> write)
     {
         string full = Path.GetFullPath(path);

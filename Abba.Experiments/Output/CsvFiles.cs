@@ -7,7 +7,8 @@ public static partial class CsvFiles
 {
     static readonly CsvWriterOptions WriterOptions = CsvWriterOptions.Default with { NewLine = "\n" };
 
-    /// <summary>Writes <paramref name="rows"/> of a <c>[CsvRecord]</c> type to <paramref name="path"/> atomically.</summary>
+    /// <summary>Writes <paramref name="rows"/> of a <c>[CsvRecord]</c> type to <paramref name="path"/>
+    /// atomically.</summary>
     public static void Write<T>(string path, IEnumerable<T> rows) =>
         AtomicFile.Write(path, temp =>
         {
@@ -15,7 +16,8 @@ public static partial class CsvFiles
             writer.WriteRecords(rows);
         });
 
-    /// <summary>Reads every row of <paramref name="path"/>, or fails with one line naming the file (and the row, when one is bad).</summary>
+    /// <summary>Reads every row of <paramref name="path"/>, or fails with one line naming the file (and the row, when
+    /// one is bad).</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">The file is truncated or malformed.</exception>
     public static List<T> Read<T>(string path)

@@ -8,7 +8,8 @@ public static class Figures
     /// <summary>Default figure size in pixels.</summary>
     public const int Width = 900, Height = 600;
 
-    /// <summary>Saves <paramref name="plot"/> as <c>name.png</c> and <c>name.svg</c> in <paramref name="folder"/>.</summary>
+    /// <summary>Saves <paramref name="plot"/> as <c>name.png</c> and <c>name.svg</c> in <paramref
+    /// name="folder"/>.</summary>
     /// <returns>The two paths written.</returns>
     public static string[] Save(Plot plot, string folder, string name, int width = Width, int height = Height) =>
         Save(folder, name, p => plot.SavePng(p, width, height), p => plot.SaveSvg(p, width, height));

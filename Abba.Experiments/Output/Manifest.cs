@@ -9,7 +9,8 @@ namespace Abba.Experiments.Output;
 /// <param name="Loaded">Units loaded from the units folder (resumed, or left by shards).</param>
 /// <param name="Computed">Units computed by this run.</param>
 /// <param name="Recomputed">Units recomputed because the stored file was damaged.</param>
-/// <param name="Contributors">Which shards on which hosts computed the units ("shard 2/3 on node1", "unsharded on laptop").</param>
+/// <param name="Contributors">Which shards on which hosts computed the units ("shard 2/3 on node1", "unsharded on
+/// laptop").</param>
 public sealed record UnitsSummary(string SettingsHash, int Loaded, int Computed, int Recomputed, IReadOnlyList<string> Contributors);
 
 /// <summary>What a run was: the <c>manifest.json</c> written beside its results.</summary>
@@ -48,6 +49,11 @@ public sealed record Manifest
     public required string LibTorchVersion { get; init; }
     /// <summary>Machine description (OS, cores, .NET).</summary>
     public required string Machine { get; init; }
+    /// <summary>
+    /// The hashes of the sources the experiment's results depend on, as built (null for runs made before they were
+    /// recorded): the report compares them with today's build.
+    /// </summary>
+    public SourceHashes? Sources { get; init; }
     /// <summary>Git commit of the working tree, when available.</summary>
     public string? GitCommit { get; init; }
     /// <summary>Start time, UTC.</summary>
@@ -69,11 +75,15 @@ public sealed record Manifest
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary><paramref name="value"/> as the manifest would write it (snake_case names).</summary>
+    public static JsonElement ToJson(object value) => JsonSerializer.SerializeToElement(value, value.GetType(), Json);
+
     /// <summary>Writes the manifest to <paramref name="path"/> atomically.</summary>
     public void Save(string path) => AtomicFile.WriteText(path, JsonSerializer.Serialize(this, Json) + "\n");
 
     /// <summary>Reads a manifest back as a JSON document.</summary>
-    /// <exception cref="InvalidDataException">The file is not JSON (truncated or edited); the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not JSON (truncated or edited); the message names
+    /// it.</exception>
     public static JsonDocument Load(string path)
     {
         try { return JsonDocument.Parse(File.ReadAllText(path)); }

@@ -18,12 +18,14 @@ public static class MethodStyle
     public static Color Colour(AdapterConfig config) => Color.FromHex(config.Colour);
 
     /// <summary>
-    /// The colour of a CSV method name: an adapter's <see cref="AdapterConfig.Method"/> (abba, lora, hira, full_ft) or a
+    /// The colour of a CSV method name: an adapter's <see cref="AdapterConfig.Method"/> (abba, lora, hira, full_ft) or
+    /// a
     /// cost method's name (abba_kr, abba_dense, lora, dora, hira, full_ft, base).
     /// </summary>
     public static Color Colour(string method) => Config(method) is { } c ? Colour(c) : FrozenBase;
 
-    /// <summary>The figure label of a CSV method name (cost methods keep their own label, e.g. "ABBA (Khatri-Rao)").</summary>
+    /// <summary>The figure label of a CSV method name (cost methods keep their own label, e.g. "ABBA
+    /// (Khatri-Rao)").</summary>
     public static string Label(string method) => method == "abba" ? Config(method)!.DisplayName : CostMethod.ByName(method).Label;
 
     static AdapterConfig? Config(string method) => CostMethod.ByName(method == "abba" ? "abba_kr" : method).Config;

@@ -25,7 +25,8 @@ public static class NativeAssets
         }
     }
 
-    /// <summary>The library from runtimes/RID/native beside the assembly, or zero to fall back to the default probing.</summary>
+    /// <summary>The library from runtimes/RID/native beside the assembly, or zero to fall back to the default
+    /// probing.</summary>
     static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         string folder = Path.GetDirectoryName(assembly.Location) ?? "";

@@ -5,7 +5,8 @@ namespace Abba.Experiments.Pipeline;
 /// <summary>How a measurement compares with the paper's claim.</summary>
 public enum Verdict
 {
-    /// <summary>The criterion holds (interval rules: the effect has the paper's sign and its interval excludes zero).</summary>
+    /// <summary>The criterion holds (interval rules: the effect has the paper's sign and its interval excludes
+    /// zero).</summary>
     Reproduced,
     /// <summary>Some parts hold and others do not (interval rules: multi-part claims only, naming the parts).</summary>
     Partly,
@@ -13,16 +14,19 @@ public enum Verdict
     NotReproduced,
     /// <summary>The results needed to judge are missing.</summary>
     NotRun,
-    /// <summary>Interval rules: the interval includes zero (or there are too few seeds for one), so the data cannot decide.</summary>
+    /// <summary>Interval rules: the interval includes zero (or there are too few seeds for one), so the data cannot
+    /// decide.</summary>
     Inconclusive,
 }
 
 /// <summary>Which set of rules decided a claim's verdict.</summary>
 public enum RuleSet
 {
-    /// <summary>The claim's own criterion, stated in its row: a threshold or a property, not a paired comparison.</summary>
+    /// <summary>The claim's own criterion, stated in its row: a threshold or a property, not a paired
+    /// comparison.</summary>
     Criterion,
-    /// <summary>The protocol's interval rules (<see cref="Verdicts.FromInterval"/>, <see cref="Verdicts.Combine"/>).</summary>
+    /// <summary>The protocol's interval rules (<see cref="Verdicts.FromInterval"/>, <see
+    /// cref="Verdicts.Combine"/>).</summary>
     Interval,
 }
 
@@ -37,7 +41,8 @@ public enum RuleSet
 public sealed record Claim(string Artefact, string Statement, string PaperValue, string MeasuredValue, string Criterion,
     Verdict Verdict, RuleSet Rules = RuleSet.Criterion)
 {
-    /// <summary>Judged from the analytic memory model, not from a measurement: the report marks it "modelled".</summary>
+    /// <summary>Judged from the analytic memory model, not from a measurement: the report marks it
+    /// "modelled".</summary>
     public bool Modelled { get; init; }
 }
 
@@ -54,9 +59,11 @@ public abstract record Decision
 /// <summary>
 /// Interval rules on one effect per replicate (or one per part, for a multi-part claim).
 /// </summary>
-/// <param name="Effect">The effect as measured, e.g. "CE(baseline) - CE(ABBA) per seed at each arm's tuned rate".</param>
+/// <param name="Effect">The effect as measured, e.g. "CE(baseline) - CE(ABBA) per seed at each arm's tuned
+/// rate".</param>
 /// <param name="PaperSign">+1 when the paper's claim predicts a positive effect, -1 for a negative one.</param>
-/// <param name="PerPart">What the parts are ("baseline", "projection") for a multi-part claim; null for one effect.</param>
+/// <param name="PerPart">What the parts are ("baseline", "projection") for a multi-part claim; null for one
+/// effect.</param>
 /// <param name="Note">Anything the reader needs beside it (which runs count, what is left out), appended.</param>
 public sealed record ByInterval(string Effect, int PaperSign, string? PerPart = null, string? Note = null) : Decision
 {
@@ -105,7 +112,8 @@ public sealed record ClaimSpec(string Artefact, string Statement, string Paper, 
     public Claim NotRun(string why) => Judge(why, Verdict.NotRun);
 }
 
-/// <summary>The rules that turn checks into verdicts, written once: the per-point criterion rule and the interval rules.</summary>
+/// <summary>The rules that turn checks into verdicts, written once: the per-point criterion rule and the interval
+/// rules.</summary>
 public static class Verdicts
 {
     /// <summary>The report's legend: both rule sets, and which claims use which.</summary>
@@ -144,7 +152,8 @@ public static class Verdicts
     }
 
     /// <summary>
-    /// Interval rule for a claim of several parts, each judged by <see cref="FromInterval"/>: every part reproduced gives
+    /// Interval rule for a claim of several parts, each judged by <see cref="FromInterval"/>: every part reproduced
+    /// gives
     /// reproduced; some reproduced and the others not (or inconclusive) give partly; none reproduced but some not
     /// reproduced gives not reproduced (one refuted part refutes the claim); all inconclusive gives inconclusive.
     /// </summary>

@@ -31,7 +31,8 @@ public sealed class ExperimentContext(
     /// <summary>The run's units: stored ones are loaded, missing ones computed and stored.</summary>
     public UnitSession Units { get; } = units;
 
-    /// <summary>The result of unit <paramref name="plan"/>: loaded when stored with the same identity and settings, else computed and stored.</summary>
+    /// <summary>The result of unit <paramref name="plan"/>: loaded when stored with the same identity and settings,
+    /// else computed and stored.</summary>
     public T Unit<T>(UnitPlan plan) => Units.Get<T>(plan.Identity, () => Compute(plan), Log);
 
     /// <summary>Makes sure unit <paramref name="plan"/> is stored (a shard's work); returns its payload JSON.</summary>
@@ -49,10 +50,12 @@ public sealed class ExperimentContext(
     /// <summary>The seeds this run uses, once <see cref="Seeds"/> has been called.</summary>
     public IReadOnlyList<int>? SeedsUsed { get; private set; }
 
-    /// <summary>The seeds to run (<paramref name="profileDefault"/> of them unless --seeds says otherwise); recorded in the manifest.</summary>
+    /// <summary>The seeds to run (<paramref name="profileDefault"/> of them unless --seeds says otherwise); recorded in
+    /// the manifest.</summary>
     public IReadOnlyList<int> Seeds(int profileDefault) => SeedsUsed = Settings.SeedList(profileDefault);
 
-    /// <summary>Throws <see cref="OperationCanceledException"/> when the user pressed Ctrl+C; call between units of work.</summary>
+    /// <summary>Throws <see cref="OperationCanceledException"/> when the user pressed Ctrl+C; call between units of
+    /// work.</summary>
     public void ThrowIfCancelled() => Cancel.ThrowIfCancellationRequested();
 
     /// <summary>Files written so far, relative to <see cref="OutputDir"/>.</summary>

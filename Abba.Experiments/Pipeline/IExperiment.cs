@@ -2,7 +2,8 @@ using System.CommandLine;
 
 namespace Abba.Experiments.Pipeline;
 
-/// <summary>One figure an experiment draws: its base name (saved as .png and .svg) and the paper artefact it shows.</summary>
+/// <summary>One figure an experiment draws: its base name (saved as .png and .svg) and the paper artefact it
+/// shows.</summary>
 public sealed record FigureInfo(string Name, string Artefact);
 
 /// <summary>What an experiment is, for the CLI, the report and the README: data only.</summary>
@@ -31,10 +32,12 @@ public interface IExperiment
     /// <summary>Name, description, artefact and the files a run writes.</summary>
     ExperimentInfo Info { get; }
 
-    /// <summary>Options of this experiment alone, added to <c>abba run NAME</c>; <see cref="Configure"/> reads these.</summary>
+    /// <summary>Options of this experiment alone, added to <c>abba run NAME</c>; <see cref="Configure"/> reads
+    /// these.</summary>
     IReadOnlyList<Option> Options { get; }
 
-    /// <summary>Where each property of the options record comes from (stated, inferred, chosen), by property name.</summary>
+    /// <summary>Where each property of the options record comes from (stated, inferred, chosen), by property
+    /// name.</summary>
     IReadOnlyDictionary<string, SettingProvenance> Provenance { get; }
 
     /// <summary>Every way this reproduction departs from the paper's setting, in words.</summary>
@@ -43,7 +46,8 @@ public interface IExperiment
     /// <summary>Reads this experiment's options, checks them with the common settings, and plans the run.</summary>
     Configured Configure(OptionValues values, RunSettings settings);
 
-    /// <summary>Redraws the figures from the files already in <paramref name="folder"/>; returns the files written.</summary>
+    /// <summary>Redraws the figures from the files already in <paramref name="folder"/>; returns the files
+    /// written.</summary>
     IReadOnlyList<string> Plot(string folder);
 
     /// <summary>The paper claims this experiment tests, judged from the files in <paramref name="folder"/>.</summary>
@@ -51,7 +55,8 @@ public interface IExperiment
     IReadOnlyList<Claim> Claims(string folder);
 }
 
-/// <summary>A configured run: immutable options, the units it consists of, and the pipeline from units to files.</summary>
+/// <summary>A configured run: immutable options, the units it consists of, and the pipeline from units to
+/// files.</summary>
 public interface IPlannedRun
 {
     /// <summary>The experiment's own settings as resolved, recorded in the manifest.</summary>

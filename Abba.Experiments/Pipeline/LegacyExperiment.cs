@@ -3,7 +3,8 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Pipeline;
 
-/// <summary>The earlier, stateful experiment shape: configured in place, then run. <see cref="LegacyExperiment"/> adapts it.</summary>
+/// <summary>The earlier, stateful experiment shape: configured in place, then run. <see cref="LegacyExperiment"/>
+/// adapts it.</summary>
 public interface ILegacyExperiment
 {
     /// <summary>Name used on the command line and as the results folder.</summary>
@@ -22,12 +23,14 @@ public interface ILegacyExperiment
     /// <returns>One message per problem; empty when the configuration is valid.</returns>
     IReadOnlyList<string> Configure(OptionValues values, RunSettings settings);
 
-    /// <summary>The experiment's own settings as resolved by <see cref="Configure"/>, recorded in the manifest.</summary>
+    /// <summary>The experiment's own settings as resolved by <see cref="Configure"/>, recorded in the
+    /// manifest.</summary>
     object Configuration { get; }
 
     /// <summary>
     /// The configured run's units in run order (<see cref="Configure"/> first). <see cref="Run"/> gets each result with
-    /// <see cref="ExperimentContext.Unit{T}"/>; a shard computes only its share of this list; a merge needs all of it stored.
+    /// <see cref="ExperimentContext.Unit{T}"/>; a shard computes only its share of this list; a merge needs all of it
+    /// stored.
     /// </summary>
     IReadOnlyList<UnitPlan> PlanUnits(RunSettings settings);
 
@@ -44,8 +47,10 @@ public interface ILegacyExperiment
     IReadOnlyList<string> CsvNames { get; }
 
     /// <summary>
-    /// Where each property of the options record comes from (stated, inferred, chosen), by property name; kept beside the
-    /// options in <c>&lt;Name&gt;/Options.cs</c>. A test checks it covers every property of every registered experiment.
+    /// Where each property of the options record comes from (stated, inferred, chosen), by property name; kept beside
+    /// the
+    /// options in <c>&lt;Name&gt;/Options.cs</c>. A test checks it covers every property of every registered
+    /// experiment.
     /// </summary>
     IReadOnlyDictionary<string, SettingProvenance> Provenance => new Dictionary<string, SettingProvenance>();
 
@@ -77,6 +82,9 @@ public interface IClaimSource
 /// <summary>Adapts an <see cref="ILegacyExperiment"/> (configured in place) to <see cref="IExperiment"/>.</summary>
 public sealed class LegacyExperiment(ILegacyExperiment inner) : IExperiment
 {
+    /// <summary>The adapted experiment.</summary>
+    public ILegacyExperiment Inner => inner;
+
     /// <inheritdoc />
     public ExperimentInfo Info { get; } = new(inner.Name, inner.Description, inner.PaperArtefact, inner.CsvNames,
         [.. inner.FigureNames.Select(f => new FigureInfo(f, inner.PaperArtefact))]) { PreferredCpuThreads = inner.PreferredCpuThreads };

@@ -1,17 +1,20 @@
 using Abba.Experiments.Units;
 namespace Abba.Experiments.Pipeline;
 
-/// <summary>Comma-separated option values (<c>--ranks 8,16</c>, <c>--models a,b</c>), parsed one way everywhere.</summary>
+/// <summary>Comma-separated option values (<c>--ranks 8,16</c>, <c>--models a,b</c>), parsed one way
+/// everywhere.</summary>
 public static class ListOption
 {
-    /// <summary>The items of <paramref name="values"/>, each split at commas, trimmed, empties dropped; null when not given.</summary>
+    /// <summary>The items of <paramref name="values"/>, each split at commas, trimmed, empties dropped; null when not
+    /// given.</summary>
     public static string[]? Items(IEnumerable<string>? values) =>
         values is null ? null : [.. values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 
     /// <inheritdoc cref="Items(IEnumerable{string}?)"/>
     public static string[]? Items(string? text) => text is null ? null : Items([text]);
 
-    /// <summary>Positive whole numbers, distinct and ascending; a problem per bad item (then empty). Null when not given.</summary>
+    /// <summary>Positive whole numbers, distinct and ascending; a problem per bad item (then empty). Null when not
+    /// given.</summary>
     public static int[]? PositiveInts(string? text, string option, List<string> problems)
     {
         if (Items(text) is not { } items) return null;
@@ -20,7 +23,8 @@ public static class ListOption
         return bad.Length > 0 ? [] : [.. items.Select(int.Parse).Distinct().Order()];
     }
 
-    /// <summary>Names from <paramref name="valid"/>, in its order; a problem per unknown item. Null when not given.</summary>
+    /// <summary>Names from <paramref name="valid"/>, in its order; a problem per unknown item. Null when not
+    /// given.</summary>
     public static string[]? Names(string? text, string option, IReadOnlyList<string> valid, List<string> problems)
     {
         if (Items(text) is not { } items) return null;

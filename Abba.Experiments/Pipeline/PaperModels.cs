@@ -12,11 +12,13 @@ public sealed partial record ModelShapeRow(
     [CsvColumn("head_dim")] int HeadDim, [CsvColumn("vocab")] int Vocab, [CsvColumn("q_out")] int QOut, [CsvColumn("o_in")] int OIn,
     [CsvColumn("tied_embeddings")] bool TiedEmbeddings, [CsvColumn("source")] string Source)
 {
-    /// <summary>The model as a Llama-style decoder config (Gemma-2's extra norms, GeGLU and soft-capping are not represented).</summary>
+    /// <summary>The model as a Llama-style decoder config (Gemma-2's extra norms, GeGLU and soft-capping are not
+    /// represented).</summary>
     public LlamaConfig ToConfig() => new(Vocab, Hidden, Intermediate, Layers, Heads, KvHeads, HeadDim, TiedEmbeddings);
 }
 
-/// <summary>A row of reference/fig4_memory.csv: the peak training memory printed on the paper's Figure 4 bars.</summary>
+/// <summary>A row of reference/fig4_memory.csv: the peak training memory printed on the paper's Figure 4
+/// bars.</summary>
 [CsvRecord]
 public sealed partial record PaperMemoryRow(
     [CsvColumn("model")] string Model, [CsvColumn("method")] string Method, [CsvColumn("peak_memory_gb")] double PeakMemoryGb,
@@ -38,7 +40,8 @@ public static class PaperModels
     /// <summary>The paper's Figure 4 values.</summary>
     public static IReadOnlyList<PaperMemoryRow> Figure4() => ReferenceData.Read<PaperMemoryRow>(Figure4Reference);
 
-    /// <summary>The paper's name for one of our cost methods (ABBA's Khatri-Rao form is "abba"; dense ABBA has no paper value).</summary>
+    /// <summary>The paper's name for one of our cost methods (ABBA's Khatri-Rao form is "abba"; dense ABBA has no paper
+    /// value).</summary>
     public static string? PaperMethod(string costMethod) => costMethod switch
     {
         "abba_kr" => "abba",

@@ -10,8 +10,10 @@ public static class ReferenceData
     public const string Folder = "reference";
 
     /// <summary>
-    /// The path of <paramref name="file"/> under <c>reference/</c> in <paramref name="baseDirectory"/> (default: beside abba.dll, wherever
-    /// the process runs, see <see cref="ProgramFiles"/>; a caller can pass the source tree's <c>Abba.Experiments</c> folder).
+    /// The path of <paramref name="file"/> under <c>reference/</c> in <paramref name="baseDirectory"/> (default: beside
+    /// abba.dll, wherever
+    /// the process runs, see <see cref="ProgramFiles"/>; a caller can pass the source tree's <c>Abba.Experiments</c>
+    /// folder).
     /// </summary>
     public static string PathOf(string file, string? baseDirectory = null) =>
         Path.Combine(baseDirectory ?? ProgramFiles.Folder, Folder, file);

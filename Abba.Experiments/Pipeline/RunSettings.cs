@@ -36,7 +36,8 @@ public sealed record RunSettings(Profile Profile, int Seed, int Seeds, string De
     /// <summary>Default output root: <c>results/</c> under the current directory.</summary>
     public const string DefaultOutputRoot = "results";
 
-    /// <summary>The seeds to run: <paramref name="profileDefault"/> of them unless <see cref="Seeds"/> says otherwise.</summary>
+    /// <summary>The seeds to run: <paramref name="profileDefault"/> of them unless <see cref="Seeds"/> says
+    /// otherwise.</summary>
     public IReadOnlyList<int> SeedList(int profileDefault) =>
         Enumerable.Range(Seed, Seeds > 0 ? Seeds : profileDefault).ToArray();
 

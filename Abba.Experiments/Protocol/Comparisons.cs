@@ -14,7 +14,8 @@ public partial record ArmSummaryRow
     [CsvColumn("method")] public string Method { get; init; } = "";
     /// <summary>What it adapts.</summary>
     [CsvColumn("target")] public string Target { get; init; } = "";
-    /// <summary>How the learning rate was set: tuned (per method and target, on validation), shared (one rate for all), none.</summary>
+    /// <summary>How the learning rate was set: tuned (per method and target, on validation), shared (one rate for all),
+    /// none.</summary>
     [CsvColumn("rate_choice")] public string RateChoice { get; init; } = "";
     /// <summary>The learning rate used.</summary>
     [CsvColumn("rate")] public double Rate { get; init; }
@@ -62,10 +63,12 @@ public partial record ComparisonRow
     [CsvColumn("verdict")] public string Verdict { get; init; } = "";
 }
 
-/// <summary>The protocol's summaries: per-arm intervals and per-effect comparisons, judged by the interval rules.</summary>
+/// <summary>The protocol's summaries: per-arm intervals and per-effect comparisons, judged by the interval
+/// rules.</summary>
 public static class Comparisons
 {
-    /// <summary>The row of one arm's metric: mean, standard deviation and 95% t interval over <paramref name="values"/>.</summary>
+    /// <summary>The row of one arm's metric: mean, standard deviation and 95% t interval over <paramref
+    /// name="values"/>.</summary>
     public static ArmSummaryRow Summarise(string method, string target, string rateChoice, double rate, long parameters, string metric, IReadOnlyList<double> values)
     {
         var ci = Intervals.StudentTMean(values);

@@ -43,6 +43,7 @@ public static class RateSweep
         return [.. runs.Select(r => r with { Chosen = chosen[(r.Method, r.Target)] == r.Rate })];
     }
 
-    /// <summary>Whether <paramref name="rate"/> is the smallest or largest of <paramref name="grid"/>: a choice there may lie outside it.</summary>
+    /// <summary>Whether <paramref name="rate"/> is the smallest or largest of <paramref name="grid"/>: a choice there
+    /// may lie outside it.</summary>
     public static bool AtEdge(double rate, IReadOnlyList<double> grid) => rate <= grid.Min() || rate >= grid.Max();
 }

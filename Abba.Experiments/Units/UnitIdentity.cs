@@ -11,7 +11,8 @@ namespace Abba.Experiments.Units;
 /// </summary>
 public static class UnitIdentity
 {
-    /// <summary>Bump when a unit's payload or the code that computes it changes meaning: old units then no longer match.</summary>
+    /// <summary>Bump when a unit's payload or the code that computes it changes meaning: old units then no longer
+    /// match.</summary>
     public const int Format = 1;
 
     /// <summary>Lower-case hex SHA-256 of <paramref name="text"/> (UTF-8).</summary>
@@ -20,6 +21,7 @@ public static class UnitIdentity
     /// <summary>The unit's hash: its file name without extension.</summary>
     public static string Hash(string settingsHash, string identity) => Sha256(settingsHash + "\n" + identity);
 
-    /// <summary>The kind of a unit: its identity's leading segments without settings (<c>reconstruction/fit</c>).</summary>
+    /// <summary>The kind of a unit: its identity's leading segments without settings
+    /// (<c>reconstruction/fit</c>).</summary>
     public static string Kind(string identity) => string.Join('/', identity.Split('/').TakeWhile(s => !s.Contains('=')));
 }

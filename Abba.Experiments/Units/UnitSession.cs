@@ -18,7 +18,8 @@ public sealed class UnitSession(UnitStore store, string experiment, string setti
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    /// <summary>Test hook: milliseconds to sleep after storing each unit, so a test can kill the process between units.</summary>
+    /// <summary>Test hook: milliseconds to sleep after storing each unit, so a test can kill the process between
+    /// units.</summary>
     static readonly int PauseAfterUnitMs = int.TryParse(Environment.GetEnvironmentVariable("ABBA_TEST_PAUSE_AFTER_UNIT_MS"), out int ms) ? ms : 0;
 
     /// <summary>Where the units live.</summary>
@@ -27,7 +28,8 @@ public sealed class UnitSession(UnitStore store, string experiment, string setti
     public string SettingsHash { get; } = UnitIdentity.Sha256(settingsJson);
     /// <summary>The result-relevant settings as JSON.</summary>
     public string SettingsJson { get; } = settingsJson;
-    /// <summary>Units loaded from the store, computed here, and recomputed because the stored file was damaged.</summary>
+    /// <summary>Units loaded from the store, computed here, and recomputed because the stored file was
+    /// damaged.</summary>
     public int Loaded { get; private set; }
     /// <inheritdoc cref="Loaded"/>
     public int Computed { get; private set; }
@@ -40,6 +42,23 @@ public sealed class UnitSession(UnitStore store, string experiment, string setti
 
     /// <summary>The hash (file name) of unit <paramref name="identity"/> under these settings.</summary>
     public string HashOf(string identity) => UnitIdentity.Hash(SettingsHash, identity);
+
+    /// <summary>How many of <paramref name="identities"/> are stored under these settings (readable, not
+    /// damaged).</summary>
+    public int CountStored(IEnumerable<string> identities) =>
+        identities.Count(id => Store.Read(HashOf(id), out _) is not null);
+
+    /// <summary>
+    /// The line a run logs before it starts: how many of its <paramref name="planned"/> units it will reuse from the
+    /// store and how many it will compute, and where; null when nothing is stored yet (a fresh run).
+    /// </summary>
+    public string? ResumeLine(string experiment, IReadOnlyCollection<string> planned)
+    {
+        int stored = CountStored(planned);
+        if (stored == 0) return null;
+        return $"{experiment}: resuming: {stored} of {planned.Count} planned units are stored in {Store.Folder} and " +
+               $"will be reused; {planned.Count - stored} to compute";
+    }
 
     /// <summary>The stored result of unit <paramref name="identity"/>, or computes and stores it first.</summary>
     public T Get<T>(string identity, Func<object> compute, RunLog log) =>
@@ -71,7 +90,8 @@ public sealed class UnitSession(UnitStore store, string experiment, string setti
     }
 
     /// <summary>
-    /// This machine and its libtorch thread count. The thread count is not part of a unit's identity (shards on machines
+    /// This machine and its libtorch thread count. The thread count is not part of a unit's identity (shards on
+    /// machines
     /// with different core counts can still be merged), but results can differ in the last bits between thread counts,
     /// so every unit records it and the manifest's contributors show it.
     /// </summary>

@@ -3,7 +3,8 @@ using Abba.Experiments.Output;
 
 namespace Abba.Experiments.Units;
 
-/// <summary>A stored unit: who made it, under which settings, and its result (the rows it contributes, as JSON).</summary>
+/// <summary>A stored unit: who made it, under which settings, and its result (the rows it contributes, as
+/// JSON).</summary>
 /// <param name="Experiment">Experiment name.</param>
 /// <param name="Identity">What the unit computes (see <see cref="UnitIdentity"/>).</param>
 /// <param name="SettingsHash">Hash of the run's result-relevant settings.</param>
@@ -18,7 +19,8 @@ public sealed record UnitRecord(string Experiment, string Identity, string Setti
 }
 
 /// <summary>
-/// One small JSON file per finished unit, <c>units/&lt;hash&gt;.json</c>, written atomically (temporary file in the same
+/// One small JSON file per finished unit, <c>units/&lt;hash&gt;.json</c>, written atomically (temporary file in the
+/// same
 /// folder, then rename), so several processes on several machines can share one folder: a reader sees a whole unit or
 /// none, and two writers of the same unit write the same result. Each file carries the SHA-256 of its payload.
 /// </summary>
@@ -78,7 +80,8 @@ public sealed class UnitStore(string folder)
         }
     }
 
-    /// <summary>Parses and checks one unit file; null and a one-line problem naming the file when it is damaged.</summary>
+    /// <summary>Parses and checks one unit file; null and a one-line problem naming the file when it is
+    /// damaged.</summary>
     public static UnitRecord? ReadFile(string path, out string? problem)
     {
         problem = null;
@@ -102,7 +105,8 @@ public sealed class UnitStore(string folder)
         }
     }
 
-    /// <summary>The top-level and nested settings that differ between two settings documents, as "name: a vs b".</summary>
+    /// <summary>The top-level and nested settings that differ between two settings documents, as "name: a vs
+    /// b".</summary>
     public static IEnumerable<string> Differences(string settingsA, string settingsB)
     {
         var a = Flatten(settingsA);

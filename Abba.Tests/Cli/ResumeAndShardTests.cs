@@ -46,7 +46,7 @@ public class ResumeAndShardTests : IDisposable
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    static Process Start(IEnumerable<string> args, int pauseAfterUnitMs = 0)
+    static Process Start(IEnumerable<string> args, int pauseAfterUnitMs = 0, bool capture = false)
     {
         var (file, prefix) = ChildMeasurement.CurrentExecutable();
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -54,6 +54,7 @@ public class ResumeAndShardTests : IDisposable
         info.Environment["CI"] = "true";
         if (pauseAfterUnitMs > 0) info.Environment["ABBA_TEST_PAUSE_AFTER_UNIT_MS"] = pauseAfterUnitMs.ToString();
         var p = Process.Start(info)!;
+        if (capture) return p;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };
         p.BeginOutputReadLine();
@@ -84,9 +85,19 @@ public class ResumeAndShardTests : IDisposable
         int stored = StoredUnits(root);
         Assert.InRange(stored, k, k == Units ? Units : k + 1);
 
-        var (code, _, err) = Abba(Run(root));
-        Assert.True(code == ExitCodes.Ok, err);
+        // The rerun is a process of its own: what it prints is what a user sees after the kill.
+        string output;
+        using (var rerun = Start(Run(root), capture: true))
+        {
+            output = rerun.StandardOutput.ReadToEnd();
+            rerun.WaitForExit();
+            Assert.True(rerun.ExitCode == ExitCodes.Ok, output);
+        }
         Assert.Equal(Reference.Value, WithoutTimings(root));
+        string resuming = $"resuming: {stored} of {Units} planned units are stored in {Path.GetFullPath(UnitsFolder(root))} " +
+                          $"and will be reused; {Units - stored} to compute";
+        if (stored > 0) Assert.Contains(resuming, output);
+        else Assert.DoesNotContain("resuming:", output);
         if (stored > 0) Assert.Contains($"{stored} units loaded", File.ReadAllText(Path.Combine(Folder(root), "run.log")));
     }
 

@@ -41,7 +41,7 @@ public class RunnerManifestTests : IDisposable
     static readonly string[] ManifestKeys =
     [
         "experiment", "paper_artefact", "status", "command_line", "profile", "seeds", "device", "threads", "settings",
-        "configuration", "configuration_provenance", "units", "torch_sharp_version", "lib_torch_version", "machine", "git_commit", "started_utc", "ended_utc",
+        "configuration", "configuration_provenance", "units", "torch_sharp_version", "lib_torch_version", "machine", "sources", "git_commit", "started_utc", "ended_utc",
         "duration_seconds", "files", "error",
     ];
 

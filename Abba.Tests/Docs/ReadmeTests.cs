@@ -23,8 +23,8 @@ public partial class ReadmeTests
     {
         string root = Repo.Root();
         string readme = Readme();
-        string expected = ReportWriter.ReplaceReadmeSection(readme,
-            ReportWriter.RenderReadmeSection(Path.Combine(root, "results", "paper"), Registry.CreateAll(), root));
+        string expected = ReadmeSection.Replace(readme,
+            ReadmeSection.Render(Path.Combine(root, "results", "paper"), Registry.CreateAll(), root));
         Assert.True(expected == readme,
             "README.md's generated results section is stale: run `abba report --profile paper --readme README.md` after changing results/ or the claims code.");
     }
@@ -42,12 +42,12 @@ public partial class ReadmeTests
     [Fact]
     public void ReplaceReadmeSection_ReplacesOnlyBetweenTheMarkers()
     {
-        string readme = $"top\n{ReportWriter.ReadmeBegin}\nold\nold\n{ReportWriter.ReadmeEnd}\nbottom\n";
-        Assert.Equal($"top\n{ReportWriter.ReadmeBegin}\nnew\n{ReportWriter.ReadmeEnd}\nbottom\n",
-            ReportWriter.ReplaceReadmeSection(readme, "new\n"));
-        Assert.Throws<InvalidDataException>(() => ReportWriter.ReplaceReadmeSection("no markers\n", "x"));
-        Assert.Throws<InvalidDataException>(() => ReportWriter.ReplaceReadmeSection($"{ReportWriter.ReadmeEnd}\n{ReportWriter.ReadmeBegin}\n", "x"));
-        Assert.Throws<InvalidDataException>(() => ReportWriter.ReplaceReadmeSection(readme + readme, "x"));
+        string readme = $"top\n{ReadmeSection.Begin}\nold\nold\n{ReadmeSection.End}\nbottom\n";
+        Assert.Equal($"top\n{ReadmeSection.Begin}\nnew\n{ReadmeSection.End}\nbottom\n",
+            ReadmeSection.Replace(readme, "new\n"));
+        Assert.Throws<InvalidDataException>(() => ReadmeSection.Replace("no markers\n", "x"));
+        Assert.Throws<InvalidDataException>(() => ReadmeSection.Replace($"{ReadmeSection.End}\n{ReadmeSection.Begin}\n", "x"));
+        Assert.Throws<InvalidDataException>(() => ReadmeSection.Replace(readme + readme, "x"));
     }
 
     [GeneratedRegex(@"--[a-z][a-z0-9-]*")]
