@@ -80,7 +80,7 @@ public class RegistrySmokeTests
             Assert.True(new FileInfo(Path.Combine(folder, figure + ".png")).Length > 5_000, figure);
             Assert.True(File.Exists(Path.Combine(folder, figure + ".svg")), figure);
         }
-        var claims = Assert.IsAssignableFrom<IClaimSource>(experiment).Claims(folder);
+        var claims = experiment.Claims(folder);
         Assert.NotEmpty(claims);
         Assert.All(claims, c => Assert.False(string.IsNullOrWhiteSpace(c.MeasuredValue)));
         CheckSpecifics(name, folder);
