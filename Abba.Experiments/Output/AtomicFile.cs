@@ -14,7 +14,8 @@ public static class AtomicFile
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         // Same folder (so the rename is atomic), hidden, and keeping the extension for writers that check it.
         string temp = Path.Combine(Path.GetDirectoryName(full)!,
-            "." + Path.GetFileNameWithoutExtension(full) + ".tmp-" + Guid.NewGuid().ToString("N")[..8] + Path.GetExtension(full));
+            "." + Path.GetFileNameWithoutExtension(full) + ".tmp-" + Guid.NewGuid().ToString("N")[..8]
+            + Path.GetExtension(full));
         try
         {
             write(temp);

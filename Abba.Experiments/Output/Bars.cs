@@ -16,7 +16,10 @@ public sealed class GroupedBars(Plot plot, int slots)
 
     /// <summary>Adds a bar in slot <paramref name="slot"/> of group <paramref name="group"/>.</summary>
     public void Add(int group, int slot, double value, Color colour, string label = "", double error = 0) =>
-        plot.Add.Bar(new Bar { Position = Position(group, slot), Value = value, FillColor = colour, Label = label, Error = error });
+        plot.Add.Bar(new Bar
+        {
+            Position = Position(group, slot), Value = value, FillColor = colour, Label = label, Error = error,
+        });
 
     /// <summary>Labels group <paramref name="group"/>.</summary>
     public void Label(int group, string label) => ticks.Add(new Tick(Position(group, 0) + (slots - 1) / 2.0, label));
@@ -43,8 +46,8 @@ public static class StackedBars
     /// Draws a bar for each of <paramref name="labels"/> stacked from <paramref name="parts"/>(its index), titles the
     /// panel, and, when <paramref name="legend"/> is set, names the parts in a legend.
     /// </summary>
-    public static void Panel(Plot plot, IReadOnlyList<string> labels, Func<int, IReadOnlyList<double>> parts, IReadOnlyList<string> partNames,
-        string title, string yLabel, bool legend)
+    public static void Panel(Plot plot, IReadOnlyList<string> labels, Func<int, IReadOnlyList<double>> parts,
+        IReadOnlyList<string> partNames, string title, string yLabel, bool legend)
     {
         var palette = new ScottPlot.Palettes.Category10();
         for (int k = 0; k < labels.Count; k++)
@@ -53,7 +56,10 @@ public static class StackedBars
             var values = parts(k);
             for (int c = 0; c < values.Count; c++)
             {
-                plot.Add.Bar(new Bar { Position = k, ValueBase = bottom, Value = bottom + values[c], FillColor = palette.GetColor(c) });
+                plot.Add.Bar(new Bar
+                {
+                    Position = k, ValueBase = bottom, Value = bottom + values[c], FillColor = palette.GetColor(c),
+                });
                 bottom += values[c];
             }
         }
@@ -62,7 +68,8 @@ public static class StackedBars
         plot.Title(title);
         plot.YLabel(yLabel);
         if (!legend) return;
-        for (int c = 0; c < partNames.Count; c++) plot.Legend.ManualItems.Add(new LegendItem { LabelText = partNames[c], FillColor = palette.GetColor(c) });
+        for (int c = 0; c < partNames.Count; c++)
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = partNames[c], FillColor = palette.GetColor(c) });
         plot.ShowLegend(Alignment.UpperLeft);
     }
 }

@@ -22,7 +22,8 @@ public static partial class CsvFiles
     /// <exception cref="InvalidDataException">The file is truncated or malformed.</exception>
     public static List<T> Read<T>(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path} does not exist: run the experiment first.", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path} does not exist: run the experiment first.", path);
         try
         {
             using var reader = CsvReader.FromFile(path);
@@ -32,9 +33,11 @@ public static partial class CsvFiles
         {
             string message = e.Message.Split('\n')[0].Trim();
             // CsvHelper counts records from the header (record 1), so record n is data row n - 1 on line n.
-            string row = RecordNumber().Match(message) is { Success: true } m && int.TryParse(m.Groups[1].Value, out int n)
+            string row = RecordNumber().Match(message) is { Success: true } m
+                && int.TryParse(m.Groups[1].Value, out int n)
                 ? $"row {n - 1} (line {n}): " : "";
-            throw new InvalidDataException($"{path}: {row}{(row.Length > 0 ? "malformed" : "unreadable")} ({message})", e);
+            throw new InvalidDataException(
+                $"{path}: {row}{(row.Length > 0 ? "malformed" : "unreadable")} ({message})", e);
         }
     }
 

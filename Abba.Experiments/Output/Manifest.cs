@@ -11,7 +11,8 @@ namespace Abba.Experiments.Output;
 /// <param name="Recomputed">Units recomputed because the stored file was damaged.</param>
 /// <param name="Contributors">Which shards on which hosts computed the units ("shard 2/3 on node1", "unsharded on
 /// laptop").</param>
-public sealed record UnitsSummary(string SettingsHash, int Loaded, int Computed, int Recomputed, IReadOnlyList<string> Contributors);
+public sealed record UnitsSummary(
+    string SettingsHash, int Loaded, int Computed, int Recomputed, IReadOnlyList<string> Contributors);
 
 /// <summary>What a run was: the <c>manifest.json</c> written beside its results.</summary>
 public sealed record Manifest
@@ -87,7 +88,10 @@ public sealed record Manifest
     public static JsonDocument Load(string path)
     {
         try { return JsonDocument.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable manifest ({e.Message.Split('\n')[0]})", e); }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a readable manifest ({e.Message.Split('\n')[0]})", e);
+        }
     }
 
     /// <summary>The profile the manifest in <paramref name="folder"/> names, or "unknown" when there is none.</summary>
@@ -120,10 +124,11 @@ public sealed record Manifest
             string head = git.StandardOutput.ReadToEnd().Trim();
             git.WaitForExit(5000);
             if (git.ExitCode != 0 || head.Length == 0) return null;
-            using var status = Process.Start(new ProcessStartInfo("git", "status --porcelain --untracked-files=no -- . :(exclude)results")
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            });
+            using var status = Process.Start(
+                new ProcessStartInfo("git", "status --porcelain --untracked-files=no -- . :(exclude)results")
+                {
+                    RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                });
             string dirty = status?.StandardOutput.ReadToEnd().Trim() ?? "";
             status?.WaitForExit(5000);
             return dirty.Length > 0 ? head + "-dirty" : head;

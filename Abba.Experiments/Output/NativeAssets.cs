@@ -19,7 +19,8 @@ public static class NativeAssets
         lock (Gate)
         {
             if (registered) return;
-            foreach (var assembly in new[] { typeof(SkiaSharp.SKTypeface).Assembly, typeof(HarfBuzzSharp.Blob).Assembly })
+            foreach (var assembly in
+                new[] { typeof(SkiaSharp.SKTypeface).Assembly, typeof(HarfBuzzSharp.Blob).Assembly })
                 NativeLibrary.SetDllImportResolver(assembly, Resolve);
             registered = true;
         }
@@ -32,7 +33,8 @@ public static class NativeAssets
         string folder = Path.GetDirectoryName(assembly.Location) ?? "";
         foreach (string rid in RuntimeIdentifiers())
             foreach (string file in FileNames(name))
-                if (NativeLibrary.TryLoad(Path.Combine(folder, "runtimes", rid, "native", file), out IntPtr handle)) return handle;
+                if (NativeLibrary.TryLoad(Path.Combine(folder, "runtimes", rid, "native", file), out IntPtr handle))
+                    return handle;
         return IntPtr.Zero;
     }
 

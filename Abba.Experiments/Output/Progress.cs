@@ -23,7 +23,8 @@ public static class ProgressMode
 {
     /// <summary>True when output goes to a terminal and CI is not set.</summary>
     public static bool Interactive =>
-        !Console.IsOutputRedirected && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        !Console.IsOutputRedirected
+        && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Runs <paramref name="body"/> with a reporter suited to the terminal.</summary>
     public static T Run<T>(RunLog log, Func<IProgressReporter, T> body)
@@ -33,7 +34,8 @@ public static class ProgressMode
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 log.ConsoleSink = line => AnsiConsole.MarkupLine(Markup.Escape(line));
@@ -67,7 +69,8 @@ public sealed class PlainProgress(RunLog log) : IProgressReporter
                 lastTenth = tenth;
                 lastPrint = now;
                 log.Info(string.Create(CultureInfo.InvariantCulture,
-                    $"[{DateTime.Now:HH:mm:ss}] {description}: {done:0.#}/{total:0.#} ({100 * done / Math.Max(total, 1e-12):0}%) {now:0.0}s"));
+                    $"[{DateTime.Now:HH:mm:ss}] {description}: {done:0.#}/{total:0.#} "
+                    + $"({100 * done / Math.Max(total, 1e-12):0}%) {now:0.0}s"));
             }
         }
 

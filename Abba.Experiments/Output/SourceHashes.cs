@@ -36,7 +36,8 @@ public sealed record SourceHashes(string Hash, IReadOnlyDictionary<string, strin
         var all = new StringBuilder();
         foreach (var (path, hash) in files) all.Append(path).Append(' ').Append(hash).Append('\n');
         string combined = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(all.ToString())));
-        return new SourceHashes(combined, files.ToDictionary(kv => kv.Key, kv => kv.Value[..16], StringComparer.Ordinal));
+        return new SourceHashes(combined,
+            files.ToDictionary(kv => kv.Key, kv => kv.Value[..16], StringComparer.Ordinal));
     }
 
     /// <summary>

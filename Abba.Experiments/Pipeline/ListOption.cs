@@ -8,7 +8,10 @@ public static class ListOption
     /// <summary>The items of <paramref name="values"/>, each split at commas, trimmed, empties dropped; null when not
     /// given.</summary>
     public static string[]? Items(IEnumerable<string>? values) =>
-        values is null ? null : [.. values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+        values is null
+            ? null
+            : [.. values.SelectMany(v =>
+                v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 
     /// <inheritdoc cref="Items(IEnumerable{string}?)"/>
     public static string[]? Items(string? text) => text is null ? null : Items([text]);

@@ -9,8 +9,9 @@ namespace Abba.Experiments.Pipeline;
 public sealed partial record ModelShapeRow(
     [CsvColumn("model")] string Model, [CsvColumn("hidden")] int Hidden, [CsvColumn("intermediate")] int Intermediate,
     [CsvColumn("layers")] int Layers, [CsvColumn("heads")] int Heads, [CsvColumn("kv_heads")] int KvHeads,
-    [CsvColumn("head_dim")] int HeadDim, [CsvColumn("vocab")] int Vocab, [CsvColumn("q_out")] int QOut, [CsvColumn("o_in")] int OIn,
-    [CsvColumn("tied_embeddings")] bool TiedEmbeddings, [CsvColumn("source")] string Source)
+    [CsvColumn("head_dim")] int HeadDim, [CsvColumn("vocab")] int Vocab, [CsvColumn("q_out")] int QOut,
+    [CsvColumn("o_in")] int OIn, [CsvColumn("tied_embeddings")] bool TiedEmbeddings,
+    [CsvColumn("source")] string Source)
 {
     /// <summary>The model as a Llama-style decoder config (Gemma-2's extra norms, GeGLU and soft-capping are not
     /// represented).</summary>
@@ -21,8 +22,9 @@ public sealed partial record ModelShapeRow(
 /// bars.</summary>
 [CsvRecord]
 public sealed partial record PaperMemoryRow(
-    [CsvColumn("model")] string Model, [CsvColumn("method")] string Method, [CsvColumn("peak_memory_gb")] double PeakMemoryGb,
-    [CsvColumn("batch_size")] int BatchSize, [CsvColumn("seq_len")] int SeqLen, [CsvColumn("source")] string Source);
+    [CsvColumn("model")] string Model, [CsvColumn("method")] string Method,
+    [CsvColumn("peak_memory_gb")] double PeakMemoryGb, [CsvColumn("batch_size")] int BatchSize,
+    [CsvColumn("seq_len")] int SeqLen, [CsvColumn("source")] string Source);
 
 /// <summary>The paper's models and reference values, read from the CSVs shipped beside the program.</summary>
 public static class PaperModels

@@ -34,7 +34,11 @@ public sealed class PretrainCache(string outputDir, object key, int seed)
         Dictionary<string, Tensor> tensors;
         Dictionary<string, string> metadata;
         try { (tensors, metadata) = SafeTensors.Load(WeightsPath); }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or JsonException) { return null; }   // damaged: pre-train again
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException
+            or JsonException)
+        {
+            return null;   // damaged: pre-train again
+        }
         if (metadata.GetValueOrDefault("key") == keyText) return tensors;
         foreach (var t in tensors.Values) t.Dispose();
         return null;

@@ -19,5 +19,6 @@ public static class ReferenceData
         Path.Combine(baseDirectory ?? ProgramFiles.Folder, Folder, file);
 
     /// <summary>Every row of reference/<paramref name="file"/>.</summary>
-    public static List<T> Read<T>(string file, string? baseDirectory = null) => CsvFiles.Read<T>(PathOf(file, baseDirectory));
+    public static List<T> Read<T>(string file, string? baseDirectory = null) =>
+        CsvFiles.Read<T>(PathOf(file, baseDirectory));
 }

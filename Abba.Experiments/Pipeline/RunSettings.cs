@@ -22,7 +22,9 @@ public enum Profile
 /// <param name="OutputRoot">Results root: each profile gets a folder in it, each experiment a folder in that.</param>
 /// <param name="Shard">Run only this shard's units and store them (no CSVs); null runs every unit.</param>
 /// <param name="Fresh">Remove the experiment's stored units and pre-training cache first.</param>
-public sealed record RunSettings(Profile Profile, int Seed, int Seeds, string Device, int Threads, string OutputRoot, Shard? Shard = null, bool Fresh = false)
+public sealed record RunSettings(
+    Profile Profile, int Seed, int Seeds, string Device, int Threads, string OutputRoot, Shard? Shard = null,
+    bool Fresh = false)
 {
     /// <summary>The profile's name on the command line and as a folder: tiny, quick or paper.</summary>
     public string ProfileName => Profile.ToString().ToLowerInvariant();
@@ -42,5 +44,6 @@ public sealed record RunSettings(Profile Profile, int Seed, int Seeds, string De
         Enumerable.Range(Seed, Seeds > 0 ? Seeds : profileDefault).ToArray();
 
     /// <summary>The preset of <see cref="Profile"/>: one of an experiment's three.</summary>
-    public T Preset<T>(T tiny, T quick, T paper) => Profile switch { Profile.Tiny => tiny, Profile.Paper => paper, _ => quick };
+    public T Preset<T>(T tiny, T quick, T paper) =>
+        Profile switch { Profile.Tiny => tiny, Profile.Paper => paper, _ => quick };
 }

@@ -22,6 +22,7 @@ public static class SettingSources
 
     /// <summary>The provenance of <paramref name="experiment"/>'s settings in declaration order, with their manifest
     /// names.</summary>
-    public static IReadOnlyList<(string Name, string ManifestName, SettingProvenance Provenance)> Of(IExperiment experiment) =>
+    public static IReadOnlyList<(string Name, string ManifestName, SettingProvenance Provenance)> Of(
+        IExperiment experiment) =>
         [.. experiment.Provenance.Select(e => (e.Key, JsonNamingPolicy.SnakeCaseLower.ConvertName(e.Key), e.Value))];
 }

@@ -69,21 +69,25 @@ public static class Comparisons
 {
     /// <summary>The row of one arm's metric: mean, standard deviation and 95% t interval over <paramref
     /// name="values"/>.</summary>
-    public static ArmSummaryRow Summarise(string method, string target, string rateChoice, double rate, long parameters, string metric, IReadOnlyList<double> values)
+    public static ArmSummaryRow Summarise(string method, string target, string rateChoice, double rate, long parameters,
+        string metric, IReadOnlyList<double> values)
     {
         var ci = Intervals.StudentTMean(values);
         return new ArmSummaryRow
         {
-            Method = method, Target = target, RateChoice = rateChoice, Rate = rate, Params = parameters, Metric = metric, N = ci.N,
-            Mean = ci.Estimate, Std = Describe.SampleStd(values), CiLow = ci.Low, CiHigh = ci.High, Interval = ci.Method,
+            Method = method, Target = target, RateChoice = rateChoice, Rate = rate, Params = parameters,
+            Metric = metric, N = ci.N, Mean = ci.Estimate, Std = Describe.SampleStd(values), CiLow = ci.Low,
+            CiHigh = ci.High, Interval = ci.Method,
         };
     }
 
     /// <summary>One effect as a row, with its verdict under <see cref="Verdicts.FromInterval"/>.</summary>
-    public static ComparisonRow Row(string artefact, string comparison, string metric, int paperSign, ConfidenceInterval effect) => new()
+    public static ComparisonRow Row(string artefact, string comparison, string metric, int paperSign,
+        ConfidenceInterval effect) => new()
     {
-        Artefact = artefact, Comparison = comparison, Metric = metric, PaperSign = paperSign, N = effect.N, Estimate = effect.Estimate,
-        CiLow = effect.Low, CiHigh = effect.High, Interval = effect.Method, Verdict = Word(Verdicts.FromInterval(effect, paperSign)),
+        Artefact = artefact, Comparison = comparison, Metric = metric, PaperSign = paperSign, N = effect.N,
+        Estimate = effect.Estimate, CiLow = effect.Low, CiHigh = effect.High, Interval = effect.Method,
+        Verdict = Word(Verdicts.FromInterval(effect, paperSign)),
     };
 
     /// <summary>The verdict a row stores.</summary>
@@ -94,7 +98,12 @@ public static class Comparisons
         _ => Verdict.Inconclusive,
     };
 
-    static string Word(Verdict v) => v switch { Verdict.Reproduced => "reproduced", Verdict.NotReproduced => "not_reproduced", _ => "inconclusive" };
+    static string Word(Verdict v) => v switch
+    {
+        Verdict.Reproduced => "reproduced",
+        Verdict.NotReproduced => "not_reproduced",
+        _ => "inconclusive",
+    };
 
     /// <summary>"0.123 [0.100, 0.146]" (or "0.123 (no interval)"), each value times <paramref name="scale"/>.</summary>
     public static string Format(double estimate, double low, double high, string format = "0.000", double scale = 1)

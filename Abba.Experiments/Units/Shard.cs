@@ -14,9 +14,11 @@ public sealed record Shard(int Index, int Count)
     public static Shard? Parse(string text, out string? problem)
     {
         problem = null;
-        if (text.Split('/') is [var a, var b] && int.TryParse(a, out int i) && int.TryParse(b, out int n) && n >= 1 && i >= 1 && i <= n)
+        if (text.Split('/') is [var a, var b] && int.TryParse(a, out int i) && int.TryParse(b, out int n)
+            && n >= 1 && i >= 1 && i <= n)
             return new Shard(i, n);
-        problem = $"--shard must be I/N with 1 <= I <= N, counting from 1 (got '{text}'; Slurm's 0-based task id T is shard $((T+1))/N)";
+        problem = $"--shard must be I/N with 1 <= I <= N, counting from 1 (got '{text}'; "
+            + "Slurm's 0-based task id T is shard $((T+1))/N)";
         return null;
     }
 
@@ -25,7 +27,8 @@ public sealed record Shard(int Index, int Count)
     {
         var load = new double[Count];
         var mine = new HashSet<string>();
-        foreach (var (identity, cost) in units.OrderByDescending(u => u.Cost).ThenBy(u => u.Identity, StringComparer.Ordinal))
+        foreach (var (identity, cost) in
+            units.OrderByDescending(u => u.Cost).ThenBy(u => u.Identity, StringComparer.Ordinal))
         {
             int least = Array.IndexOf(load, load.Min());
             load[least] += Math.Max(cost, 1e-9);

@@ -23,5 +23,6 @@ public static class UnitIdentity
 
     /// <summary>The kind of a unit: its identity's leading segments without settings
     /// (<c>reconstruction/fit</c>).</summary>
-    public static string Kind(string identity) => string.Join('/', identity.Split('/').TakeWhile(s => !s.Contains('=')));
+    public static string Kind(string identity) =>
+        string.Join('/', identity.Split('/').TakeWhile(s => !s.Contains('=')));
 }

@@ -8,7 +8,8 @@ namespace Abba.Experiments.Units;
 /// The units of one experiment run: loads a stored unit with the same identity and settings, or computes, stores and
 /// returns it; warns and recomputes a damaged one. In a merge, computing is refused (every unit must be stored).
 /// </summary>
-public sealed class UnitSession(UnitStore store, string experiment, string settingsJson, string? shard, bool mayCompute = true)
+public sealed class UnitSession(
+    UnitStore store, string experiment, string settingsJson, string? shard, bool mayCompute = true)
 {
     /// <summary>Payload JSON: snake_case, NaN and infinities allowed, compact.</summary>
     public static readonly JsonSerializerOptions Json = new()
@@ -20,7 +21,8 @@ public sealed class UnitSession(UnitStore store, string experiment, string setti
 
     /// <summary>Test hook: milliseconds to sleep after storing each unit, so a test can kill the process between
     /// units.</summary>
-    static readonly int PauseAfterUnitMs = int.TryParse(Environment.GetEnvironmentVariable("ABBA_TEST_PAUSE_AFTER_UNIT_MS"), out int ms) ? ms : 0;
+    static readonly int PauseAfterUnitMs =
+        int.TryParse(Environment.GetEnvironmentVariable("ABBA_TEST_PAUSE_AFTER_UNIT_MS"), out int ms) ? ms : 0;
 
     /// <summary>Where the units live.</summary>
     public UnitStore Store { get; } = store;

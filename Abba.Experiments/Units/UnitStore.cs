@@ -12,7 +12,9 @@ namespace Abba.Experiments.Units;
 /// <param name="Shard">The shard that computed it ("2/3"), or null for an unsharded run.</param>
 /// <param name="Host">The machine that computed it.</param>
 /// <param name="PayloadJson">The result, compact JSON; its SHA-256 is the file's checksum.</param>
-public sealed record UnitRecord(string Experiment, string Identity, string SettingsHash, string SettingsJson, string? Shard, string Host, string PayloadJson)
+public sealed record UnitRecord(
+    string Experiment, string Identity, string SettingsHash, string SettingsJson, string? Shard, string Host,
+    string PayloadJson)
 {
     /// <summary>The file name's hash.</summary>
     public string Hash => UnitIdentity.Hash(SettingsHash, Identity);
@@ -73,7 +75,9 @@ public sealed class UnitStore(string folder)
     {
         if (!Directory.Exists(Folder)) yield break;
         // Hidden files are AtomicFile's temporaries, left behind by a killed writer: never units.
-        foreach (string path in Directory.GetFiles(Folder, "*.json").Where(p => !Path.GetFileName(p).StartsWith('.')).Order(StringComparer.Ordinal))
+        foreach (string path in Directory.GetFiles(Folder, "*.json")
+            .Where(p => !Path.GetFileName(p).StartsWith('.'))
+            .Order(StringComparer.Ordinal))
         {
             var unit = ReadFile(path, out string? problem);
             yield return (path, unit, problem);
@@ -90,15 +94,25 @@ public sealed class UnitStore(string folder)
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
             var root = doc.RootElement;
             int format = root.GetProperty("format").GetInt32();
-            if (format != UnitIdentity.Format) { problem = $"{path}: unit format {format}, this program writes {UnitIdentity.Format}"; return null; }
+            if (format != UnitIdentity.Format)
+            {
+                problem = $"{path}: unit format {format}, this program writes {UnitIdentity.Format}";
+                return null;
+            }
             string payload = root.GetProperty("payload").GetRawText();
             string checksum = root.GetProperty("checksum").GetString() ?? "";
-            if (checksum != "sha256:" + UnitIdentity.Sha256(payload)) { problem = $"{path}: checksum mismatch (the file was changed or cut short)"; return null; }
-            return new UnitRecord(root.GetProperty("experiment").GetString()!, root.GetProperty("identity").GetString()!,
+            if (checksum != "sha256:" + UnitIdentity.Sha256(payload))
+            {
+                problem = $"{path}: checksum mismatch (the file was changed or cut short)";
+                return null;
+            }
+            return new UnitRecord(root.GetProperty("experiment").GetString()!,
+                root.GetProperty("identity").GetString()!,
                 root.GetProperty("settings_hash").GetString()!, root.GetProperty("settings").GetRawText(),
                 root.GetProperty("shard").GetString(), root.GetProperty("host").GetString() ?? "", payload);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or IOException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException
+            or FormatException or IOException)
         {
             problem = $"{path}: not a readable unit file ({e.Message.Split('\n')[0]})";
             return null;
@@ -123,7 +137,8 @@ public sealed class UnitStore(string folder)
         void Walk(JsonElement e, string prefix)
         {
             if (e.ValueKind == JsonValueKind.Object)
-                foreach (var p in e.EnumerateObject()) Walk(p.Value, prefix.Length == 0 ? p.Name : prefix + "." + p.Name);
+                foreach (var p in e.EnumerateObject())
+                    Walk(p.Value, prefix.Length == 0 ? p.Name : prefix + "." + p.Name);
             else flat[prefix] = e.GetRawText();
         }
         Walk(doc.RootElement, "");
