@@ -14,11 +14,15 @@ public static class AdapterCheckpoint
 {
     static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
-    /// <summary>Writes the trainable parameters of <paramref name="model"/> and <paramref name="config"/> to <paramref name="path"/>.</summary>
+    /// <summary>Writes the trainable parameters of <paramref name="model"/>
+    /// and <paramref name="config"/> to <paramref name="path"/>.</summary>
     public static void Save(nn.Module model, AdapterConfig config, string path)
     {
-        var tensors = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        if (tensors.Count == 0) throw new InvalidOperationException("The model has no trainable parameters to save: inject a method first.");
+        var tensors = model.named_parameters().Where(p => p.parameter.requires_grad)
+            .ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        if (tensors.Count == 0)
+            throw new InvalidOperationException(
+                "The model has no trainable parameters to save: inject a method first.");
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "abba-harness-adapter/1",
@@ -35,22 +39,28 @@ public static class AdapterCheckpoint
     /// <summary>
     /// Copies a checkpoint into <paramref name="model"/>, which must already carry the same method on the same modules.
     /// </summary>
-    /// <exception cref="InvalidDataException">Keys are missing, unexpected or mis-shaped; the message names them.</exception>
+    /// <exception cref="InvalidDataException">Keys are missing,
+    /// unexpected or mis-shaped; the message names them.</exception>
     public static void Load(nn.Module model, string path)
     {
         var (tensors, _) = SafeTensors.Load(path);
         try
         {
-            var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter);
+            var trainable = model.named_parameters().Where(p => p.parameter.requires_grad)
+                .ToDictionary(p => p.name, p => p.parameter);
             var missing = trainable.Keys.Where(k => !tensors.ContainsKey(k)).ToArray();
             var unexpected = tensors.Keys.Where(k => !trainable.ContainsKey(k)).ToArray();
-            var misShaped = trainable.Where(kv => tensors.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape))
-                .Select(kv => $"{kv.Key} (file [{string.Join(", ", tensors[kv.Key].shape)}], model [{string.Join(", ", kv.Value.shape)}])").ToArray();
+            var misShaped = trainable
+                .Where(kv => tensors.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape))
+                .Select(kv => $"{kv.Key} (file [{string.Join(", ", tensors[kv.Key].shape)}], " +
+                              $"model [{string.Join(", ", kv.Value.shape)}])")
+                .ToArray();
             var problems = new List<string>();
             if (missing.Length > 0) problems.Add("missing keys: " + string.Join(", ", missing));
             if (unexpected.Length > 0) problems.Add("unexpected keys: " + string.Join(", ", unexpected));
             if (misShaped.Length > 0) problems.Add("mis-shaped keys: " + string.Join(", ", misShaped));
-            if (problems.Count > 0) throw new InvalidDataException($"{path} does not fit the model: {string.Join("; ", problems)}.");
+            if (problems.Count > 0)
+                throw new InvalidDataException($"{path} does not fit the model: {string.Join("; ", problems)}.");
             using var _ = no_grad();
             foreach (var (name, p) in trainable) p.copy_(tensors[name].to(p.dtype, p.device));
         }

@@ -15,28 +15,33 @@ public abstract record AdapterConfig
     /// <summary>Colour of this method in every figure, as #rrggbb.</summary>
     public abstract string Colour { get; }
 
-    /// <summary>The rank r of the LoRA whose parameter count this configuration matches per layer (ABBA: r1 + r2); 0 for full fine-tuning.</summary>
+    /// <summary>The rank r of the LoRA whose parameter count this configuration
+    /// matches per layer (ABBA: r1 + r2); 0 for full fine-tuning.</summary>
     public abstract int BudgetRank { get; }
 
-    /// <summary>The same method and settings at LoRA-equivalent rank <paramref name="rank"/> (ABBA: r1 = r2 = r/2).</summary>
+    /// <summary>The same method and settings at LoRA-equivalent
+    /// rank <paramref name="rank"/> (ABBA: r1 = r2 = r/2).</summary>
     public abstract AdapterConfig AtBudgetRank(int rank);
 
     /// <summary>True when the method trains the targeted Linear layers themselves instead of wrapping them.</summary>
     public virtual bool TrainsBaseWeights => false;
 
     /// <summary>
-    /// The adapter that wraps <paramref name="linear"/>, drawing its random initial values from <paramref name="generator"/>
-    /// only; null when the method trains <paramref name="linear"/> in place (<see cref="TrainsBaseWeights"/>).
+    /// The adapter that wraps <paramref name="linear"/>, drawing its random initial values from
+    /// <paramref name="generator"/> only; null when the method trains
+    /// <paramref name="linear"/> in place (<see cref="TrainsBaseWeights"/>).
     /// </summary>
     public abstract AdapterLinear? Wrap(Linear linear, Generator generator);
 
     /// <summary>Trainable parameters this method adds to (or unfreezes in) one m x n layer, in closed form.</summary>
     public abstract long TrainableParameters(long m, long n, bool bias = false);
 
-    /// <summary>Checkpoint keys of one adapted module, relative to the module's name (PEFT names where PEFT has them).</summary>
+    /// <summary>Checkpoint keys of one adapted module, relative to
+    /// the module's name (PEFT names where PEFT has them).</summary>
     public abstract IReadOnlyList<string> CheckpointKeys(bool bias = false);
 
-    /// <summary>This method's terms in the analytic training-memory model for one m x n projection on <paramref name="tokens"/> tokens.</summary>
+    /// <summary>This method's terms in the analytic training-memory model for
+    /// one m x n projection on <paramref name="tokens"/> tokens.</summary>
     public abstract ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad);
 
     /// <summary>Checks the configuration against a layer of shape (outFeatures x inFeatures).</summary>
@@ -47,7 +52,9 @@ public abstract record AdapterConfig
     {
         if (rank < 1) throw new ArgumentException($"{name} must be at least 1 (got {rank}).");
         long max = Math.Min(outFeatures, inFeatures);
-        if (rank > max) throw new ArgumentException($"{name} = {rank} exceeds min(out, in) = {max} for a {outFeatures} x {inFeatures} layer.");
+        if (rank > max)
+            throw new ArgumentException(
+                $"{name} = {rank} exceeds min(out, in) = {max} for a {outFeatures} x {inFeatures} layer.");
     }
 
     private protected static void CheckFinite(string name, double value)

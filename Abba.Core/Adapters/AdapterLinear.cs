@@ -81,13 +81,14 @@ public abstract class AdapterLinear : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// LoRA's pair as PEFT starts it: A (r x n) Kaiming-uniform with a = sqrt(5), drawn from <paramref name="generator"/>,
-    /// and B (m x r) = 0, on W0's device and dtype.
+    /// LoRA's pair as PEFT starts it: A (r x n) Kaiming-uniform with a = sqrt(5), drawn from
+    /// <paramref name="generator"/>, and B (m x r) = 0, on W0's device and dtype.
     /// </summary>
     protected (Parameter A, Parameter B) NewLowRankPair(int rank, Generator generator)
     {
         var w = base_layer.weight!;
-        using var A = Initialisers.KaimingUniform(rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator);
+        using var A =
+            Initialisers.KaimingUniform(rank, InFeatures, Initialisers.PeftKaimingA, w.dtype, w.device, generator);
         using var B = zeros(OutFeatures, rank, w.dtype, w.device);
         return (NewParameter(A), NewParameter(B));
     }
@@ -100,7 +101,8 @@ public abstract class AdapterLinear : nn.Module<Tensor, Tensor>
 
     /// <summary>A trainable parameter shaped like <paramref name="value"/> on W0's device and dtype.</summary>
     protected Parameter NewParameter(Tensor value) =>
-        new(value.to(base_layer.weight!.dtype, base_layer.weight!.device).detach().contiguous().clone(), requires_grad: true);
+        new(value.to(base_layer.weight!.dtype, base_layer.weight!.device).detach().contiguous().clone(),
+            requires_grad: true);
 
     /// <summary>
     /// <paramref name="t"/> * <paramref name="value"/> through a Scalar disposed at once: TorchSharp's implicit

@@ -10,10 +10,12 @@ public static class Initialisers
 
     /// <summary>
     /// torch's Kaiming-uniform for a (rows x fanIn) matrix: U(-b, b), b = sqrt(2 / (1 + a^2)) * sqrt(3 / fanIn).
-    /// a = sqrt(5) (PEFT's LoRA default) gives b = 1 / sqrt(fanIn); a = 0 (the ABBA code's A2) gives b = sqrt(6 / fanIn).
-    /// Draws on the CPU from <paramref name="generator"/> only (never torch's global generator), then moves to <paramref name="device"/>.
+    /// a = sqrt(5) (PEFT's LoRA default) gives b = 1 / sqrt(fanIn); a = 0 (the ABBA code's A2) gives
+    /// b = sqrt(6 / fanIn). Draws on the CPU from <paramref name="generator"/> only
+    /// (never torch's global generator), then moves to <paramref name="device"/>.
     /// </summary>
-    public static Tensor KaimingUniform(long rows, long fanIn, double a, ScalarType dtype, Device device, Generator generator)
+    public static Tensor KaimingUniform(
+        long rows, long fanIn, double a, ScalarType dtype, Device device, Generator generator)
     {
         double bound = Math.Sqrt(2 / (1 + a * a)) * Math.Sqrt(3.0 / fanIn);
         using var u = rand(rows, fanIn, dtype: ScalarType.Float64, generator: generator);   // U(0, 1) on the CPU

@@ -13,36 +13,43 @@ namespace Abba.Core.Adapters;
 /// </summary>
 public static class Injector
 {
-    /// <summary>Whether <paramref name="target"/> names <paramref name="moduleName"/> (exactly or as a dotted suffix).</summary>
+    /// <summary>Whether <paramref name="target"/> names
+    /// <paramref name="moduleName"/> (exactly or as a dotted suffix).</summary>
     public static bool Matches(string moduleName, string target) =>
         moduleName == target || moduleName.EndsWith("." + target, StringComparison.Ordinal);
 
-    /// <summary>Names of the plain Linear modules of <paramref name="model"/> (those not already inside an adapter).</summary>
+    /// <summary>Names of the plain Linear modules of <paramref name="model"/>
+    /// (those not already inside an adapter).</summary>
     public static IReadOnlyList<string> LinearModuleNames(nn.Module model)
     {
-        var insideAdapters = model.named_modules().Where(m => m.module is AdapterLinear).Select(m => m.name + ".").ToArray();
+        var insideAdapters = model.named_modules().Where(m => m.module is AdapterLinear)
+            .Select(m => m.name + ".").ToArray();
         return model.named_modules()
-            .Where(m => m.module is Linear && !insideAdapters.Any(prefix => m.name.StartsWith(prefix, StringComparison.Ordinal)))
+            .Where(m => m.module is Linear
+                && !insideAdapters.Any(prefix => m.name.StartsWith(prefix, StringComparison.Ordinal)))
             .Select(m => m.name).ToArray();
     }
 
     /// <summary>
     /// Freezes every parameter of <paramref name="model"/>, then adapts each Linear module named by
     /// <paramref name="targets"/>: wrapped in the adapter for <paramref name="config"/>, or, for
-    /// <see cref="FullFineTuneConfig"/>, unfrozen in place. Each adapter draws its initial values from its own generator,
-    /// seeded from <paramref name="seed"/> and the module's full name (<see cref="UnitSeed.Derive"/>), so the result does
-    /// not depend on the order of modules or on anything that ran before.
+    /// <see cref="FullFineTuneConfig"/>, unfrozen in place. Each adapter draws its initial values from its own
+    /// generator, seeded from <paramref name="seed"/> and the module's full name (<see cref="UnitSeed.Derive"/>),
+    /// so the result does not depend on the order of modules or on anything that ran before.
     /// </summary>
     /// <returns>The full names of the adapted modules, in model order.</returns>
-    /// <exception cref="ArgumentException">A target matches no Linear module; the message lists those available.</exception>
-    public static IReadOnlyList<string> Inject(nn.Module model, IReadOnlyList<string> targets, AdapterConfig config, long seed = 0)
+    /// <exception cref="ArgumentException">A target matches no
+    /// Linear module; the message lists those available.</exception>
+    public static IReadOnlyList<string> Inject(
+        nn.Module model, IReadOnlyList<string> targets, AdapterConfig config, long seed = 0)
     {
         if (targets.Count == 0) throw new ArgumentException("Name at least one target module.");
         var linears = LinearModuleNames(model);
         var unmatched = targets.Where(t => !linears.Any(n => Matches(n, t))).ToArray();
         if (unmatched.Length > 0)
-            throw new ArgumentException($"No Linear module matches {string.Join(", ", unmatched.Select(t => $"'{t}'"))}. " +
-                                        $"Linear modules available: {string.Join(", ", linears)}");
+            throw new ArgumentException(
+                $"No Linear module matches {string.Join(", ", unmatched.Select(t => $"'{t}'"))}. " +
+                $"Linear modules available: {string.Join(", ", linears)}");
         var chosen = linears.Where(n => targets.Any(t => Matches(n, t))).ToArray();
         foreach (var p in model.parameters()) p.requires_grad = false;
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
@@ -58,17 +65,20 @@ public static class Injector
         return chosen;
     }
 
-    /// <summary>The adapter that wraps <paramref name="linear"/> under <paramref name="config"/>, initialised from <paramref name="seed"/>.</summary>
+    /// <summary>The adapter that wraps <paramref name="linear"/> under
+    /// <paramref name="config"/>, initialised from <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentException">The method trains the layer in place instead of wrapping it.</exception>
     public static AdapterLinear Create(Linear linear, AdapterConfig config, long seed = 0)
     {
         using var generator = UnitSeed.NewGenerator(seed);
-        return config.Wrap(linear, generator) ?? throw new ArgumentException($"{config.Method} is not a wrapping adapter.");
+        return config.Wrap(linear, generator)
+            ?? throw new ArgumentException($"{config.Method} is not a wrapping adapter.");
     }
 
     /// <summary>Every adapter in <paramref name="model"/> by full module name.</summary>
     public static IReadOnlyDictionary<string, AdapterLinear> Adapters(nn.Module model) =>
-        model.named_modules().Where(m => m.module is AdapterLinear).ToDictionary(m => m.name, m => (AdapterLinear)m.module);
+        model.named_modules().Where(m => m.module is AdapterLinear)
+            .ToDictionary(m => m.name, m => (AdapterLinear)m.module);
 
     /// <summary>Number of parameters that will receive gradients.</summary>
     public static long TrainableParameterCount(nn.Module model) =>
@@ -87,10 +97,10 @@ public static class Injector
     }
 
     /// <summary>
-    /// Fills every adapter factor of <paramref name="model"/> (and <paramref name="model"/> itself if it is an adapter) with
-    /// N(0, <paramref name="std"/>^2) values, each tensor from its own generator derived from <paramref name="seed"/> and its
-    /// module name and key; DoRA's magnitude keeps its W0 row norms. For cost measurements, where the values do not matter
-    /// but every gradient must be non-zero.
+    /// Fills every adapter factor of <paramref name="model"/> (and <paramref name="model"/> itself if it is an adapter)
+    /// with N(0, <paramref name="std"/>^2) values, each tensor from its own generator derived from
+    /// <paramref name="seed"/> and its module name and key; DoRA's magnitude keeps its W0 row norms. For cost
+    /// measurements, where the values do not matter but every gradient must be non-zero.
     /// </summary>
     public static void RandomiseFactors(nn.Module model, long seed, double std = 0.02)
     {
@@ -98,7 +108,8 @@ public static class Injector
         var adapters = Adapters(model).ToDictionary();
         if (model is AdapterLinear root) adapters[""] = root;        // named_modules() leaves out the module itself
         foreach (var (name, adapter) in adapters)
-            foreach (var (key, p) in adapter.AdapterParameters.Where(p => !p.Key.Contains("magnitude", StringComparison.Ordinal)))
+            foreach (var (key, p) in adapter.AdapterParameters
+                .Where(p => !p.Key.Contains("magnitude", StringComparison.Ordinal)))
             {
                 using var generator = UnitSeed.NewGenerator(UnitSeed.Derive(seed, $"{name}.{key}"));
                 using var values = Draw.Normal(generator, p.shape, std, p.dtype);
@@ -114,22 +125,27 @@ public static class Injector
         var old = modules[name];
         var field = FindField(parent.GetType(), parent, old)
             ?? throw new InvalidOperationException(
-                $"{parent.GetType().Name} keeps '{child}' in no field that can hold an adapter: declare the field as Module<Tensor, Tensor>.");
+                $"{parent.GetType().Name} keeps '{child}' in no field that can hold an adapter: " +
+                "declare the field as Module<Tensor, Tensor>.");
         field.SetValue(parent, adapter);
         // register_module refuses an existing name, so replace the registry entry itself (TorchSharp keeps submodules
         // in a managed ordered dictionary; nothing native refers to it).
-        var registry = typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(parent)
-                       as TorchSharp.Utils.OrderedDict<string, nn.Module>
-                       ?? throw new InvalidOperationException("This TorchSharp version keeps submodules where the injector cannot replace them.");
+        var registry =
+            typeof(nn.Module).GetField("_internal_submodules", BindingFlags.Instance | BindingFlags.NonPublic)
+                ?.GetValue(parent) as TorchSharp.Utils.OrderedDict<string, nn.Module>
+            ?? throw new InvalidOperationException(
+                "This TorchSharp version keeps submodules where the injector cannot replace them.");
         registry[child] = adapter;
     }
 
     static FieldInfo? FindField(Type? type, object owner, object old)
     {
-        const BindingFlags flags = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        const BindingFlags flags =
+            BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
         for (; type is not null; type = type.BaseType)
             foreach (var f in type.GetFields(flags))
-                if (f.FieldType.IsAssignableFrom(typeof(AdapterLinear)) && ReferenceEquals(f.GetValue(owner), old)) return f;
+                if (f.FieldType.IsAssignableFrom(typeof(AdapterLinear)) && ReferenceEquals(f.GetValue(owner), old))
+                    return f;
         return null;
     }
 }

@@ -1,9 +1,12 @@
 namespace Abba.Core.Adapters;
 
 /// <summary>A fine-tuning method the harness knows.</summary>
-/// <param name="Id">Method id, equal to <see cref="AdapterConfig.Method"/> of its configurations: lora, hira, abba, dora, full_ft, chained_abba.</param>
-/// <param name="AtBudget">The method at LoRA-equivalent rank r with scale alpha, i.e. the parameter count of LoRA at rank r (ABBA: r1 = r2 = r/2; chained ABBA: 4 pairs of r/4).</param>
-/// <param name="Example">A small configuration that fits a 12 x 9 layer, used by the contract tests (ABBA with r1 != r2).</param>
+/// <param name="Id">Method id, equal to <see cref="AdapterConfig.Method"/> of
+/// its configurations: lora, hira, abba, dora, full_ft, chained_abba.</param>
+/// <param name="AtBudget">The method at LoRA-equivalent rank r with scale alpha, i.e. the
+/// parameter count of LoRA at rank r (ABBA: r1 = r2 = r/2; chained ABBA: 4 pairs of r/4).</param>
+/// <param name="Example">A small configuration that fits a 12 x 9 layer,
+/// used by the contract tests (ABBA with r1 != r2).</param>
 public sealed record RegisteredMethod(string Id, Func<int, double, AdapterConfig> AtBudget, AdapterConfig Example);
 
 /// <summary>

@@ -14,7 +14,8 @@ public static class FunctionDistance
     /// KL(reference || candidate) of the softmax outputs per row of <paramref name="x"/> (nats), and the share of rows
     /// whose arg-max classes agree, for two flat parameter vectors (see <see cref="MlpLandscape.Split"/>).
     /// </summary>
-    public static (double[] Kl, double Agreement) Compare(Tensor reference, Tensor candidate, Tensor x, int inputs, int hidden, int classes)
+    public static (double[] Kl, double Agreement) Compare(
+        Tensor reference, Tensor candidate, Tensor x, int inputs, int hidden, int classes)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -28,7 +29,8 @@ public static class FunctionDistance
     static Tensor LogProbabilities(Tensor flat, Tensor x, int inputs, int hidden, int classes)
     {
         var (W1, b1, W2, b2) = MlpLandscape.Split(flat.to_type(ScalarType.Float64), inputs, hidden, classes);
-        var logits = nn.functional.linear(nn.functional.relu(nn.functional.linear(x.to_type(ScalarType.Float64), W1, b1)), W2, b2);
+        var logits = nn.functional.linear(
+            nn.functional.relu(nn.functional.linear(x.to_type(ScalarType.Float64), W1, b1)), W2, b2);
         return nn.functional.log_softmax(logits, 1);
     }
 }

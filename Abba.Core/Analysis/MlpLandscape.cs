@@ -28,7 +28,8 @@ public static class MlpLandscape
     static (Tensor W, Tensor b) Affine(nn.Module<Tensor, Tensor> layer, int inputs)
     {
         var device = layer.parameters().First().device;
-        var probe = cat([eye(inputs, device: device), zeros(1, inputs, device: device)]);   // (n + 1, n): basis vectors, then 0
+        // (n + 1, n): basis vectors, then 0
+        var probe = cat([eye(inputs, device: device), zeros(1, inputs, device: device)]);
         var y = layer.call(probe);                                                          // (n + 1, m)
         var b = y[-1];
         return ((y[..^1] - b).T, b);                                                        // W: (m, n)
@@ -45,7 +46,8 @@ public static class MlpLandscape
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (o, u, v) = plane.Basis;
-        var parts = new[] { o, u, v }.Select(p => Split(p.to_type(ScalarType.Float32), inputs, hidden, classes)).ToArray();
+        var parts = new[] { o, u, v }
+            .Select(p => Split(p.to_type(ScalarType.Float32), inputs, hidden, classes)).ToArray();
         var Z = parts.Select(p => x.matmul(p.W1.T) + p.b1).ToArray();   // 3 x (N, H)
         var grid = new double[ys.Count, xs.Count];
         for (int j = 0; j < ys.Count; j++)
@@ -61,7 +63,8 @@ public static class MlpLandscape
         return grid;
     }
 
-    /// <summary>Mean cross-entropy of (<paramref name="x"/>, <paramref name="y"/>) for the MLP with flat parameters <paramref name="flat"/>.</summary>
+    /// <summary>Mean cross-entropy of (<paramref name="x"/>, <paramref name="y"/>)
+    /// for the MLP with flat parameters <paramref name="flat"/>.</summary>
     public static double Loss(Tensor flat, Tensor x, Tensor y, int inputs, int hidden, int classes)
     {
         using var scope = NewDisposeScope();

@@ -26,10 +26,12 @@ public sealed class TrajectoryPlane : IDisposable
     /// <summary>Share of the fitted points' total squared displacement from the origin along v (the y axis).</summary>
     public double ExplainedY { get; }
 
-    /// <summary>Fits the plane to <paramref name="points"/> (flat parameter vectors) through <paramref name="origin"/>.</summary>
+    /// <summary>Fits the plane to <paramref name="points"/>
+    /// (flat parameter vectors) through <paramref name="origin"/>.</summary>
     /// <param name="origin">The shared start.</param>
     /// <param name="points">The points the plane should capture (at least two).</param>
-    /// <param name="anchor">A point the plane must contain, on its positive x axis; null for plain PCA (x oriented along the mean displacement).</param>
+    /// <param name="anchor">A point the plane must contain, on its positive x axis;
+    /// null for plain PCA (x oriented along the mean displacement).</param>
     /// <remarks>v's sign is chosen so that the points' mean y is &gt;= 0.</remarks>
     public static TrajectoryPlane Fit(Tensor origin, IReadOnlyList<Tensor> points, Tensor? anchor = null)
     {
@@ -55,7 +57,8 @@ public sealed class TrajectoryPlane : IDisposable
         if (D.matmul(v).mean().item<double>() < 0) v.neg_();
         double total = D.square().sum().item<double>();
         double Share(Tensor w) => total > 0 ? D.matmul(w).square().sum().item<double>() / total : 0;
-        return new TrajectoryPlane(o.MoveToOuterDisposeScope(), u.MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope(), Share(u), Share(v));
+        return new TrajectoryPlane(
+            o.MoveToOuterDisposeScope(), u.MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope(), Share(u), Share(v));
     }
 
     /// <summary>Coordinates of the orthogonal projection of <paramref name="point"/> onto the plane.</summary>
@@ -66,7 +69,8 @@ public sealed class TrajectoryPlane : IDisposable
         return (d.dot(u).item<double>(), d.dot(v).item<double>());
     }
 
-    /// <summary>Distance from <paramref name="point"/> to the plane divided by its distance to the origin (0 when in the plane).</summary>
+    /// <summary>Distance from <paramref name="point"/> to the plane divided
+    /// by its distance to the origin (0 when in the plane).</summary>
     public double RelativeResidual(Tensor point)
     {
         using var scope = NewDisposeScope();
@@ -76,7 +80,8 @@ public sealed class TrajectoryPlane : IDisposable
         return norm == 0 ? 0 : (d - x * u - y * v).norm().item<double>() / norm;
     }
 
-    /// <summary>The parameter vector at plane coordinates (<paramref name="x"/>, <paramref name="y"/>), float64.</summary>
+    /// <summary>The parameter vector at plane coordinates
+    /// (<paramref name="x"/>, <paramref name="y"/>), float64.</summary>
     public Tensor PointAt(double x, double y) => origin + x * u + y * v;
 
     /// <summary>Origin and the two unit directions, float64 (owned by the plane; do not dispose).</summary>

@@ -29,7 +29,8 @@ public readonly record struct ArithmeticProblem(int A, int B, ArithmeticOperatio
     public int Answer => Operation == ArithmeticOperation.Add ? A + B : A - B;
 }
 
-/// <summary>Formats, encodes, samples and parses fixed-width arithmetic problems with <see cref="Digits"/>-digit operands.</summary>
+/// <summary>Formats, encodes, samples and parses fixed-width arithmetic
+/// problems with <see cref="Digits"/>-digit operands.</summary>
 public sealed class ArithmeticTask
 {
     /// <summary>Every character the task uses; a token id is the index of its character here.</summary>
@@ -66,7 +67,8 @@ public sealed class ArithmeticTask
     /// <summary>Number of distinct operand values, 10^Digits.</summary>
     public int OperandLimit => (int)Math.Pow(10, Digits);
 
-    /// <summary>"aaa+bbb=": both operands reversed (least-significant digit first) and zero-padded to <see cref="Digits"/> places.</summary>
+    /// <summary>"aaa+bbb=": both operands reversed (least-significant digit first)
+    /// and zero-padded to <see cref="Digits"/> places.</summary>
     public string Prompt(ArithmeticProblem p) =>
         $"{Reversed(p.A, Digits)}{(p.Operation == ArithmeticOperation.Add ? '+' : '-')}{Reversed(p.B, Digits)}=";
 
@@ -76,7 +78,8 @@ public sealed class ArithmeticTask
     /// <summary>Prompt followed by answer.</summary>
     public string Text(ArithmeticProblem p) => Prompt(p) + Answer(p);
 
-    /// <summary>Reads a generated answer back into a number; null unless it is digits+1 digits followed by '$'.</summary>
+    /// <summary>Reads a generated answer back into a number;
+    /// null unless it is digits+1 digits followed by '$'.</summary>
     public int? ParseAnswer(string generated)
     {
         if (generated.Length < AnswerLength || generated[Digits + 1] != '$') return null;
@@ -91,9 +94,11 @@ public sealed class ArithmeticTask
         ? (long)i : throw new ArgumentException($"'{c}' is not in the alphabet", nameof(text))).ToArray();
 
     /// <summary>Text of token ids; ids outside the alphabet become '?'.</summary>
-    public static string Decode(IEnumerable<long> ids) => new(ids.Select(i => i >= 0 && i < Alphabet.Length ? Alphabet[(int)i] : '?').ToArray());
+    public static string Decode(IEnumerable<long> ids) =>
+        new(ids.Select(i => i >= 0 && i < Alphabet.Length ? Alphabet[(int)i] : '?').ToArray());
 
-    /// <summary>A uniformly random problem of <paramref name="operation"/> (subtraction swaps operands so a &gt;= b).</summary>
+    /// <summary>A uniformly random problem of <paramref name="operation"/>
+    /// (subtraction swaps operands so a &gt;= b).</summary>
     public ArithmeticProblem Sample(ArithmeticOperation operation, Random rng)
     {
         int a = rng.Next(OperandLimit), b = rng.Next(OperandLimit);
@@ -103,7 +108,8 @@ public sealed class ArithmeticTask
 
     /// <summary>
     /// Teacher-forcing batch: inputs are each text without its last token, targets the text shifted by one with every
-    /// position before the answer set to <see cref="IgnoreIndex"/>, so the loss covers answer tokens only. Both (B, L-1).
+    /// position before the answer set to <see cref="IgnoreIndex"/>,
+    /// so the loss covers answer tokens only. Both (B, L-1).
     /// </summary>
     public (Tensor Inputs, Tensor Targets) Batch(IReadOnlyList<ArithmeticProblem> problems, Device device)
     {
@@ -119,15 +125,18 @@ public sealed class ArithmeticTask
                 targets[b * (L - 1) + t] = t + 1 >= PromptLength ? ids[t + 1] : IgnoreIndex;
             }
         }
-        return (tensor(inputs, [problems.Count, L - 1], device: device), tensor(targets, [problems.Count, L - 1], device: device));
+        return (tensor(inputs, [problems.Count, L - 1], device: device),
+            tensor(targets, [problems.Count, L - 1], device: device));
     }
 
     /// <summary>Prompt token ids (B, PromptLength).</summary>
     public Tensor Prompts(IReadOnlyList<ArithmeticProblem> problems, Device device) =>
         tensor(problems.SelectMany(p => Encode(Prompt(p))).ToArray(), [problems.Count, PromptLength], device: device);
 
-    /// <summary>Fraction of <paramref name="problems"/> whose greedy answer from <paramref name="model"/> parses to the right number.</summary>
-    public double Accuracy(LlamaDecoder model, IReadOnlyList<ArithmeticProblem> problems, Device device, int batchSize = 500)
+    /// <summary>Fraction of <paramref name="problems"/> whose greedy answer
+    /// from <paramref name="model"/> parses to the right number.</summary>
+    public double Accuracy(
+        LlamaDecoder model, IReadOnlyList<ArithmeticProblem> problems, Device device, int batchSize = 500)
     {
         int correct = 0;
         foreach (var chunk in problems.Chunk(batchSize))
@@ -145,7 +154,8 @@ public sealed class ArithmeticTask
     /// primary metric: it keeps moving when exact match saturates), and of the greedy answers the fraction of answer
     /// digits right (position by position, the end mark excluded) and the fraction of whole answers right.
     /// </summary>
-    public ArithmeticScore Score(LlamaDecoder model, IReadOnlyList<ArithmeticProblem> problems, Device device, int batchSize = 500)
+    public ArithmeticScore Score(
+        LlamaDecoder model, IReadOnlyList<ArithmeticProblem> problems, Device device, int batchSize = 500)
     {
         double lossSum = 0;
         long digitsRight = 0, exact = 0;
@@ -156,9 +166,11 @@ public sealed class ArithmeticTask
             {
                 var (inputs, targets) = Batch(chunk, device);
                 var logits = model.call(inputs);                                              // (B, L-1, V)
-                lossSum += nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index: IgnoreIndex, reduction: nn.Reduction.Sum).item<float>();
+                lossSum += nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(),
+                    ignore_index: IgnoreIndex, reduction: nn.Reduction.Sum).item<float>();
             }
-            var ids = model.Generate(Prompts(chunk, device), AnswerLength).cpu().data<long>().ToArray();   // (B, AnswerLength)
+            // (B, AnswerLength)
+            var ids = model.Generate(Prompts(chunk, device), AnswerLength).cpu().data<long>().ToArray();
             for (int i = 0; i < chunk.Length; i++)
             {
                 string generated = Decode(ids.Skip(i * AnswerLength).Take(AnswerLength)), expected = Answer(chunk[i]);
@@ -166,7 +178,8 @@ public sealed class ArithmeticTask
                 if (ParseAnswer(generated) == chunk[i].Answer) exact++;
             }
         }
-        return new ArithmeticScore(lossSum / ((long)problems.Count * AnswerLength), (double)digitsRight / ((long)problems.Count * (Digits + 1)), (double)exact / problems.Count);
+        return new ArithmeticScore(lossSum / ((long)problems.Count * AnswerLength),
+            (double)digitsRight / ((long)problems.Count * (Digits + 1)), (double)exact / problems.Count);
     }
 
     static string Reversed(int value, int width) =>
@@ -174,7 +187,8 @@ public sealed class ArithmeticTask
 }
 
 /// <summary>How well a model does on a set of problems.</summary>
-/// <param name="CrossEntropy">Mean teacher-forced cross-entropy per answer token (digits and end mark), in nats.</param>
+/// <param name="CrossEntropy">Mean teacher-forced cross-entropy
+/// per answer token (digits and end mark), in nats.</param>
 /// <param name="DigitAccuracy">Fraction of answer digits the greedy answer gets right, position by position.</param>
 /// <param name="ExactMatch">Fraction of greedy answers that parse to the right number.</param>
 public readonly record struct ArithmeticScore(double CrossEntropy, double DigitAccuracy, double ExactMatch);
@@ -190,15 +204,16 @@ public sealed class ArithmeticSplit
 
     /// <summary>
     /// Draws <paramref name="testSize"/> distinct problems of each operation from <paramref name="seed"/>, then
-    /// <paramref name="validationSize"/> more (disjoint from the test sets) for choosing settings; training never sees either.
-    /// The test sets are the same whatever the validation size.
+    /// <paramref name="validationSize"/> more (disjoint from the test sets) for choosing settings; training never sees
+    /// either. The test sets are the same whatever the validation size.
     /// </summary>
     public ArithmeticSplit(ArithmeticTask task, int testSize, long seed, int validationSize = 0)
     {
         Task = task;
         long distinct = (long)task.OperandLimit * task.OperandLimit / 2;
         if (testSize < 1 || testSize + validationSize > distinct / 4 || validationSize < 0)
-            throw new ArgumentOutOfRangeException(nameof(testSize), testSize, $"test plus validation size must be 1..{distinct / 4} for {task.Digits}-digit operands");
+            throw new ArgumentOutOfRangeException(nameof(testSize), testSize,
+                $"test plus validation size must be 1..{distinct / 4} for {task.Digits}-digit operands");
         var rng = UnitSeed.NewRandom(seed);
         foreach (var op in Enum.GetValues<ArithmeticOperation>()) test[op] = Draw(op, testSize, rng);
         foreach (var op in Enum.GetValues<ArithmeticOperation>()) validation[op] = Draw(op, validationSize, rng);
@@ -218,13 +233,15 @@ public sealed class ArithmeticSplit
     /// <summary>The held-out problems of <paramref name="operation"/>.</summary>
     public IReadOnlyList<ArithmeticProblem> Test(ArithmeticOperation operation) => test[operation];
 
-    /// <summary>The validation problems of <paramref name="operation"/> (for choosing settings, never for reporting).</summary>
+    /// <summary>The validation problems of <paramref name="operation"/>
+    /// (for choosing settings, never for reporting).</summary>
     public IReadOnlyList<ArithmeticProblem> Validation(ArithmeticOperation operation) => validation[operation];
 
     /// <summary>Whether <paramref name="problem"/> belongs to a test or validation set.</summary>
     public bool IsHeldOut(ArithmeticProblem problem) => heldOut.Contains(problem);
 
-    /// <summary><paramref name="count"/> random training problems of <paramref name="operation"/>, none held out.</summary>
+    /// <summary><paramref name="count"/> random training problems
+    /// of <paramref name="operation"/>, none held out.</summary>
     public ArithmeticProblem[] SampleTraining(ArithmeticOperation operation, int count, Random rng)
     {
         var batch = new ArithmeticProblem[count];

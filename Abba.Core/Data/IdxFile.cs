@@ -16,7 +16,8 @@ public enum IdxProblem
     TrailingBytes,
     /// <summary>The decompressed content does not have the expected SHA-256.</summary>
     ChecksumMismatch,
-    /// <summary>The header or content does not fit what the reader was asked for (sizes, counts, label range).</summary>
+    /// <summary>The header or content does not fit what the reader
+    /// was asked for (sizes, counts, label range).</summary>
     Inconsistent,
 }
 
@@ -30,7 +31,8 @@ public sealed class IdxFormatException(IdxProblem problem, string path, string m
     public string FilePath { get; } = path;
 }
 
-/// <summary>The content of an unsigned-byte IDX file: its magic number, dimensions and data in row-major order.</summary>
+/// <summary>The content of an unsigned-byte IDX file:
+/// its magic number, dimensions and data in row-major order.</summary>
 /// <param name="Magic">Magic number (2051 for images, 2049 for labels).</param>
 /// <param name="Dimensions">Sizes from the header, outermost first.</param>
 /// <param name="Data">The data bytes, product(Dimensions) of them.</param>
@@ -50,7 +52,8 @@ public static class IdxFile
     /// <summary>Magic number of an unsigned-byte 1-D IDX file (MNIST labels).</summary>
     public const int LabelsMagic = 0x0801;
 
-    /// <summary>Reads <paramref name="path"/>, checking the magic number, the sizes and, when given, the SHA-256.</summary>
+    /// <summary>Reads <paramref name="path"/>, checking the magic
+    /// number, the sizes and, when given, the SHA-256.</summary>
     /// <param name="path">The file, gzip-compressed or raw.</param>
     /// <param name="expectedMagic">The magic number the file must have.</param>
     /// <param name="expectedSha256">Hex SHA-256 of the decompressed content, or null to skip the check.</param>
@@ -65,14 +68,17 @@ public static class IdxFile
         long actual = bytes.Length - headerLength;
         if (actual < dataLength)
             throw new IdxFormatException(IdxProblem.Truncated, path,
-                $"{path} is truncated: its header declares {dataLength} data bytes ({string.Join(" x ", dims)}) but only {actual} follow.");
+                $"{path} is truncated: its header declares {dataLength} data bytes ({string.Join(" x ", dims)}) " +
+                $"but only {actual} follow.");
         if (actual > dataLength)
             throw new IdxFormatException(IdxProblem.TrailingBytes, path,
-                $"{path} has {actual - dataLength} bytes after the {dataLength} data bytes its header declares: not a valid IDX file.");
+                $"{path} has {actual - dataLength} bytes after the {dataLength} data bytes its header declares: " +
+                "not a valid IDX file.");
         string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (expectedSha256 is not null && !string.Equals(sha, expectedSha256, StringComparison.OrdinalIgnoreCase))
             throw new IdxFormatException(IdxProblem.ChecksumMismatch, path,
-                $"{path}: SHA-256 of the decompressed content is {sha}, expected {expectedSha256.ToLowerInvariant()}. " +
+                $"{path}: SHA-256 of the decompressed content is {sha}, " +
+                $"expected {expectedSha256.ToLowerInvariant()}. " +
                 "The file is corrupt or is not the original; replace it with the original file.");
         return new IdxArray(expectedMagic, dims, bytes[headerLength..], sha);
     }
@@ -90,18 +96,21 @@ public static class IdxFile
         catch (InvalidDataException e)
         {
             throw new IdxFormatException(IdxProblem.BadGzip, path,
-                $"{path} starts like a gzip file but does not decompress ({e.Message}); the download may be incomplete or corrupt.");
+                $"{path} starts like a gzip file but does not decompress ({e.Message}); " +
+                "the download may be incomplete or corrupt.");
         }
     }
 
     static (int[] Dims, int HeaderLength) ReadHeader(string path, byte[] bytes, int expectedMagic)
     {
         if (bytes.Length < 4)
-            throw new IdxFormatException(IdxProblem.Truncated, path, $"{path} is truncated: {bytes.Length} bytes, shorter than the 4-byte IDX magic number.");
+            throw new IdxFormatException(IdxProblem.Truncated, path,
+                $"{path} is truncated: {bytes.Length} bytes, shorter than the 4-byte IDX magic number.");
         int magic = BigEndianInt(bytes, 0);
         if (magic != expectedMagic)
             throw new IdxFormatException(IdxProblem.WrongMagic, path,
-                $"{path} has magic number {magic} (0x{magic:x8}), expected {expectedMagic} (0x{expectedMagic:x8}): it is not the IDX file expected here.");
+                $"{path} has magic number {magic} (0x{magic:x8}), expected {expectedMagic} (0x{expectedMagic:x8}): " +
+                "it is not the IDX file expected here.");
         int rank = magic & 0xff;
         int headerLength = 4 + 4 * rank;
         if (bytes.Length < headerLength)
@@ -109,7 +118,8 @@ public static class IdxFile
                 $"{path} is truncated: {bytes.Length} bytes, shorter than its {headerLength}-byte header.");
         int[] dims = [.. Enumerable.Range(0, rank).Select(i => BigEndianInt(bytes, 4 + 4 * i))];
         if (dims.Any(d => d < 0))
-            throw new IdxFormatException(IdxProblem.Inconsistent, path, $"{path} declares a negative size ({string.Join(" x ", dims)}).");
+            throw new IdxFormatException(IdxProblem.Inconsistent, path,
+                $"{path} declares a negative size ({string.Join(" x ", dims)}).");
         return (dims, headerLength);
     }
 

@@ -17,7 +17,8 @@ public sealed record MnistSplit(Tensor Images, Tensor Labels) : IDisposable
         using var scope = NewDisposeScope();
         using var wanted = tensor(digits.Select(d => (long)d).ToArray());
         var index = isin(Labels, wanted).nonzero().squeeze(1);
-        return new MnistSplit(Images.index_select(0, index).MoveToOuterDisposeScope(), Labels.index_select(0, index).MoveToOuterDisposeScope());
+        return new MnistSplit(Images.index_select(0, index).MoveToOuterDisposeScope(),
+            Labels.index_select(0, index).MoveToOuterDisposeScope());
     }
 
     /// <summary>The examples at <paramref name="index"/> (an int64 index tensor).</summary>
@@ -68,7 +69,8 @@ public static class Mnist
         ["t10k-labels-idx1-ubyte"] = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     };
 
-    /// <summary>The path of file <paramref name="name"/> in <paramref name="folder"/>: <c>name.gz</c> if present, else <c>name</c>, else null.</summary>
+    /// <summary>The path of file <paramref name="name"/> in <paramref name="folder"/>:
+    /// <c>name.gz</c> if present, else <c>name</c>, else null.</summary>
     public static string? Locate(string folder, string name)
     {
         string gz = Path.Combine(folder, name + ".gz"), raw = Path.Combine(folder, name);
@@ -82,19 +84,22 @@ public static class Mnist
 
     /// <summary>Loads both splits from <paramref name="folder"/>, verifying every checksum.</summary>
     /// <exception cref="FileNotFoundException">A file is missing; the message names the paths looked for.</exception>
-    /// <exception cref="IdxFormatException">A file is corrupt, truncated, of the wrong kind or not the original.</exception>
+    /// <exception cref="IdxFormatException">A file is corrupt,
+    /// truncated, of the wrong kind or not the original.</exception>
     public static MnistData Load(string folder) =>
         new(LoadSplit(folder, "train"), LoadSplit(folder, "t10k"));
 
     static MnistSplit LoadSplit(string folder, string prefix)
     {
-        string images = Require(folder, $"{prefix}-images-idx3-ubyte"), labels = Require(folder, $"{prefix}-labels-idx1-ubyte");
+        string images = Require(folder, $"{prefix}-images-idx3-ubyte"),
+            labels = Require(folder, $"{prefix}-labels-idx1-ubyte");
         return Read(images, labels, Sha256[$"{prefix}-images-idx3-ubyte"], Sha256[$"{prefix}-labels-idx1-ubyte"]);
     }
 
     static string Require(string folder, string name) =>
         Locate(folder, name) ?? throw new FileNotFoundException(
-            $"MNIST file not found: looked for {Path.Combine(Path.GetFullPath(folder), name)}.gz and {Path.Combine(Path.GetFullPath(folder), name)}.",
+            $"MNIST file not found: looked for {Path.Combine(Path.GetFullPath(folder), name)}.gz and " +
+            $"{Path.Combine(Path.GetFullPath(folder), name)}.",
             Path.Combine(folder, name + ".gz"));
 
     /// <summary>Reads one images/labels pair of IDX files and checks that they fit together.</summary>
@@ -102,7 +107,8 @@ public static class Mnist
     /// <param name="labelsPath">IDX labels file (magic 2049, N labels 0-9), gzip or raw.</param>
     /// <param name="imagesSha256">Expected SHA-256 of the decompressed images file, or null to skip.</param>
     /// <param name="labelsSha256">Expected SHA-256 of the decompressed labels file, or null to skip.</param>
-    public static MnistSplit Read(string imagesPath, string labelsPath, string? imagesSha256 = null, string? labelsSha256 = null)
+    public static MnistSplit Read(
+        string imagesPath, string labelsPath, string? imagesSha256 = null, string? labelsSha256 = null)
     {
         var images = IdxFile.Read(imagesPath, IdxFile.ImagesMagic, imagesSha256);
         var labels = IdxFile.Read(labelsPath, IdxFile.LabelsMagic, labelsSha256);
@@ -113,7 +119,8 @@ public static class Mnist
             throw new IdxFormatException(IdxProblem.Inconsistent, labelsPath,
                 $"{labelsPath} holds {labels.Dimensions[0]} labels but {imagesPath} holds {n} images.");
         if (labels.Data.Any(b => b >= Classes))
-            throw new IdxFormatException(IdxProblem.Inconsistent, labelsPath, $"{labelsPath} holds a label outside 0-9.");
+            throw new IdxFormatException(IdxProblem.Inconsistent, labelsPath,
+                $"{labelsPath} holds a label outside 0-9.");
         using var pixels = tensor(images.Data, [n, Pixels], ScalarType.Byte);
         using var digits = tensor(labels.Data, [n], ScalarType.Byte);
         return new MnistSplit(pixels.to_type(ScalarType.Float32).div_(255f), digits.to_type(ScalarType.Int64));

@@ -21,11 +21,13 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
     readonly Device device;
 
     /// <summary>
-    /// Builds the model on <paramref name="device"/>; its weights, the adapters' factors and the tokens come from generators
-    /// derived from <paramref name="seed"/> (never torch's global generator). With <paramref name="dtype"/> the model is cast
-    /// before the adapters are injected, so weights, adapters, activations and AdamW's state all take that dtype.
+    /// Builds the model on <paramref name="device"/>; its weights, the adapters' factors and the tokens come from
+    /// generators derived from <paramref name="seed"/> (never torch's global generator). With <paramref name="dtype"/>
+    /// the model is cast before the adapters are injected, so weights,
+    /// adapters, activations and AdamW's state all take that dtype.
     /// </summary>
-    public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed, ScalarType? dtype = null)
+    public DecoderStepBenchmark(LlamaConfig shape, AdapterConfig method, int sequenceLength, Device device, long seed,
+        ScalarType? dtype = null)
     {
         this.device = device;
         model = new LlamaDecoder(shape, UnitSeed.Derive(seed, "decoder-step/model"));
@@ -33,12 +35,14 @@ public sealed class DecoderStepBenchmark : IStepBenchmark
         if (dtype is { } t && t != model.parameters().First().dtype)
         {
             model.to(t);
-            // TorchSharp drops the originals without disposing them: free them now, or a memory measurement counts both copies.
+            // TorchSharp drops the originals without disposing them:
+            // free them now, or a memory measurement counts both copies.
             GC.Collect();
             GC.WaitForPendingFinalizers();
         }
         Injector.Inject(model, LlamaConfig.ProjectionNames, method, UnitSeed.Derive(seed, "decoder-step/adapters"));
-        Injector.RandomiseFactors(model, UnitSeed.Derive(seed, "decoder-step/randomise"));   // cost does not depend on the values
+        // cost does not depend on the values
+        Injector.RandomiseFactors(model, UnitSeed.Derive(seed, "decoder-step/randomise"));
         var trainable = model.parameters().Where(p => p.requires_grad).ToArray();
         TrainableParameters = trainable.Sum(p => p.numel());
         optimizer = optim.AdamW(trainable, lr: 1e-5);

@@ -15,9 +15,11 @@ public static class KhatriRaoAnatomy
 {
     /// <summary>Piece names, in order.</summary>
     public static readonly IReadOnlyList<string> Pieces =
-        ["base: W0 x", "abba: build B_kr and A_kr", "abba: u = x A_kr^T", "abba: B_kr u", "lora: v = x A^T", "lora: B v"];
+        ["base: W0 x", "abba: build B_kr and A_kr", "abba: u = x A_kr^T", "abba: B_kr u", "lora: v = x A^T",
+            "lora: B v"];
 
-    /// <summary>Median seconds of each of <see cref="Pieces"/> over <paramref name="repeats"/> interleaved rounds (after one warm-up round).</summary>
+    /// <summary>Median seconds of each of <see cref="Pieces"/> over
+    /// <paramref name="repeats"/> interleaved rounds (after one warm-up round).</summary>
     public static double[] Measure(AbbaLinear abba, LoraLinear lora, Tensor x, int repeats)
     {
         using var _ = no_grad();
@@ -27,7 +29,8 @@ public static class KhatriRaoAnatomy
             (() => [], _ => [nn.functional.linear(x, abba.Base.weight!)]),
             (() => [], _ => { var (b, a) = abba.KhatriRaoFactors(); return [b, a]; }),
             (() => [Akr()], t => [nn.functional.linear(x, t[0])]),
-            (() => { var (b, a) = abba.KhatriRaoFactors(); return [b, nn.functional.linear(x, a)]; }, t => [nn.functional.linear(t[1], t[0])]),
+            (() => { var (b, a) = abba.KhatriRaoFactors(); return [b, nn.functional.linear(x, a)]; },
+                t => [nn.functional.linear(t[1], t[0])]),
             (() => [], _ => [nn.functional.linear(x, lora.A)]),
             (() => [nn.functional.linear(x, lora.A)], t => [nn.functional.linear(t[0], lora.B)]),
         ];
@@ -41,7 +44,8 @@ public static class KhatriRaoAnatomy
         return samples.Select(InterleavedTiming.Median).ToArray();
     }
 
-    /// <summary>Times <paramref name="run"/> alone; its inputs are made untimed by <paramref name="prepare"/>, everything is disposed after.</summary>
+    /// <summary>Times <paramref name="run"/> alone; its inputs are made untimed
+    /// by <paramref name="prepare"/>, everything is disposed after.</summary>
     static double TimeOnce(Device device, Func<Tensor[]> prepare, Func<Tensor[], Tensor[]> run)
     {
         using var scope = NewDisposeScope();

@@ -21,16 +21,21 @@ public sealed class LayerStepBenchmark : IStepBenchmark
 
     /// <summary>
     /// Builds the layer (W0 ~ N(0, 0.02^2)) and its inputs on <paramref name="device"/>, drawing every value from
-    /// generators derived from <paramref name="seed"/>: the same seed gives every method the same W0, input and upstream gradient.
+    /// generators derived from <paramref name="seed"/>: the same seed
+    /// gives every method the same W0, input and upstream gradient.
     /// </summary>
-    public LayerStepBenchmark(CostMethod method, long inFeatures, long outFeatures, long tokens, Device device, long seed)
+    public LayerStepBenchmark(
+        CostMethod method, long inFeatures, long outFeatures, long tokens, Device device, long seed)
     {
         this.device = device;
         using var generator = UnitSeed.NewGenerator(UnitSeed.Derive(seed, "layer-step/values"));
         bool trainsW0 = method.Config?.TrainsBaseWeights ?? false;
-        var W0 = new Parameter(Draw.Normal(generator, [outFeatures, inFeatures], std: 0.02, device: device), requires_grad: trainsW0);
+        var W0 = new Parameter(Draw.Normal(generator, [outFeatures, inFeatures], std: 0.02, device: device),
+            requires_grad: trainsW0);
         var linear = nn.Linear(W0, null);                                       // from our W0: no default init draw
-        layer = method.Config is { TrainsBaseWeights: false } config ? Injector.Create(linear, config, UnitSeed.Derive(seed, "layer-step/adapter")) : linear;
+        layer = method.Config is { TrainsBaseWeights: false } config
+            ? Injector.Create(linear, config, UnitSeed.Derive(seed, "layer-step/adapter"))
+            : linear;
         CostMethod.Randomise(layer, UnitSeed.Derive(seed, "layer-step/randomise"));
         x = Draw.Normal(generator, [tokens, inFeatures], device: device);               // (T, n)
         upstream = Draw.Normal(generator, [tokens, outFeatures], device: device);       // (T, m)
@@ -53,7 +58,8 @@ public sealed class LayerStepBenchmark : IStepBenchmark
         double forward;
         using (NewDisposeScope())
         {
-            var input = x.detach().requires_grad_(true);              // a fresh leaf each step: its gradient dies with the scope
+            // a fresh leaf each step: its gradient dies with the scope
+            var input = x.detach().requires_grad_(true);
             var y = layer.call(input);                                 // (T, m)
             forward = Lap(clock);
             y.backward([upstream]);

@@ -27,12 +27,13 @@ public interface IStepBenchmark : IDisposable
 public static class InterleavedTiming
 {
     /// <summary>
-    /// Runs <paramref name="warmup"/> untimed rounds, then <paramref name="repeats"/> rounds; in round k every benchmark
-    /// takes one step and one inference forward, starting from benchmark k mod count (a rotation, so no benchmark
-    /// always runs first). Returns, per benchmark, the step phases and the inference-forward seconds of each round.
+    /// Runs <paramref name="warmup"/> untimed rounds, then <paramref name="repeats"/> rounds; in round k every
+    /// benchmark takes one step and one inference forward, starting from benchmark k mod count (a rotation,
+    /// so no benchmark always runs first). Returns, per benchmark,
+    /// the step phases and the inference-forward seconds of each round.
     /// </summary>
-    public static (PhaseTimes[] Steps, double[] Forwards)[] Run(IReadOnlyList<IStepBenchmark> benchmarks, int warmup, int repeats,
-        Action? afterRound = null, CancellationToken cancel = default)
+    public static (PhaseTimes[] Steps, double[] Forwards)[] Run(IReadOnlyList<IStepBenchmark> benchmarks, int warmup,
+        int repeats, Action? afterRound = null, CancellationToken cancel = default)
     {
         var results = benchmarks.Select(_ => (Steps: new PhaseTimes[repeats], Forwards: new double[repeats])).ToArray();
         for (int round = -warmup; round < repeats; round++)

@@ -16,23 +16,31 @@ public static class SafeTensors
     {
         [ScalarType.Float32] = ("F32", 4), [ScalarType.Float64] = ("F64", 8), [ScalarType.Float16] = ("F16", 2),
         [ScalarType.BFloat16] = ("BF16", 2), [ScalarType.Int64] = ("I64", 8), [ScalarType.Int32] = ("I32", 4),
-        [ScalarType.Int16] = ("I16", 2), [ScalarType.Int8] = ("I8", 1), [ScalarType.Byte] = ("U8", 1), [ScalarType.Bool] = ("BOOL", 1),
+        [ScalarType.Int16] = ("I16", 2), [ScalarType.Int8] = ("I8", 1), [ScalarType.Byte] = ("U8", 1),
+        [ScalarType.Bool] = ("BOOL", 1),
     };
 
-    /// <summary>Writes <paramref name="tensors"/> (keys in sorted order) and string metadata to <paramref name="path"/> atomically.</summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>Writes <paramref name="tensors"/> (keys in sorted order)
+    /// and string metadata to <paramref name="path"/> atomically.</summary>
+    public static void Save(
+        string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing needs a little-endian machine.");
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("safetensors writing needs a little-endian machine.");
         var blobs = new List<byte[]>();
         var header = new Dictionary<string, object>();
-        if (metadata is { Count: > 0 }) header["__metadata__"] = new SortedDictionary<string, string>(metadata.ToDictionary(), StringComparer.Ordinal);
+        if (metadata is { Count: > 0 })
+            header["__metadata__"] =
+                new SortedDictionary<string, string>(metadata.ToDictionary(), StringComparer.Ordinal);
         long offset = 0;
         foreach (var (key, tensor) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            if (!Types.TryGetValue(tensor.dtype, out var type)) throw new NotSupportedException($"safetensors: tensor '{key}' has unsupported dtype {tensor.dtype}.");
+            if (!Types.TryGetValue(tensor.dtype, out var type))
+                throw new NotSupportedException($"safetensors: tensor '{key}' has unsupported dtype {tensor.dtype}.");
             using var cpu = tensor.detach().cpu().contiguous();
             byte[] bytes = cpu.bytes.ToArray();
-            header[key] = new { dtype = type.Name, shape = tensor.shape, data_offsets = new[] { offset, offset + bytes.Length } };
+            header[key] =
+                new { dtype = type.Name, shape = tensor.shape, data_offsets = new[] { offset, offset + bytes.Length } };
             blobs.Add(bytes);
             offset += bytes.Length;
         }
@@ -58,12 +66,18 @@ public static class SafeTensors
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No safetensors file at {path}.", path);
         byte[] file = File.ReadAllBytes(path);
-        if (file.Length < 8) throw new InvalidDataException($"{path}: too short for a safetensors header ({file.Length} bytes).");
+        if (file.Length < 8)
+            throw new InvalidDataException($"{path}: too short for a safetensors header ({file.Length} bytes).");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (n > (ulong)file.Length - 8) throw new InvalidDataException($"{path}: header length {n} runs past the end of the {file.Length}-byte file.");
+        if (n > (ulong)file.Length - 8)
+            throw new InvalidDataException(
+                $"{path}: header length {n} runs past the end of the {file.Length}-byte file.");
         JsonElement root;
         try { root = JsonDocument.Parse(file.AsMemory(8, (int)n)).RootElement; }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: the header is not valid JSON ({e.Message}).", e); }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: the header is not valid JSON ({e.Message}).", e);
+        }
         var tensors = new Dictionary<string, Tensor>();
         var metadata = new Dictionary<string, string>();
         long dataStart = 8 + (long)n;
@@ -83,12 +97,16 @@ public static class SafeTensors
     {
         string dtypeName = info.GetProperty("dtype").GetString() ?? "";
         var match = Types.FirstOrDefault(t => t.Value.Name == dtypeName);
-        if (match.Value.Name is null) throw new InvalidDataException($"{path}: tensor '{key}' has unsupported dtype '{dtypeName}'.");
+        if (match.Value.Name is null)
+            throw new InvalidDataException($"{path}: tensor '{key}' has unsupported dtype '{dtypeName}'.");
         long[] shape = info.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         long[] offsets = info.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (offsets.Length != 2 || offsets[1] - offsets[0] != count * match.Value.Size || offsets[0] < 0 || dataStart + offsets[1] > file.Length)
-            throw new InvalidDataException($"{path}: tensor '{key}' has data offsets [{string.Join(", ", offsets)}] that do not fit its shape [{string.Join(", ", shape)}] or the file.");
+        if (offsets.Length != 2 || offsets[1] - offsets[0] != count * match.Value.Size || offsets[0] < 0
+            || dataStart + offsets[1] > file.Length)
+            throw new InvalidDataException(
+                $"{path}: tensor '{key}' has data offsets [{string.Join(", ", offsets)}] " +
+                $"that do not fit its shape [{string.Join(", ", shape)}] or the file.");
         var t = empty(shape, match.Key);
         file.AsSpan((int)(dataStart + offsets[0]), (int)(offsets[1] - offsets[0])).CopyTo(t.bytes);
         return t;

@@ -13,41 +13,44 @@ public enum ActivationRetention
     SavedForBackward,
     /// <summary>
     /// TorchSharp with one dispose scope per step: every intermediate of this repository's decoder forward keeps its
-    /// handle until the scope ends (the adapters free theirs in their own scope, so for them only what autograd saves stays).
+    /// handle until the scope ends (the adapters free theirs in
+    /// their own scope, so for them only what autograd saves stays).
     /// </summary>
     EveryIntermediate,
 }
 
 /// <summary>Dtypes, shapes and runtime semantics the analytic memory model assumes.</summary>
 /// <param name="WeightDtype">Frozen weights.</param>
-/// <param name="TrainableDtype">Trainable parameters, their gradients, and tensors derived from them (Khatri-Rao factors, m x n updates).</param>
+/// <param name="TrainableDtype">Trainable parameters, their gradients,
+/// and tensors derived from them (Khatri-Rao factors, m x n updates).</param>
 /// <param name="OptimiserStateDtype">AdamW's two moments.</param>
 /// <param name="ActivationDtype">Activations (token-sized tensors).</param>
 /// <param name="Retention">Which forward tensors survive until backward.</param>
-/// <param name="OptimiserTemporaries">Parameter-sized temporaries AdamW holds at once, in units of all trainable parameters:
-/// TorchSharp's AdamW keeps sqrt(v) and sqrt(v)/c for every parameter until its step ends (2); PyTorch's foreach AdamW
-/// keeps one list of sqrt(v) (1).</param>
+/// <param name="OptimiserTemporaries">Parameter-sized temporaries AdamW holds at once, in units of all trainable
+/// parameters: TorchSharp's AdamW keeps sqrt(v) and sqrt(v)/c for every parameter until its step ends (2); PyTorch's
+/// foreach AdamW keeps one list of sqrt(v) (1).</param>
 /// <param name="Batch">Sequences per step.</param>
 /// <param name="SequenceLength">Tokens per sequence.</param>
 public sealed record MemorySettings(
     ScalarType WeightDtype, ScalarType TrainableDtype, ScalarType OptimiserStateDtype, ScalarType ActivationDtype,
     ActivationRetention Retention, int OptimiserTemporaries, int Batch = 1, int SequenceLength = 256)
 {
-    /// <summary>The paper's setting as we read it: everything in bfloat16 (the official code loads the model in bf16, so
-    /// AdamW's state takes the parameter dtype), PyTorch semantics, batch 1, 256 tokens.</summary>
+    /// <summary>The paper's setting as we read it: everything in bfloat16 (the official code loads the model in bf16,
+    /// so AdamW's state takes the parameter dtype), PyTorch semantics, batch 1, 256 tokens.</summary>
     public static MemorySettings PaperGpu(int sequenceLength = 256) =>
         new(ScalarType.BFloat16, ScalarType.BFloat16, ScalarType.BFloat16, ScalarType.BFloat16,
             ActivationRetention.SavedForBackward, OptimiserTemporaries: 1, SequenceLength: sequenceLength);
 
-    /// <summary>What the measured runs do: float32 throughout, TorchSharp semantics (this repository's decoder and AdamW), batch 1.</summary>
+    /// <summary>What the measured runs do: float32 throughout, TorchSharp
+    /// semantics (this repository's decoder and AdamW), batch 1.</summary>
     public static MemorySettings TorchSharpFloat32(int sequenceLength = 256) =>
         new(ScalarType.Float32, ScalarType.Float32, ScalarType.Float32, ScalarType.Float32,
             ActivationRetention.EveryIntermediate, OptimiserTemporaries: 2, SequenceLength: sequenceLength);
 
     /// <summary>
-    /// <see cref="PaperGpu"/>'s dtypes (bfloat16 throughout) under TorchSharp's runtime semantics: what a bf16 run of this
-    /// repository's decoder on the CPU does, so a measurement checks the bf16 byte sizes of the full-scale model but not
-    /// its PyTorch retention (<see cref="ActivationRetention.SavedForBackward"/>).
+    /// <see cref="PaperGpu"/>'s dtypes (bfloat16 throughout) under TorchSharp's runtime semantics: what a bf16 run of
+    /// this repository's decoder on the CPU does, so a measurement checks the bf16 byte sizes of the full-scale model
+    /// but not its PyTorch retention (<see cref="ActivationRetention.SavedForBackward"/>).
     /// </summary>
     public static MemorySettings TorchSharpBFloat16(int sequenceLength = 256) =>
         PaperGpu(sequenceLength) with { Retention = ActivationRetention.EveryIntermediate, OptimiserTemporaries = 2 };

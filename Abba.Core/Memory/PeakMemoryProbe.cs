@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace Abba.Core.Memory;
 
-/// <summary>Measures the peak memory of a stretch of work: <see cref="ResetPeak"/>, run it, read <see cref="PeakBytes"/>.</summary>
+/// <summary>Measures the peak memory of a stretch of work:
+/// <see cref="ResetPeak"/>, run it, read <see cref="PeakBytes"/>.</summary>
 public interface IPeakMemoryProbe : IDisposable
 {
     /// <summary>What is measured, e.g. "process resident set (VmHWM)".</summary>
@@ -18,12 +19,14 @@ public interface IPeakMemoryProbe : IDisposable
     long PeakBytes();
 }
 
-/// <summary>CPU: the process's resident set, with the kernel's own high-water mark (exact, nothing is sampled).</summary>
+/// <summary>CPU: the process's resident set, with the kernel's
+/// own high-water mark (exact, nothing is sampled).</summary>
 public sealed class ResidentMemoryProbe : IPeakMemoryProbe
 {
     ResidentMemoryProbe() { }
 
-    /// <summary>The probe, or null with a reason where /proc/self cannot report or reset the peak (non-Linux, restricted /proc).</summary>
+    /// <summary>The probe, or null with a reason where /proc/self cannot
+    /// report or reset the peak (non-Linux, restricted /proc).</summary>
     public static ResidentMemoryProbe? TryCreate(out string unavailableReason)
     {
         unavailableReason = "";
@@ -38,16 +41,19 @@ public sealed class ResidentMemoryProbe : IPeakMemoryProbe
     public string Description => "process resident set (VmHWM after writing 5 to /proc/self/clear_refs)";
 
     /// <inheritdoc />
-    public long CurrentBytes() => ProcessMemory.ResidentBytes() ?? throw new InvalidOperationException("VmRSS is unavailable");
+    public long CurrentBytes() =>
+        ProcessMemory.ResidentBytes() ?? throw new InvalidOperationException("VmRSS is unavailable");
 
     /// <inheritdoc />
     public void ResetPeak()
     {
-        if (!ProcessMemory.TryResetPeak()) throw new InvalidOperationException("/proc/self/clear_refs refused the reset");
+        if (!ProcessMemory.TryResetPeak())
+            throw new InvalidOperationException("/proc/self/clear_refs refused the reset");
     }
 
     /// <inheritdoc />
-    public long PeakBytes() => ProcessMemory.PeakResidentBytes() ?? throw new InvalidOperationException("VmHWM is unavailable");
+    public long PeakBytes() =>
+        ProcessMemory.PeakResidentBytes() ?? throw new InvalidOperationException("VmHWM is unavailable");
 
     /// <inheritdoc />
     public void Dispose() { }
@@ -56,8 +62,8 @@ public sealed class ResidentMemoryProbe : IPeakMemoryProbe
 /// <summary>
 /// CUDA, best effort: device memory in use (total - free) sampled from a background thread through cudaMemGetInfo
 /// (libcudart) or, failing that, NVML (libnvidia-ml), because TorchSharp exposes no CUDA memory statistics. Both report
-/// the whole device, so other processes on the same GPU are included, and a caching allocator's reserved-but-free blocks
-/// count as used; allocations that live shorter than the sampling interval can be missed.
+/// the whole device, so other processes on the same GPU are included, and a caching allocator's reserved-but-free
+/// blocks count as used; allocations that live shorter than the sampling interval can be missed.
 /// </summary>
 public sealed class CudaMemoryProbe : IPeakMemoryProbe
 {
@@ -65,7 +71,8 @@ public sealed class CudaMemoryProbe : IPeakMemoryProbe
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate int CudaMemGetInfo(out nuint free, out nuint total);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate int NvmlInit();
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate int NvmlGetHandle(uint index, out IntPtr device);
-    [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate int NvmlGetMemory(IntPtr device, out NvmlMemory memory);
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    delegate int NvmlGetMemory(IntPtr device, out NvmlMemory memory);
     [StructLayout(LayoutKind.Sequential)] struct NvmlMemory { public ulong Total, Free, Used; }
 
     static readonly string[] CudartNames = ["libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0"];
@@ -87,12 +94,14 @@ public sealed class CudaMemoryProbe : IPeakMemoryProbe
         sampler.Start();
     }
 
-    /// <summary>A running sampler for <paramref name="device"/>, or null with a reason when neither library can be loaded or queried.</summary>
+    /// <summary>A running sampler for <paramref name="device"/>, or null
+    /// with a reason when neither library can be loaded or queried.</summary>
     public static CudaMemoryProbe? TryCreate(int device, TimeSpan interval, out string unavailableReason)
     {
         var probe = TryCudart(device, interval) ?? TryNvml(device, interval);
         unavailableReason = probe is null
-            ? $"CUDA memory cannot be measured: neither libcudart ({string.Join(", ", CudartNames)}) nor NVML ({string.Join(", ", NvmlNames)}) could be loaded and queried"
+            ? $"CUDA memory cannot be measured: neither libcudart ({string.Join(", ", CudartNames)}) " +
+              $"nor NVML ({string.Join(", ", NvmlNames)}) could be loaded and queried"
             : "";
         return probe;
     }
@@ -138,18 +147,23 @@ public sealed class CudaMemoryProbe : IPeakMemoryProbe
     {
         Interlocked.Exchange(ref current, used);
         long seen;
-        while (used > (seen = Interlocked.Read(ref peak)) && Interlocked.CompareExchange(ref peak, used, seen) != seen) { }
+        while (used > (seen = Interlocked.Read(ref peak))
+            && Interlocked.CompareExchange(ref peak, used, seen) != seen) { }
     }
 
     static CudaMemoryProbe? TryCudart(int device, TimeSpan interval)
     {
         if (!TryLoad(CudartNames, out var lib)) return null;
-        if (!NativeLibrary.TryGetExport(lib, "cudaSetDevice", out var setPtr) || !NativeLibrary.TryGetExport(lib, "cudaMemGetInfo", out var infoPtr)) return null;
+        if (!NativeLibrary.TryGetExport(lib, "cudaSetDevice", out var setPtr) ||
+            !NativeLibrary.TryGetExport(lib, "cudaMemGetInfo", out var infoPtr)) return null;
         var setDevice = Marshal.GetDelegateForFunctionPointer<CudaSetDevice>(setPtr);
         var memGetInfo = Marshal.GetDelegateForFunctionPointer<CudaMemGetInfo>(infoPtr);
         // The CUDA runtime's current device is per thread: every sampling call selects it first.
-        long? Sample() => setDevice(device) == 0 && memGetInfo(out var free, out var total) == 0 ? (long)(total - free) : null;
-        return Sample() is null ? null : new CudaMemoryProbe($"CUDA device {device} memory in use (cudaMemGetInfo, sampled every {interval.TotalMilliseconds:0.#} ms)", Sample, interval);
+        long? Sample() =>
+            setDevice(device) == 0 && memGetInfo(out var free, out var total) == 0 ? (long)(total - free) : null;
+        return Sample() is null ? null : new CudaMemoryProbe(
+            $"CUDA device {device} memory in use (cudaMemGetInfo, sampled every {interval.TotalMilliseconds:0.#} ms)",
+            Sample, interval);
     }
 
     static CudaMemoryProbe? TryNvml(int device, TimeSpan interval)
@@ -159,10 +173,13 @@ public sealed class CudaMemoryProbe : IPeakMemoryProbe
             !NativeLibrary.TryGetExport(lib, "nvmlDeviceGetHandleByIndex_v2", out var handlePtr) ||
             !NativeLibrary.TryGetExport(lib, "nvmlDeviceGetMemoryInfo", out var memoryPtr)) return null;
         if (Marshal.GetDelegateForFunctionPointer<NvmlInit>(initPtr)() != 0) return null;
-        if (Marshal.GetDelegateForFunctionPointer<NvmlGetHandle>(handlePtr)((uint)device, out var handle) != 0) return null;
+        if (Marshal.GetDelegateForFunctionPointer<NvmlGetHandle>(handlePtr)((uint)device, out var handle) != 0)
+            return null;
         var getMemory = Marshal.GetDelegateForFunctionPointer<NvmlGetMemory>(memoryPtr);
         long? Sample() => getMemory(handle, out var m) == 0 ? (long)m.Used : null;
-        return Sample() is null ? null : new CudaMemoryProbe($"CUDA device {device} memory in use (NVML, sampled every {interval.TotalMilliseconds:0.#} ms)", Sample, interval);
+        return Sample() is null ? null : new CudaMemoryProbe(
+            $"CUDA device {device} memory in use (NVML, sampled every {interval.TotalMilliseconds:0.#} ms)",
+            Sample, interval);
     }
 
     static bool TryLoad(IEnumerable<string> names, out IntPtr library)

@@ -14,11 +14,13 @@ public static class ProcessMemory
     /// <summary>Current resident set (VmRSS) in bytes, or null where /proc is missing.</summary>
     public static long? ResidentBytes() => ReadStatusKilobytes("VmRSS:") * 1024;
 
-    /// <summary>Peak resident set since start or the last <see cref="TryResetPeak"/> (VmHWM), in bytes; null where /proc is missing.</summary>
+    /// <summary>Peak resident set since start or the last <see cref="TryResetPeak"/>
+    /// (VmHWM), in bytes; null where /proc is missing.</summary>
     public static long? PeakResidentBytes() => ReadStatusKilobytes("VmHWM:") * 1024;
 
     /// <summary>Resets the kernel's high-water mark to the current resident size.</summary>
-    /// <returns>False when the kernel refused (no /proc, or clear_refs not writable); the peak then covers the whole process life.</returns>
+    /// <returns>False when the kernel refused (no /proc, or clear_refs not writable);
+    /// the peak then covers the whole process life.</returns>
     public static bool TryResetPeak()
     {
         try

@@ -5,7 +5,8 @@ using Abba.Core.Randomness;
 // so that adapter target lists read like the paper's scripts and real checkpoints could be mapped by name.
 // Pre-norm blocks: h = x + attn(rmsnorm(x)); out = h + mlp(rmsnorm(h)). Rotary embeddings use HF's rotate_half
 // convention (dimension i pairs with i + head_dim/2). No biases, no dropout, no KV cache.
-// Every adaptable Linear is a field of type Module<Tensor, Tensor> named like the HF module, so the injector can swap it.
+// Every adaptable Linear is a field of type Module<Tensor, Tensor>
+// named like the HF module, so the injector can swap it.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,17 +22,21 @@ namespace Abba.Core.Models;
 /// <param name="Heads">Query heads.</param>
 /// <param name="KvHeads">Key/value heads; fewer than <paramref name="Heads"/> gives grouped-query attention.</param>
 /// <param name="HeadDim">Width of one head; <c>Heads * HeadDim</c> may differ from the hidden size (Gemma-2).</param>
-/// <param name="TiedEmbeddings">The LM head reuses the token embedding matrix (no separate <c>lm_head</c> module).</param>
+/// <param name="TiedEmbeddings">The LM head reuses the token
+/// embedding matrix (no separate <c>lm_head</c> module).</param>
 /// <param name="MaxPositions">Longest sequence the model accepts.</param>
 /// <param name="RopeTheta">Rotary base.</param>
 /// <param name="RmsNormEps">RMSNorm epsilon.</param>
-/// <param name="InitStd">Standard deviation of the normal initialisation of embeddings and Linear weights (HF <c>initializer_range</c>).</param>
+/// <param name="InitStd">Standard deviation of the normal initialisation
+/// of embeddings and Linear weights (HF <c>initializer_range</c>).</param>
 public sealed record LlamaConfig(
     int VocabSize, int HiddenSize, int IntermediateSize, int Layers, int Heads, int KvHeads, int HeadDim,
-    bool TiedEmbeddings = false, int MaxPositions = 2048, double RopeTheta = 10000, double RmsNormEps = 1e-5, double InitStd = 0.02)
+    bool TiedEmbeddings = false, int MaxPositions = 2048, double RopeTheta = 10000, double RmsNormEps = 1e-5,
+    double InitStd = 0.02)
 {
     /// <summary>The seven adaptable projections of each block, as named in Hugging Face Llama checkpoints.</summary>
-    public static readonly IReadOnlyList<string> ProjectionNames = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+    public static readonly IReadOnlyList<string> ProjectionNames =
+        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
     /// <summary>Output width of <c>q_proj</c> and input width of <c>o_proj</c>: <c>Heads * HeadDim</c>.</summary>
     public int QOut => Heads * HeadDim;
@@ -44,10 +49,13 @@ public sealed record LlamaConfig(
     /// with std 0.05 rather than HF's 0.02, which at this width leaves attention near-uniform for hundreds of steps.
     /// </summary>
     public static LlamaConfig Quick(int vocabSize, int maxPositions = 64) =>
-        new(vocabSize, HiddenSize: 64, IntermediateSize: 176, Layers: 2, Heads: 4, KvHeads: 2, HeadDim: 16, MaxPositions: maxPositions, InitStd: 0.05);
+        new(vocabSize, HiddenSize: 64, IntermediateSize: 176, Layers: 2, Heads: 4, KvHeads: 2, HeadDim: 16,
+            MaxPositions: maxPositions, InitStd: 0.05);
 
-    /// <summary>Deeper decoder for the <c>paper</c> profile: 4 blocks of width 64 (185K parameters in the blocks), std 0.05 as <see cref="Quick"/>.</summary>
-    public static LlamaConfig Paper(int vocabSize, int maxPositions = 64) => Quick(vocabSize, maxPositions) with { Layers = 4 };
+    /// <summary>Deeper decoder for the <c>paper</c> profile: 4 blocks of width 64
+    /// (185K parameters in the blocks), std 0.05 as <see cref="Quick"/>.</summary>
+    public static LlamaConfig Paper(int vocabSize, int maxPositions = 64) =>
+        Quick(vocabSize, maxPositions) with { Layers = 4 };
 
     /// <summary>(in, out) of each projection of one block, keyed by <see cref="ProjectionNames"/>.</summary>
     public IReadOnlyDictionary<string, (int In, int Out)> ProjectionShapes() => new Dictionary<string, (int, int)>
@@ -90,7 +98,8 @@ public sealed class RmsNorm : Module<Tensor, Tensor>
     readonly Parameter weight;
     readonly double eps;
 
-    /// <summary>Creates a norm over the last dimension of width <paramref name="size"/>, weight initialised to one.</summary>
+    /// <summary>Creates a norm over the last dimension of width
+    /// <paramref name="size"/>, weight initialised to one.</summary>
     public RmsNorm(int size, double eps) : base(nameof(RmsNorm))
     {
         weight = new Parameter(ones(size));
@@ -119,7 +128,8 @@ public static class RotaryEmbedding
         return scope.MoveToOuter(angles.cos().to(ScalarType.Float32), angles.sin().to(ScalarType.Float32));
     }
 
-    /// <summary>Rotates <paramref name="x"/> (…, T, D): <c>x * cos + rotate_half(x) * sin</c>, rotate_half(x) = [-x2, x1].</summary>
+    /// <summary>Rotates <paramref name="x"/> (…, T, D):
+    /// <c>x * cos + rotate_half(x) * sin</c>, rotate_half(x) = [-x2, x1].</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         var halves = x.chunk(2, -1);
@@ -203,7 +213,8 @@ public sealed class LlamaDecoderLayer : Module<Tensor, Tensor, Tensor, Tensor>
     }
 }
 
-/// <summary>The decoder body (HF <c>LlamaModel</c>): embeddings, blocks, final norm; returns hidden states (B, T, C).</summary>
+/// <summary>The decoder body (HF <c>LlamaModel</c>): embeddings,
+/// blocks, final norm; returns hidden states (B, T, C).</summary>
 public sealed class LlamaModel : Module<Tensor, Tensor>
 {
     internal readonly Embedding embed_tokens;
@@ -225,7 +236,8 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor tokens)
     {
-        if (tokens.shape[1] > maxPositions) throw new ArgumentException($"sequence of {tokens.shape[1]} tokens exceeds MaxPositions = {maxPositions}");
+        if (tokens.shape[1] > maxPositions)
+            throw new ArgumentException($"sequence of {tokens.shape[1]} tokens exceeds MaxPositions = {maxPositions}");
         var (cos, sin) = RotaryEmbedding.Tables(headDim, tokens.shape[1], ropeTheta, tokens.device);
         var x = embed_tokens.call(tokens);   // (B, T, C)
         foreach (var layer in layers) x = layer.call(x, cos, sin);
@@ -233,15 +245,16 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
     }
 }
 
-/// <summary>A Llama-style causal language model (HF <c>LlamaForCausalLM</c>): token ids (B, T) to logits (B, T, V).</summary>
+/// <summary>A Llama-style causal language model (HF <c>LlamaForCausalLM</c>):
+/// token ids (B, T) to logits (B, T, V).</summary>
 public sealed class LlamaDecoder : Module<Tensor, Tensor>
 {
     readonly LlamaModel model;
     readonly Module<Tensor, Tensor>? lm_head;   // null when tied: logits use model.embed_tokens.weight
 
     /// <summary>
-    /// Creates and initialises a decoder (normal(0, InitStd) weights, unit norm weights), drawing from a generator seeded
-    /// with <paramref name="seed"/> (never from torch's global generator's state).
+    /// Creates and initialises a decoder (normal(0, InitStd) weights, unit norm weights), drawing from a generator
+    /// seeded with <paramref name="seed"/> (never from torch's global generator's state).
     /// </summary>
     public LlamaDecoder(LlamaConfig config, long seed = 0) : base(nameof(LlamaDecoder))
     {
@@ -250,7 +263,8 @@ public sealed class LlamaDecoder : Module<Tensor, Tensor>
         if (!config.TiedEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
         using var noGrad = no_grad();
-        // nn.Linear and nn.Embedding draw a default init from torch's global generator natively; it is overwritten here.
+        // nn.Linear and nn.Embedding draw a default init from
+        // torch's global generator natively; it is overwritten here.
         using var generator = UnitSeed.NewGenerator(seed);
         foreach (var (name, p) in named_parameters())
         {
@@ -271,8 +285,9 @@ public sealed class LlamaDecoder : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Greedy decoding: appends the arg-max token <paramref name="newTokens"/> times to <paramref name="prompt"/> (B, T)
-    /// and returns only the generated ids (B, newTokens). Runs without gradients and re-encodes the whole prefix each step.
+    /// Greedy decoding: appends the arg-max token <paramref name="newTokens"/> times to <paramref name="prompt"/>
+    /// (B, T) and returns only the generated ids (B, newTokens).
+    /// Runs without gradients and re-encodes the whole prefix each step.
     /// </summary>
     public Tensor Generate(Tensor prompt, int newTokens)
     {

@@ -18,8 +18,9 @@ public sealed class Mlp : Module<Tensor, Tensor>
     public Module<Tensor, Tensor> fc2;
 
     /// <summary>
-    /// Creates the model with PyTorch's default Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
-    /// biases, drawn from a generator seeded with <paramref name="seed"/> (never from torch's global generator's state).
+    /// Creates the model with PyTorch's default Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights
+    /// and biases, drawn from a generator seeded with
+    /// <paramref name="seed"/> (never from torch's global generator's state).
     /// </summary>
     public Mlp(int inputs, int hidden, int classes, long seed = 0) : base(nameof(Mlp))
     {

@@ -48,7 +48,8 @@ namespace Abba.Core.Native
             int shentsize = U16(image, 0x3A, "e_shentsize");
             int shnum = U16(image, 0x3C, "e_shnum");
             if (shoff == 0 || shnum == 0) return -1;
-            if (shentsize < 64) throw new ElfFormatException("ELF section header size " + shentsize + " is smaller than 64 bytes.");
+            if (shentsize < 64)
+                throw new ElfFormatException("ELF section header size " + shentsize + " is smaller than 64 bytes.");
             for (int i = 0; i < shnum; i++)
             {
                 long sh = Offset(shoff + (ulong)i * (ulong)shentsize, image, 64, "section header " + i);
@@ -92,7 +93,8 @@ namespace Abba.Core.Native
             long section = Offset(U64(image, sh + 24, "sh_offset"), image, 0, "version section");
             uint link = U32(image, sh + 40, "sh_link");
             uint count = U32(image, sh + 44, "sh_info");
-            if (link >= shnum) throw new ElfFormatException("Version section links to missing string table " + link + ".");
+            if (link >= shnum)
+                throw new ElfFormatException("Version section links to missing string table " + link + ".");
             long strSh = Offset(shoff + link * (ulong)shentsize, image, 64, "string table header");
             long strtab = Offset(U64(image, strSh + 24, "sh_offset"), image, 0, "string table");
             long need = section;
@@ -117,16 +119,21 @@ namespace Abba.Core.Native
 
         static void RequireElf64LittleEndian(byte[] image)
         {
-            if (image.Length < 4 || image[0] != 0x7F || image[1] != (byte)'E' || image[2] != (byte)'L' || image[3] != (byte)'F')
+            if (image.Length < 4 || image[0] != 0x7F || image[1] != (byte)'E' || image[2] != (byte)'L'
+                || image[3] != (byte)'F')
                 throw new ElfFormatException("Not an ELF file (the first four bytes are not 0x7F 'E' 'L' 'F').");
-            if (image.Length < 64) throw new ElfFormatException("Truncated ELF file: " + image.Length + " bytes, shorter than the 64-byte header.");
-            if (image[4] != 2 || image[5] != 1) throw new ElfFormatException("Only 64-bit little-endian ELF files are supported.");
+            if (image.Length < 64)
+                throw new ElfFormatException(
+                    "Truncated ELF file: " + image.Length + " bytes, shorter than the 64-byte header.");
+            if (image[4] != 2 || image[5] != 1)
+                throw new ElfFormatException("Only 64-bit little-endian ELF files are supported.");
         }
 
         static long Offset(ulong value, byte[] image, int need, string what)
         {
             if (value > (ulong)image.Length || (ulong)image.Length - value < (ulong)need)
-                throw new ElfFormatException("Truncated ELF file: " + what + " at offset " + value + " lies beyond its " + image.Length + " bytes.");
+                throw new ElfFormatException("Truncated ELF file: " + what + " at offset " + value +
+                    " lies beyond its " + image.Length + " bytes.");
             return (long)value;
         }
 
@@ -153,7 +160,8 @@ namespace Abba.Core.Native
             Offset((ulong)at, b, 1, "version name");
             long end = at;
             while (end < b.Length && b[end] != 0) end++;
-            if (end == b.Length) throw new ElfFormatException("Truncated ELF file: a version name runs past the end of the file.");
+            if (end == b.Length)
+                throw new ElfFormatException("Truncated ELF file: a version name runs past the end of the file.");
             return Encoding.ASCII.GetString(b, (int)at, (int)(end - at));
         }
     }
@@ -173,7 +181,8 @@ namespace Abba.Core.Native
                 try
                 {
                     ElfPatchOutcome outcome = ElfVersionPatch.PatchFile(path, VersionName);
-                    Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, "abba: " + VersionName + " in " + path + ": " + outcome);
+                    Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal,
+                        "abba: " + VersionName + " in " + path + ": " + outcome);
                 }
                 catch (Exception e)
                 {

@@ -3,7 +3,8 @@ using TorchSharp;
 
 namespace Abba.Core.Native;
 
-/// <summary>TorchSharp could not be initialised; <see cref="Exception.Message"/> is a short diagnosis for users.</summary>
+/// <summary>TorchSharp could not be initialised;
+/// <see cref="Exception.Message"/> is a short diagnosis for users.</summary>
 public sealed class TorchUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Versions and devices of the loaded TorchSharp runtime.</summary>
@@ -12,9 +13,11 @@ public sealed class TorchUnavailableException(string message, Exception? inner =
 /// <param name="CudaAvailable">Whether a CUDA device can be used.</param>
 /// <param name="CudaDevices">Number of CUDA devices.</param>
 /// <param name="Threads">Intra-op threads libtorch uses.</param>
-public sealed record TorchInfo(string TorchSharpVersion, string LibTorchVersion, bool CudaAvailable, int CudaDevices, int Threads);
+public sealed record TorchInfo(
+    string TorchSharpVersion, string LibTorchVersion, bool CudaAvailable, int CudaDevices, int Threads);
 
-/// <summary>Loads the native runtime once, turning load failures into a short diagnosis, and resolves devices.</summary>
+/// <summary>Loads the native runtime once, turning load failures
+/// into a short diagnosis, and resolves devices.</summary>
 public static class TorchRuntime
 {
     static readonly Lock Gate = new();
@@ -45,7 +48,8 @@ public static class TorchRuntime
                     torch.get_num_threads());
                 return info;
             }
-            catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException or InvalidOperationException or BadImageFormatException)
+            catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException
+                                          or InvalidOperationException or BadImageFormatException)
             {
                 throw new TorchUnavailableException(Diagnose(e), e);
             }
@@ -56,10 +60,12 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>Sets libtorch's intra-op thread count; 0 restores libtorch's default (the count it started with).</summary>
+    /// <summary>Sets libtorch's intra-op thread count; 0 restores
+    /// libtorch's default (the count it started with).</summary>
     public static void SetThreads(int threads) => torch.set_num_threads(threads > 0 ? threads : Initialise().Threads);
 
-    /// <summary>Resolves <c>auto</c>, <c>cpu</c> or <c>cuda</c> to a device, or throws with a one-line reason.</summary>
+    /// <summary>Resolves <c>auto</c>, <c>cpu</c> or <c>cuda</c>
+    /// to a device, or throws with a one-line reason.</summary>
     public static torch.Device ResolveDevice(string name)
     {
         var rt = Initialise();
@@ -67,7 +73,9 @@ public static class TorchRuntime
         {
             "cpu" => torch.CPU,
             "cuda" when rt.CudaAvailable => torch.CUDA,
-            "cuda" => throw new ArgumentException("--device cuda was requested but no CUDA device is available (this build uses the " + BackendName + " TorchSharp backend)."),
+            "cuda" => throw new ArgumentException(
+                "--device cuda was requested but no CUDA device is available (this build uses the " + BackendName +
+                " TorchSharp backend)."),
             "auto" => rt.CudaAvailable ? torch.CUDA : torch.CPU,
             _ => throw new ArgumentException($"unknown device '{name}' (expected auto, cpu or cuda)."),
         };
@@ -97,17 +105,23 @@ public static class TorchRuntime
 
     static string Diagnose(string lib, string loaderMessage)
     {
-        string reason = loaderMessage.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? loaderMessage;
+        string reason = loaderMessage.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0)
+            ?? loaderMessage;
         bool strongGlibcxx = reason.Contains("GLIBCXX_3.4.32", StringComparison.Ordinal) && RequiresStrongGlibcxx(lib);
         string cause = strongGlibcxx
-            ? "this system's libstdc++ lacks GLIBCXX_3.4.32 and this copy of libLibTorchSharp.so was not patched (the build marks that requirement weak in its own output copies only)."
-            : reason.Contains("GLIBCXX", StringComparison.Ordinal) || reason.Contains("GLIBC_", StringComparison.Ordinal)
+            ? "this system's libstdc++ lacks GLIBCXX_3.4.32 and this copy of libLibTorchSharp.so was not patched " +
+              "(the build marks that requirement weak in its own output copies only)."
+            : reason.Contains("GLIBCXX", StringComparison.Ordinal)
+              || reason.Contains("GLIBC_", StringComparison.Ordinal)
                 ? "this system's C/C++ runtime is older than the TorchSharp natives need."
                 : "a native library beside the program is missing or unreadable.";
         string todo = strongGlibcxx
-            ? "run abba from a 'dotnet build' or 'dotnet publish' output folder (both patch their copy), or rebuild; copying the NuGet package's file over it undoes the fix. See README, Troubleshooting."
-            : "rebuild with 'dotnet build -c Release' so the TorchSharp natives are copied beside the program; see README, Troubleshooting.";
-        return $"TorchSharp failed to initialise: cannot load {lib}\n  loader says: {reason}\n  likely cause: {cause}\n  what to do: {todo}";
+            ? "run abba from a 'dotnet build' or 'dotnet publish' output folder (both patch their copy), or rebuild; " +
+              "copying the NuGet package's file over it undoes the fix. See README, Troubleshooting."
+            : "rebuild with 'dotnet build -c Release' so the TorchSharp natives are copied beside the program; " +
+              "see README, Troubleshooting.";
+        return $"TorchSharp failed to initialise: cannot load {lib}\n  loader says: {reason}\n" +
+               $"  likely cause: {cause}\n  what to do: {todo}";
     }
 
     static bool RequiresStrongGlibcxx(string lib)
@@ -129,7 +143,8 @@ public static class TorchRuntime
         string first = (e.InnerException?.Message ?? e.Message).Split('\n')[0].Trim();
         return $"TorchSharp failed to initialise: {first}\n" +
             "  likely cause: the native libtorch libraries beside the program could not be loaded.\n" +
-            "  what to do: rebuild with 'dotnet build -c Release' so the TorchSharp natives are copied into the output folder, " +
+            "  what to do: rebuild with 'dotnet build -c Release' so the TorchSharp natives are copied " +
+            "into the output folder, " +
             "and check that runtimes/linux-x64/native/ sits beside TorchSharp.dll.";
     }
 }

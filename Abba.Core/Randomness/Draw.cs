@@ -9,7 +9,8 @@ namespace Abba.Core.Randomness;
 public static class Draw
 {
     /// <summary>N(0, <paramref name="std"/>^2) values of shape <paramref name="shape"/>.</summary>
-    public static Tensor Normal(Generator generator, long[] shape, double std = 1, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public static Tensor Normal(
+        Generator generator, long[] shape, double std = 1, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var z = randn(shape, dtype: dtype, generator: generator);
         return Moved(z.mul_(std), device);

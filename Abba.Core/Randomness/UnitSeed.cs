@@ -24,9 +24,11 @@ public static class UnitSeed
         return (long)(BinaryPrimitives.ReadUInt64LittleEndian(hash) & long.MaxValue);
     }
 
-    /// <summary>A fresh .NET generator seeded with <paramref name="seed"/> (its 63 bits folded to the 31 that <see cref="Random"/> takes).</summary>
+    /// <summary>A fresh .NET generator seeded with <paramref name="seed"/>
+    /// (its 63 bits folded to the 31 that <see cref="Random"/> takes).</summary>
     public static Random NewRandom(long seed) => new((int)((seed ^ (seed >> 31) ^ (seed >> 62)) & int.MaxValue));
 
-    /// <summary>A fresh CPU torch generator seeded with <paramref name="seed"/> (draw on the CPU, then move the tensor).</summary>
+    /// <summary>A fresh CPU torch generator seeded with <paramref name="seed"/>
+    /// (draw on the CPU, then move the tensor).</summary>
     public static Generator NewGenerator(long seed) => new((ulong)seed, CPU);
 }

@@ -17,7 +17,8 @@ public static class EckartYoung
         return linalg.svdvals(M.to(float64)).cpu().data<double>().ToArray();
     }
 
-    /// <summary>The smallest relative squared error any matrix of rank at most <paramref name="k"/> can reach.</summary>
+    /// <summary>The smallest relative squared error any matrix
+    /// of rank at most <paramref name="k"/> can reach.</summary>
     /// <param name="sigma">Singular values of the target (any order).</param>
     /// <param name="k">Maximal rank; values at or above the number of singular values give 0.</param>
     public static double Bound(IReadOnlyList<double> sigma, long k)
@@ -55,7 +56,8 @@ public sealed class TargetSvd : IDisposable
     /// <summary>Singular values, descending.</summary>
     public IReadOnlyList<double> SingularValues { get; }
 
-    /// <summary>The rank-<paramref name="r"/> truncated SVD U_r Sigma_r V_r^T (float64), the best rank-r approximation.</summary>
+    /// <summary>The rank-<paramref name="r"/> truncated SVD U_r Sigma_r
+    /// V_r^T (float64), the best rank-r approximation.</summary>
     public Tensor Truncated(int r)
     {
         using var scope = NewDisposeScope();

@@ -8,15 +8,19 @@ namespace Abba.Core.Reconstruction;
 /// <summary>How an iterative reconstruction fit runs.</summary>
 /// <param name="MaxSteps">Adam steps at most; also the length of the cosine schedule.</param>
 /// <param name="LearningRate">Peak Adam learning rate (the target is scaled to unit RMS entries first).</param>
-/// <param name="Patience">Stop once the loss has not improved by <paramref name="MinImprovement"/> for this many steps.</param>
+/// <param name="Patience">Stop once the loss has not improved by
+/// <paramref name="MinImprovement"/> for this many steps.</param>
 /// <param name="MinImprovement">Improvement of the relative squared error that counts as progress.</param>
-public sealed record FitSettings(int MaxSteps = 1500, double LearningRate = 1e-2, int Patience = 150, double MinImprovement = 1e-5);
+public sealed record FitSettings(
+    int MaxSteps = 1500, double LearningRate = 1e-2, int Patience = 150, double MinImprovement = 1e-5);
 
 /// <summary>What a fit reached.</summary>
-/// <param name="Loss">Best float32 relative squared error seen during the fit (the parameters are left at that point).</param>
+/// <param name="Loss">Best float32 relative squared error seen
+/// during the fit (the parameters are left at that point).</param>
 /// <param name="Steps">Adam steps taken.</param>
 /// <param name="Seconds">Wall time of the optimisation loop.</param>
-/// <param name="HitCap">The fit stopped at <see cref="FitSettings.MaxSteps"/> while still improving (not on a plateau).</param>
+/// <param name="HitCap">The fit stopped at <see cref="FitSettings.MaxSteps"/>
+/// while still improving (not on a plateau).</param>
 public readonly record struct FitOutcome(double Loss, int Steps, double Seconds, bool HitCap);
 
 /// <summary>
@@ -32,7 +36,8 @@ public static class IterativeFit
     // stopped it. Collecting every few steps releases it (measured: flat memory).
     const int CollectEvery = 25;
 
-    /// <summary>Fits <paramref name="reconstruct"/> to <paramref name="target"/> by moving <paramref name="parameters"/>.</summary>
+    /// <summary>Fits <paramref name="reconstruct"/> to <paramref name="target"/>
+    /// by moving <paramref name="parameters"/>.</summary>
     /// <param name="target">The matrix to reconstruct, same device and dtype as the parameters.</param>
     /// <param name="parameters">Trainable tensors; updated in place.</param>
     /// <param name="reconstruct">Builds the approximation from the current parameters (differentiable).</param>
@@ -64,7 +69,8 @@ public static class IterativeFit
         }
         Restore(parameters, best);
         foreach (var b in best) b.Dispose();
-        return new FitOutcome(bestLoss, step, clock.Elapsed.TotalSeconds, step >= settings.MaxSteps && step - lastProgress < settings.Patience);
+        return new FitOutcome(bestLoss, step, clock.Elapsed.TotalSeconds,
+            step >= settings.MaxSteps && step - lastProgress < settings.Patience);
     }
 
     static void Copy(IReadOnlyList<Parameter> parameters, Tensor[] best)

@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace Abba.Core.Reconstruction;
 
-/// <summary>The four target matrices of the paper's Figure 2 (panel titles Orthogonal, Low-Rank, Sparse, Random).</summary>
+/// <summary>The four target matrices of the paper's Figure 2
+/// (panel titles Orthogonal, Low-Rank, Sparse, Random).</summary>
 public enum MatrixType
 {
     /// <summary>Q of the QR decomposition of an n x n Gaussian matrix (all singular values 1).</summary>
@@ -18,8 +19,8 @@ public enum MatrixType
 
 /// <summary>
 /// Generates the reconstruction targets (float64, CPU). Sizes and distributions are not in the paper; these are the
-/// generators whose LoRA curves match the digitised ones (docs/reconstruction-generators.md): 1 - r/n, 1 - r/128, and the
-/// Marchenko-Pastur-like slopes of the sparse and random panels.
+/// generators whose LoRA curves match the digitised ones (docs/reconstruction-generators.md): 1 - r/n, 1 - r/128,
+/// and the Marchenko-Pastur-like slopes of the sparse and random panels.
 /// </summary>
 public static class MatrixGenerators
 {
@@ -46,18 +47,22 @@ public static class MatrixGenerators
     /// <summary>The smallest n the type can be generated at.</summary>
     public static int MinimumSize(MatrixType type) => type == MatrixType.LowRank ? LowRankRank : 1;
 
-    /// <summary>An n x n float64 CPU matrix of <paramref name="type"/>, drawn from a generator seeded with <paramref name="seed"/>.</summary>
+    /// <summary>An n x n float64 CPU matrix of <paramref name="type"/>,
+    /// drawn from a generator seeded with <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">n is below <see cref="MinimumSize"/>.</exception>
     public static Tensor Generate(MatrixType type, int n, long seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(seed);
-        if (n < MinimumSize(type)) throw new ArgumentOutOfRangeException(nameof(n), $"{type.Name()} needs n >= {MinimumSize(type)}.");
+        if (n < MinimumSize(type))
+            throw new ArgumentOutOfRangeException(nameof(n), $"{type.Name()} needs n >= {MinimumSize(type)}.");
         using var g = new Generator((ulong)seed, CPU);
         return type switch
         {
             MatrixType.Orthogonal => Orthonormal(n, n, g),
-            MatrixType.LowRank => Orthonormal(n, LowRankRank, g).matmul(Orthonormal(n, LowRankRank, g).T),   // (n, 128) (128, n)
-            MatrixType.Sparse => rand(n, n, float64, generator: g).lt(SparseDensity).to(float64) * rand(n, n, float64, generator: g),
+            // (n, 128) (128, n)
+            MatrixType.LowRank => Orthonormal(n, LowRankRank, g).matmul(Orthonormal(n, LowRankRank, g).T),
+            MatrixType.Sparse => rand(n, n, float64, generator: g).lt(SparseDensity).to(float64)
+                * rand(n, n, float64, generator: g),
             MatrixType.Random => rand(n, n, float64, generator: g),
             _ => throw new ArgumentOutOfRangeException(nameof(type)),
         };
@@ -74,7 +79,8 @@ public static class MatrixGenerators
         return randn(n, n, float64, generator: g) / Math.Sqrt(n);
     }
 
-    /// <summary>An n x k matrix with orthonormal columns, Haar-distributed (QR of a Gaussian with the signs of diag(R) fixed).</summary>
+    /// <summary>An n x k matrix with orthonormal columns, Haar-distributed
+    /// (QR of a Gaussian with the signs of diag(R) fixed).</summary>
     static Tensor Orthonormal(int n, int k, Generator g)
     {
         using var scope = NewDisposeScope();

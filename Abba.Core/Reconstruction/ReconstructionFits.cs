@@ -9,15 +9,19 @@ namespace Abba.Core.Reconstruction;
 /// <param name="Params">Trainable parameters of the factorisation.</param>
 /// <param name="Steps">Optimiser steps (0 for the closed-form truncated SVD).</param>
 /// <param name="Seconds">Wall time of the fit.</param>
-/// <param name="HitCap">An iterative fit stopped at its step cap while still improving (false for closed forms and plateaus).</param>
-public readonly record struct ReconstructionResult(double RelSqError, long Params, int Steps, double Seconds, bool HitCap = false);
+/// <param name="HitCap">An iterative fit stopped at its step cap while
+/// still improving (false for closed forms and plateaus).</param>
+public readonly record struct ReconstructionResult(
+    double RelSqError, long Params, int Steps, double Seconds, bool HitCap = false);
 
 /// <summary>Where an ABBA reconstruction fit starts.</summary>
 public enum AbbaStart
 {
-    /// <summary>B1 A1 = the rank-r1 truncated SVD of M, B2 A2 = all-ones (+ small noise on the other r2 - 1 columns): LoRA-r1's error.</summary>
+    /// <summary>B1 A1 = the rank-r1 truncated SVD of M, B2 A2 = all-ones
+    /// (+ small noise on the other r2 - 1 columns): LoRA-r1's error.</summary>
     SvdOnes,
-    /// <summary>All four factors Gaussian from the fit's seed, scaled so the update's entries have RMS <see cref="ReconstructionFits.RandomStartRms"/> of the target's.</summary>
+    /// <summary>All four factors Gaussian from the fit's seed, scaled so the update's entries
+    /// have RMS <see cref="ReconstructionFits.RandomStartRms"/> of the target's.</summary>
     Random,
 }
 
@@ -32,16 +36,19 @@ public static class ReconstructionFits
     /// <summary>Relative size of the symmetry-breaking noise on ABBA's second pair (see <see cref="Abba"/>).</summary>
     public const double SecondPairNoise = 0.01;
 
-    /// <summary>RMS of the update's entries at a <see cref="AbbaStart.Random"/> start, relative to the target's (error about 1 + this squared).</summary>
+    /// <summary>RMS of the update's entries at a <see cref="AbbaStart.Random"/> start,
+    /// relative to the target's (error about 1 + this squared).</summary>
     public const double RandomStartRms = 0.1;
 
-    /// <summary>LoRA of rank r: the truncated SVD, LoRA's exact optimum (the time excludes the shared SVD itself).</summary>
+    /// <summary>LoRA of rank r: the truncated SVD, LoRA's exact
+    /// optimum (the time excludes the shared SVD itself).</summary>
     public static ReconstructionResult Lora(Tensor M, TargetSvd svd, int r)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var Mr = svd.Truncated(r);
         double error = EckartYoung.RelativeSquaredError(M, Mr);
-        return new(error, new LoraConfig(r, r).TrainableParameters(M.shape[0], M.shape[1]), 0, clock.Elapsed.TotalSeconds);
+        return new(error, new LoraConfig(r, r).TrainableParameters(M.shape[0], M.shape[1]), 0,
+            clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>
@@ -58,16 +65,18 @@ public static class ReconstructionFits
     /// <param name="device">Where to fit (float32).</param>
     /// <param name="seed">Seed of the start's noise (drawn on the CPU, so every device starts alike).</param>
     /// <param name="cancel">Checked every step.</param>
-    /// <param name="start">Where the fit starts; with <paramref name="r2"/> = 1 the default start is exactly LoRA rank r1
-    /// (the rank-r1 SVD times the all-ones matrix), and stays within rank r1: (B1 A1) ⊙ (b a^T) = diag(b) B1 A1 diag(a).</param>
-    public static ReconstructionResult Abba(Tensor M, int r1, int r2, FitSettings settings, Device device, long seed, CancellationToken cancel = default,
-        AbbaStart start = AbbaStart.SvdOnes)
+    /// <param name="start">Where the fit starts; with <paramref name="r2"/> = 1 the default start is exactly LoRA rank
+    /// r1 (the rank-r1 SVD times the all-ones matrix), and stays within
+    /// rank r1: (B1 A1) ⊙ (b a^T) = diag(b) B1 A1 diag(a).</param>
+    public static ReconstructionResult Abba(Tensor M, int r1, int r2, FitSettings settings, Device device, long seed,
+        CancellationToken cancel = default, AbbaStart start = AbbaStart.SvdOnes)
     {
         long m = M.shape[0], n = M.shape[1];
         var (T, rms) = UnitRms(M, device);
         using var _ = T;
         using var zeroBase = ZeroLinear(m, n, device);
-        var config = new AbbaConfig(r1, r2, Alpha: 1, AbbaScaling.Explicit, ExplicitScale: 1, AbbaInit.BothZero, AbbaForward.Dense, AllowRankAboveFull: true);
+        var config = new AbbaConfig(r1, r2, Alpha: 1, AbbaScaling.Explicit, ExplicitScale: 1, AbbaInit.BothZero,
+            AbbaForward.Dense, AllowRankAboveFull: true);
         using var abba = (AbbaLinear)Injector.Create(zeroBase, config, seed);
         if (start == AbbaStart.Random) StartRandom(abba, seed);
         else StartAbba(abba, T, seed);
@@ -85,12 +94,14 @@ public static class ReconstructionFits
     /// <param name="settings">Adam schedule and stopping rule.</param>
     /// <param name="device">Where to fit (float32).</param>
     /// <param name="cancel">Checked every step.</param>
-    public static ReconstructionResult Hira(Tensor M, Tensor W0, int r, FitSettings settings, Device device, CancellationToken cancel = default)
+    public static ReconstructionResult Hira(
+        Tensor M, Tensor W0, int r, FitSettings settings, Device device, CancellationToken cancel = default)
     {
         var (T, rms) = UnitRms(M, device);
         using var _ = T;
         using var baseLayer = nn.Linear(W0.shape[1], W0.shape[0], hasBias: false, device: device, dtype: float32);
-        using (no_grad()) baseLayer.weight!.copy_(W0);   // overwrites the native default init (torch's global generator)
+        // overwrites the native default init (torch's global generator)
+        using (no_grad()) baseLayer.weight!.copy_(W0);
         using var hira = (HiraLinear)Injector.Create(baseLayer, new HiraConfig(r));
         StartHira(hira, T);
         var fit = IterativeFit.Minimise(T, [hira.B, hira.A], hira.DeltaWeight, settings, cancel);
@@ -108,7 +119,8 @@ public static class ReconstructionFits
     static TorchSharp.Modules.Linear ZeroLinear(long m, long n, Device device)
     {
         var linear = nn.Linear(n, m, hasBias: false, device: device, dtype: float32);
-        using (no_grad()) linear.weight!.zero_();        // overwrites the native default init (torch's global generator)
+        // overwrites the native default init (torch's global generator)
+        using (no_grad()) linear.weight!.zero_();
         return linear;
     }
 
@@ -129,8 +141,9 @@ public static class ReconstructionFits
     }
 
     /// <summary>
-    /// Every factor N(0, s^2) with s = (rho^2 / (r1 r2))^(1/8): an entry of (B1 A1) ⊙ (B2 A2) is a sum of r1 r2 products of
-    /// four independent factors, so its variance is r1 r2 s^8 = rho^2, rho = <see cref="RandomStartRms"/> (the target has unit RMS).
+    /// Every factor N(0, s^2) with s = (rho^2 / (r1 r2))^(1/8): an entry of (B1 A1) ⊙ (B2 A2) is a sum of r1 r2
+    /// products of four independent factors, so its variance is r1 r2 s^8 = rho^2,
+    /// rho = <see cref="RandomStartRms"/> (the target has unit RMS).
     /// </summary>
     static void StartRandom(AbbaLinear abba, long seed)
     {
@@ -138,7 +151,8 @@ public static class ReconstructionFits
         long r1 = abba.B1.shape[1], r2 = abba.B2.shape[1];
         double s = Math.Pow(RandomStartRms * RandomStartRms / (r1 * r2), 1.0 / 8);
         using var g = new Generator((ulong)seed, CPU);
-        var factors = new[] { abba.B1, abba.A1, abba.B2, abba.A2 }.Select(p => randn(p.shape, generator: g) * s).ToArray();
+        var factors = new[] { abba.B1, abba.A1, abba.B2, abba.A2 }
+            .Select(p => randn(p.shape, generator: g) * s).ToArray();
         using var noGrad = no_grad();
         abba.B1.copy_(factors[0]);
         abba.A1.copy_(factors[1]);

@@ -10,7 +10,8 @@ public static class Bootstrap
     /// <paramref name="statistic"/> of all <paramref name="n"/> replicates, with the percentile interval of
     /// <paramref name="resamples"/> bootstrap resamples; the statistic gets the resampled replicate indices.
     /// </summary>
-    public static ConfidenceInterval Percentile(int n, Func<int[], double> statistic, int resamples = 2000, long seed = 0, double level = 0.95)
+    public static ConfidenceInterval Percentile(
+        int n, Func<int[], double> statistic, int resamples = 2000, long seed = 0, double level = 0.95)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "need at least one replicate");
         double estimate = statistic([.. Enumerable.Range(0, n)]);
@@ -26,7 +27,8 @@ public static class Bootstrap
         }
         if (values.Count == 0) return new ConfidenceInterval(estimate, double.NaN, double.NaN, n, method);
         values.Sort();
-        return new ConfidenceInterval(estimate, Quantile(values, (1 - level) / 2), Quantile(values, (1 + level) / 2), n, method);
+        return new ConfidenceInterval(estimate, Quantile(values, (1 - level) / 2), Quantile(values, (1 + level) / 2),
+            n, method);
     }
 
     /// <summary>Linear-interpolation quantile (type 7, as numpy's default) of sorted values.</summary>

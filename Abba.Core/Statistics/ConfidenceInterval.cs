@@ -17,7 +17,8 @@ public sealed record ConfidenceInterval(double Estimate, double Low, double High
     /// <summary>Whether the interval exists (at least two values).</summary>
     public bool HasInterval => !double.IsNaN(Low) && !double.IsNaN(High);
 
-    /// <summary>+1 when the whole interval lies above zero, -1 when below, 0 when it includes zero or does not exist.</summary>
+    /// <summary>+1 when the whole interval lies above zero,
+    /// -1 when below, 0 when it includes zero or does not exist.</summary>
     public int SignExcludingZero => !HasInterval ? 0 : Low > 0 ? 1 : High < 0 ? -1 : 0;
 }
 
@@ -30,7 +31,8 @@ public static class Intervals
     /// <summary>Mean of <paramref name="values"/> with its two-sided <paramref name="level"/> t interval.</summary>
     public static ConfidenceInterval StudentTMean(IReadOnlyList<double> values, double level = 0.95)
     {
-        if (level is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(level), level, "level must be in (0, 1)");
+        if (level is <= 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(level), level, "level must be in (0, 1)");
         int n = values.Count;
         double mean = Describe.Mean(values);
         string method = $"{100 * level:0.#}% t interval";
@@ -39,11 +41,14 @@ public static class Intervals
         return new ConfidenceInterval(mean, mean - half, mean + half, n, method);
     }
 
-    /// <summary>Mean of the per-seed differences <paramref name="a"/>[i] - <paramref name="b"/>[i] with its t interval.</summary>
+    /// <summary>Mean of the per-seed differences
+    /// <paramref name="a"/>[i] - <paramref name="b"/>[i] with its t interval.</summary>
     /// <exception cref="ArgumentException">The two series differ in length.</exception>
-    public static ConfidenceInterval PairedDifference(IReadOnlyList<double> a, IReadOnlyList<double> b, double level = 0.95)
+    public static ConfidenceInterval PairedDifference(
+        IReadOnlyList<double> a, IReadOnlyList<double> b, double level = 0.95)
     {
-        if (a.Count != b.Count) throw new ArgumentException($"paired series must be equally long (got {a.Count} and {b.Count})");
+        if (a.Count != b.Count)
+            throw new ArgumentException($"paired series must be equally long (got {a.Count} and {b.Count})");
         var t = StudentTMean([.. a.Zip(b, (x, y) => x - y)], level);
         return t with { Method = "paired " + t.Method };
     }

@@ -11,7 +11,9 @@ public static class RankCorrelation
     /// <summary>Spearman's rho of <paramref name="x"/> and <paramref name="y"/> (ties take average ranks).</summary>
     public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
-        if (x.Count != y.Count || x.Count < 2) throw new ArgumentException($"need two equally long series of at least 2 values (got {x.Count} and {y.Count})");
+        if (x.Count != y.Count || x.Count < 2)
+            throw new ArgumentException(
+                $"need two equally long series of at least 2 values (got {x.Count} and {y.Count})");
         return Correlation.Spearman(x, y);
     }
 

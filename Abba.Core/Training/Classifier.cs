@@ -7,7 +7,8 @@ namespace Abba.Core.Training;
 /// <summary>Cross-entropy training step and whole-set evaluation for a classifier that returns logits.</summary>
 public static class Classifier
 {
-    /// <summary>One optimiser step on the batch (<paramref name="x"/>, <paramref name="y"/>); returns the batch's mean loss before the step.</summary>
+    /// <summary>One optimiser step on the batch (<paramref name="x"/>, <paramref name="y"/>);
+    /// returns the batch's mean loss before the step.</summary>
     public static float Step(Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
@@ -20,7 +21,8 @@ public static class Classifier
 
     /// <summary>Mean cross-entropy over every example, computed in chunks without gradients.</summary>
     public static double MeanLoss(Module<Tensor, Tensor> model, Tensor x, Tensor y, int chunk = 8192) =>
-        SumOverChunks(x, y, chunk, (xs, ys) => functional.cross_entropy(model.call(xs), ys, reduction: Reduction.Sum)) / y.shape[0];
+        SumOverChunks(x, y, chunk, (xs, ys) => functional.cross_entropy(model.call(xs), ys, reduction: Reduction.Sum))
+        / y.shape[0];
 
     /// <summary>Fraction of examples whose arg-max logit is the label.</summary>
     public static double Accuracy(Module<Tensor, Tensor> model, Tensor x, Tensor y, int chunk = 8192) =>
@@ -34,7 +36,8 @@ public static class Classifier
         {
             using var scope = NewDisposeScope();
             long end = Math.Min(start + chunk, y.shape[0]);
-            total += sum(x.narrow(0, start, end - start), y.narrow(0, start, end - start)).to_type(ScalarType.Float64).item<double>();
+            total += sum(x.narrow(0, start, end - start), y.narrow(0, start, end - start))
+                .to_type(ScalarType.Float64).item<double>();
         }
         return total;
     }
@@ -68,7 +71,8 @@ public sealed class MinibatchSampler : IDisposable
         if (order is null || next + batchSize > count)
         {
             order?.Dispose();
-            order = randperm(count, generator: generator).DetachFromDisposeScope();   // outlives the caller's step scope
+            // outlives the caller's step scope
+            order = randperm(count, generator: generator).DetachFromDisposeScope();
             next = 0;
         }
         var batch = order.narrow(0, next, batchSize);

@@ -13,9 +13,11 @@ namespace Abba.Core.Training;
 /// <param name="WarmupRatio">Fraction of steps of linear warm-up from zero.</param>
 /// <param name="WeightDecay">AdamW decoupled weight decay.</param>
 /// <param name="MaxGradNorm">Global gradient-norm clip; 0 disables clipping.</param>
-public sealed record TrainingSchedule(int Steps, double LearningRate, double WarmupRatio = 0.02, double WeightDecay = 0, double MaxGradNorm = 1.0)
+public sealed record TrainingSchedule(
+    int Steps, double LearningRate, double WarmupRatio = 0.02, double WeightDecay = 0, double MaxGradNorm = 1.0)
 {
-    /// <summary>Learning-rate multiplier at <paramref name="step"/>: linear warm-up, then half a cosine to zero.</summary>
+    /// <summary>Learning-rate multiplier at <paramref name="step"/>:
+    /// linear warm-up, then half a cosine to zero.</summary>
     public double Multiplier(int step)
     {
         int warmup = (int)Math.Ceiling(WarmupRatio * Steps);
@@ -31,7 +33,8 @@ public static class LanguageModelTrainer
     /// <summary>Target value excluded from the loss.</summary>
     public const long IgnoreIndex = -100;
 
-    /// <summary>Mean cross-entropy of <paramref name="logits"/> (B, T, V) against <paramref name="targets"/> (B, T), skipping <see cref="IgnoreIndex"/>.</summary>
+    /// <summary>Mean cross-entropy of <paramref name="logits"/> (B, T, V) against
+    /// <paramref name="targets"/> (B, T), skipping <see cref="IgnoreIndex"/>.</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>
         nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index: IgnoreIndex);
 
@@ -44,9 +47,11 @@ public static class LanguageModelTrainer
     /// <param name="schedule">Optimiser settings.</param>
     /// <param name="afterStep">Called with (step, loss) after each step, e.g. for progress.</param>
     /// <param name="cancel">Checked before each step.</param>
-    /// <param name="gradientNorms">When given, receives each step's global L2 norm of the trainable parameters' gradients, before clipping.</param>
+    /// <param name="gradientNorms">When given, receives each step's global L2
+    /// norm of the trainable parameters' gradients, before clipping.</param>
     public static double[] Train(nn.Module<Tensor, Tensor> model, Func<int, (Tensor Inputs, Tensor Targets)> batch,
-        TrainingSchedule schedule, Action<int, double>? afterStep = null, CancellationToken cancel = default, IList<double>? gradientNorms = null)
+        TrainingSchedule schedule, Action<int, double>? afterStep = null, CancellationToken cancel = default,
+        IList<double>? gradientNorms = null)
     {
         var parameters = model.parameters().Where(p => p.requires_grad).ToArray();
         if (parameters.Length == 0) throw new InvalidOperationException("the model has no trainable parameters");
@@ -73,7 +78,8 @@ public static class LanguageModelTrainer
         return losses;
     }
 
-    /// <summary>The global L2 norm of the gradients of <paramref name="parameters"/> (those without one count as zero), in float64.</summary>
+    /// <summary>The global L2 norm of the gradients of <paramref name="parameters"/>
+    /// (those without one count as zero), in float64.</summary>
     public static double GradientNorm(IEnumerable<Tensor> parameters)
     {
         double sum = 0;

@@ -21,7 +21,8 @@ public sealed class AbbaLinear : AdapterLinear
     // Field names equal the registered names, so TorchSharp's device moves keep them current.
     Parameter abba_A1, abba_B1, abba_A2, abba_B2;
 
-    /// <summary>Wraps <paramref name="baseLayer"/> and initialises both pairs per <see cref="AbbaConfig.Init"/>, drawing from <paramref name="generator"/>.</summary>
+    /// <summary>Wraps <paramref name="baseLayer"/> and initialises both pairs per
+    /// <see cref="AbbaConfig.Init"/>, drawing from <paramref name="generator"/>.</summary>
     public AbbaLinear(Linear baseLayer, AbbaConfig config, Generator generator) : base("AbbaLinear", baseLayer)
     {
         config.Validate(OutFeatures, InFeatures);
@@ -36,7 +37,8 @@ public sealed class AbbaLinear : AdapterLinear
         RegisterAdapterParameters();
         if (config.StartsNonZero)
         {
-            // Table 3 rows 1-4 start with P0 != 0: the frozen base becomes the residual W0 - P0, so the layer still computes W0 x.
+            // Table 3 rows 1-4 start with P0 != 0: the frozen base becomes
+            // the residual W0 - P0, so the layer still computes W0 x.
             using var _ = no_grad();
             InitialProduct = DeltaWeight().detach();
             baseLayer.weight!.sub_(InitialProduct);
@@ -44,8 +46,9 @@ public sealed class AbbaLinear : AdapterLinear
     }
 
     /// <summary>
-    /// P0 = s (B1 A1) ⊙ (B2 A2) at construction when <see cref="AbbaConfig.StartsNonZero"/> (then <c>Base.weight</c> is
-    /// W0 - P0, and the update relative to W0 is <see cref="DeltaWeight"/> - P0); null for the inits that start at dW = 0.
+    /// P0 = s (B1 A1) ⊙ (B2 A2) at construction when <see cref="AbbaConfig.StartsNonZero"/> (then <c>Base.weight</c>
+    /// is W0 - P0, and the update relative to W0 is <see cref="DeltaWeight"/> - P0);
+    /// null for the inits that start at dW = 0.
     /// </summary>
     public Tensor? InitialProduct { get; }
 
@@ -74,7 +77,8 @@ public sealed class AbbaLinear : AdapterLinear
     /// <inheritdoc />
     public override Tensor DeltaWeight() => Scaled(B1.matmul(A1).mul(B2.matmul(A2)), Scale);
 
-    /// <summary>The Khatri-Rao factors (B_kr, A_kr): m x r1 r2 and r1 r2 x n, with B_kr A_kr = (B1 A1) ⊙ (B2 A2).</summary>
+    /// <summary>The Khatri-Rao factors (B_kr, A_kr): m x r1 r2 and
+    /// r1 r2 x n, with B_kr A_kr = (B1 A1) ⊙ (B2 A2).</summary>
     public (Tensor Bkr, Tensor Akr) KhatriRaoFactors()
     {
         return (KhatriRaoLeanFunction.BKr(B1, B2), KhatriRaoLeanFunction.AKr(A1, A2));
@@ -86,9 +90,11 @@ public sealed class AbbaLinear : AdapterLinear
         using var scope = NewDisposeScope();
         var update = config.Forward switch
         {
-            AbbaForward.KhatriRaoLean => KhatriRaoLeanFunction.Apply(x, A1, A2, B1, B2, Scale),       // (..., m), already scaled
+            // (..., m), already scaled
+            AbbaForward.KhatriRaoLean => KhatriRaoLeanFunction.Apply(x, A1, A2, B1, B2, Scale),
             AbbaForward.KhatriRao => Scaled(KhatriRaoUpdate(x), Scale),
-            _ => Scaled(nn.functional.linear(x, B1.matmul(A1).mul(B2.matmul(A2))), Scale),             // forms the m x n product
+            // forms the m x n product
+            _ => Scaled(nn.functional.linear(x, B1.matmul(A1).mul(B2.matmul(A2))), Scale),
         };
         return (Base.forward(x) + update).MoveToOuterDisposeScope();
     }
@@ -120,16 +126,19 @@ public sealed class AbbaLinear : AdapterLinear
             {
                 var (B1, A1) = Initialisers.TruncatedSvd(W0, c.Rank1);
                 double entry = 1 / Math.Sqrt(c.Scale * c.Rank2);                    // B2 A2 = r2 entry^2 J = J / s
-                return (B1, A1, full(m, c.Rank2, entry, W0.dtype, W0.device), full(c.Rank2, n, entry, W0.dtype, W0.device));
+                return (B1, A1, full(m, c.Rank2, entry, W0.dtype, W0.device),
+                    full(c.Rank2, n, entry, W0.dtype, W0.device));
             }
             case AbbaInit.SqrtTopTop or AbbaInit.SqrtTopNext or AbbaInit.SqrtNextTop:
             {
                 using var scope = NewDisposeScope();
-                var magnitude = W0.detach().abs().sqrt();                              // R = sqrt|W0|
-                var signed = W0.detach().sign().mul(magnitude);                         // R_s = sign(W0) sqrt|W0|; R_s ⊙ R = W0
-                var (B1, A1) = Initialisers.TruncatedSvd(signed, c.Rank1, skip: c.Init == AbbaInit.SqrtNextTop ? c.Rank1 : 0);
-                var (B2, A2) = Initialisers.TruncatedSvd(magnitude, c.Rank2, skip: c.Init == AbbaInit.SqrtTopNext ? c.Rank2 : 0);
-                double factor = Math.Pow(c.Scale, -0.25);                              // four factors: s P0 = (B1 A1) ⊙ (B2 A2) unscaled
+                var magnitude = W0.detach().abs().sqrt();        // R = sqrt|W0|
+                var signed = W0.detach().sign().mul(magnitude);  // R_s = sign(W0) sqrt|W0|; R_s ⊙ R = W0
+                var (B1, A1) = Initialisers.TruncatedSvd(signed, c.Rank1,
+                    skip: c.Init == AbbaInit.SqrtNextTop ? c.Rank1 : 0);
+                var (B2, A2) = Initialisers.TruncatedSvd(magnitude, c.Rank2,
+                    skip: c.Init == AbbaInit.SqrtTopNext ? c.Rank2 : 0);
+                double factor = Math.Pow(c.Scale, -0.25);        // four factors: s P0 = (B1 A1) ⊙ (B2 A2) unscaled
                 Tensor Shrunk(Tensor t) => t.mul(factor).to(W0.dtype).MoveToOuterDisposeScope();
                 return (Shrunk(B1), Shrunk(A1), Shrunk(B2), Shrunk(A2));
             }

@@ -6,7 +6,8 @@ namespace Abba.Core.Adapters;
 /// <summary>How chained ABBA computes its forward pass.</summary>
 public enum ChainedAbbaForward
 {
-    /// <summary>Per call, whichever of <see cref="KhatriRao"/> and <see cref="Dense"/> needs fewer multiply-adds for x's token count.</summary>
+    /// <summary>Per call, whichever of <see cref="KhatriRao"/> and
+    /// <see cref="Dense"/> needs fewer multiply-adds for x's token count.</summary>
     Auto,
     /// <summary>k-way Khatri-Rao: s B_kr (A_kr x) with inner size R = Π r_i; never forms the m x n update.</summary>
     KhatriRao,
@@ -30,7 +31,8 @@ public enum ChainedAbbaForward
 /// <param name="Ranks">r_1 ... r_k, k >= 2.</param>
 /// <param name="Alpha">alpha, shared by every pair.</param>
 /// <param name="Forward">Khatri-Rao, dense, or the cheaper of the two per call.</param>
-public sealed record ChainedAbbaConfig(IReadOnlyList<int> Ranks, double Alpha, ChainedAbbaForward Forward = ChainedAbbaForward.Auto) : AdapterConfig
+public sealed record ChainedAbbaConfig(
+    IReadOnlyList<int> Ranks, double Alpha, ChainedAbbaForward Forward = ChainedAbbaForward.Auto) : AdapterConfig
 {
     /// <summary>Pairs per update in the paper's Table 7 ("4 pairs (chained)", each of rank r/4).</summary>
     public const int PaperPairs = 4;
@@ -47,12 +49,15 @@ public sealed record ChainedAbbaConfig(IReadOnlyList<int> Ranks, double Alpha, C
     public override AdapterConfig AtBudgetRank(int rank) => this with { Ranks = Split(rank, Ranks.Count) };
 
     /// <summary>k pairs of rank r/k each: the parameter count of LoRA at rank <paramref name="rank"/>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="rank"/> is not a multiple of <paramref name="pairs"/>.</exception>
-    public static ChainedAbbaConfig AtBudget(int rank, double alpha, int pairs = PaperPairs) => new(Split(rank, pairs), alpha);
+    /// <exception cref="ArgumentException"><paramref name="rank"/>
+    /// is not a multiple of <paramref name="pairs"/>.</exception>
+    public static ChainedAbbaConfig AtBudget(int rank, double alpha, int pairs = PaperPairs) =>
+        new(Split(rank, pairs), alpha);
 
     static int[] Split(int rank, int pairs) =>
         rank % pairs == 0 ? Enumerable.Repeat(rank / pairs, pairs).ToArray()
-            : throw new ArgumentException($"chained ABBA splits rank {rank} into {pairs} equal pairs: use a multiple of {pairs}.");
+            : throw new ArgumentException(
+                $"chained ABBA splits rank {rank} into {pairs} equal pairs: use a multiple of {pairs}.");
 
     /// <summary>k, the number of pairs.</summary>
     public int Pairs => Ranks.Count;
@@ -60,13 +65,16 @@ public sealed record ChainedAbbaConfig(IReadOnlyList<int> Ranks, double Alpha, C
     /// <summary>R = Π r_i, the Khatri-Rao inner size and the largest rank the update can have.</summary>
     public long KhatriRaoSize => Ranks.Aggregate(1L, (p, r) => p * r);
 
-    /// <summary>s = Π_i alpha / sqrt(r_i), computed as alpha^k / sqrt(Π r_i) (bit-identical to ABBA's for k = 2).</summary>
-    public double Scale => Enumerable.Repeat(Alpha, Ranks.Count).Aggregate((p, a) => p * a) / Math.Sqrt(Ranks.Aggregate(1.0, (p, r) => p * r));
+    /// <summary>s = Π_i alpha / sqrt(r_i), computed as
+    /// alpha^k / sqrt(Π r_i) (bit-identical to ABBA's for k = 2).</summary>
+    public double Scale => Enumerable.Repeat(Alpha, Ranks.Count).Aggregate((p, a) => p * a)
+        / Math.Sqrt(Ranks.Aggregate(1.0, (p, r) => p * r));
 
     /// <summary>
-    /// The forward used for <paramref name="tokens"/> tokens on an m x n layer: under <see cref="ChainedAbbaForward.Auto"/>,
-    /// Khatri-Rao when T R (m + n) + (k - 1) R (m + n) multiply-adds (thin products plus building the factors) do not
-    /// exceed T m n + (Σ r_i + k - 1) m n (the dense product plus forming dW).
+    /// The forward used for <paramref name="tokens"/> tokens on an m x n layer:
+    /// under <see cref="ChainedAbbaForward.Auto"/>, Khatri-Rao when T R (m + n) + (k - 1) R (m + n) multiply-adds
+    /// (thin products plus building the factors) do not exceed
+    /// T m n + (Σ r_i + k - 1) m n (the dense product plus forming dW).
     /// </summary>
     public ChainedAbbaForward ForwardFor(long m, long n, long tokens)
     {
@@ -77,7 +85,8 @@ public sealed record ChainedAbbaConfig(IReadOnlyList<int> Ranks, double Alpha, C
     }
 
     /// <inheritdoc />
-    public override AdapterLinear Wrap(Linear linear, Generator generator) => new ChainedAbbaLinear(linear, this, generator);
+    public override AdapterLinear Wrap(Linear linear, Generator generator) =>
+        new ChainedAbbaLinear(linear, this, generator);
     /// <inheritdoc />
     public override long TrainableParameters(long m, long n, bool bias = false) => Ranks.Sum() * (m + n);
     /// <inheritdoc />
@@ -91,9 +100,12 @@ public sealed record ChainedAbbaConfig(IReadOnlyList<int> Ranks, double Alpha, C
         long ifGrad(long elements) => inputNeedsGrad ? elements : 0;
         long unlessGrad(long elements) => inputNeedsGrad ? 0 : elements;
         long wrapper = ProjectionMemory.WrapperForward(m, T), gradients = ProjectionMemory.ActivationGradients(m, n, T);
-        if (ForwardFor(m, n, T) == ChainedAbbaForward.Dense)    // each P_i = B_i A_i and each running product but the last
-            return new((2 * k - 2) * mn + ifGrad(mn), 0, Math.Max(unlessGrad(mn), 3 * mn), Math.Max(wrapper, gradients));
-        // Autograd keeps B_kr, each partial Khatri-Rao product of more than one pair (both sides), A_kr when x needs a gradient, and u.
+        // each P_i = B_i A_i and each running product but the last
+        if (ForwardFor(m, n, T) == ChainedAbbaForward.Dense)
+            return new((2 * k - 2) * mn + ifGrad(mn), 0, Math.Max(unlessGrad(mn), 3 * mn),
+                Math.Max(wrapper, gradients));
+        // Autograd keeps B_kr, each partial Khatri-Rao product of more
+        // than one pair (both sides), A_kr when x needs a gradient, and u.
         long partials = 0, size = Ranks[0];
         for (int i = 1; i < k - 1; i++) partials += size *= Ranks[i];
         return new(R * m + partials * (m + n) + ifGrad(R * n), T * R,

@@ -25,5 +25,6 @@ public sealed record FullFineTuneConfig : AdapterConfig
     /// <inheritdoc />
     public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => bias ? ["weight", "bias"] : ["weight"];
     /// <inheritdoc />
-    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) => ProjectionMemory.Plain(m, n, tokens);
+    public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) =>
+        ProjectionMemory.Plain(m, n, tokens);
 }

@@ -19,8 +19,10 @@ public sealed record HiraConfig(int Rank) : LowRankConfig(Rank)
     public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["hira_A", "hira_B"];
     /// <inheritdoc />
     public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) =>
-        new(inputNeedsGrad ? m * n : 0, 0, 2 * m * n + (inputNeedsGrad ? 0 : m * n), ProjectionMemory.ActivationGradients(m, n, tokens));
+        new(inputNeedsGrad ? m * n : 0, 0, 2 * m * n + (inputNeedsGrad ? 0 : m * n),
+            ProjectionMemory.ActivationGradients(m, n, tokens));
 
     /// <inheritdoc />
-    public override void Validate(long outFeatures, long inFeatures) => CheckRank("HiRA rank", Rank, outFeatures, inFeatures);
+    public override void Validate(long outFeatures, long inFeatures) =>
+        CheckRank("HiRA rank", Rank, outFeatures, inFeatures);
 }

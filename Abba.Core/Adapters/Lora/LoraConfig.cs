@@ -21,7 +21,8 @@ public sealed record LoraConfig(int Rank, double Alpha, bool RankStabilised = fa
     public override IReadOnlyList<string> CheckpointKeys(bool bias = false) => ["lora_A", "lora_B"];
     /// <inheritdoc />
     public override ProjectionMemory MemoryTerms(long m, long n, long tokens, bool inputNeedsGrad) =>
-        new(0, tokens * Rank, 0, Math.Max(ProjectionMemory.WrapperForward(m, tokens), ProjectionMemory.ActivationGradients(m, n, tokens)));
+        new(0, tokens * Rank, 0,
+            Math.Max(ProjectionMemory.WrapperForward(m, tokens), ProjectionMemory.ActivationGradients(m, n, tokens)));
 
     /// <summary>The scale s.</summary>
     public double Scale => RankStabilised ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
