@@ -39,7 +39,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         string valid = Cli.ValidNames();
         if (args is ["run", var name, ..] && !name.StartsWith('-') && Cli.Find(name) is null)
             return Cli.BadInput($"unknown experiment '{name}'. Valid names: {valid}");
-        if (args is [("merge" or "plot"), var other, ..] && !other.StartsWith('-') && other != "all" && Cli.Find(other) is null)
+        if (args is [("merge" or "plot"), var other, ..] && !other.StartsWith('-') && other != "all"
+            && Cli.Find(other) is null)
             return Cli.BadInput($"unknown experiment '{other}'. Valid names: all, {valid}");
         var parse = BuildRoot().Parse(args);
         if (parse.Errors.Count > 0)
@@ -47,7 +48,11 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
             foreach (var e in parse.Errors) stderr.WriteLine("error: " + e.Message);
             return ExitCodes.BadInput;
         }
-        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
+        var invocation = new InvocationConfiguration
+        {
+            Output = stdout, Error = stderr, ProcessTerminationTimeout = null,
+        };
+        return parse.Invoke(invocation);
     }
 
     /// <summary>The full command tree (also read by the tests that check the README's command reference).</summary>
@@ -57,8 +62,8 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         var results = new ResultCommands(Cli);
         var root = new RootCommand("abba: reproduce the ABBA-Adapters experiments and compare ABBA, LoRA and HiRA at " +
                                    "equal parameter budgets.");
-        foreach (var command in new[] { List(), runs.Run(), runs.All(), runs.Merge(), results.Plot(), results.Report(), Info() })
-            root.Subcommands.Add(command);
+        Command[] commands = [List(), runs.Run(), runs.All(), runs.Merge(), results.Plot(), results.Report(), Info()];
+        foreach (var command in commands) root.Subcommands.Add(command);
         root.Subcommands.Add(ChildMeasurement.Command(stdout, stderr));
         return root;
     }
@@ -78,7 +83,10 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
 
     Command Info()
     {
-        var cmd = new Command("info", "TorchSharp and libtorch versions, devices, threads, where results go") { options.Output };
+        var cmd = new Command("info", "TorchSharp and libtorch versions, devices, threads, where results go")
+        {
+            options.Output,
+        };
         cmd.SetAction(parse => Cli.WithTorch(() =>
         {
             var info = TorchRuntime.Initialise();

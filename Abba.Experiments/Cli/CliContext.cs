@@ -4,7 +4,8 @@ using Abba.Experiments.Pipeline;
 namespace Abba.Experiments.Cli;
 
 /// <summary>What every command needs: the writers, the registered experiments, the shared options, Ctrl+C.</summary>
-sealed record CliContext(TextWriter Out, TextWriter Error, IReadOnlyList<IExperiment> Experiments, CommonOptions Options,
+sealed record CliContext(
+    TextWriter Out, TextWriter Error, IReadOnlyList<IExperiment> Experiments, CommonOptions Options,
     CancellationToken Cancel)
 {
     /// <summary>The experiment named <paramref name="name"/>, or null.</summary>
@@ -21,7 +22,8 @@ sealed record CliContext(TextWriter Out, TextWriter Error, IReadOnlyList<IExperi
         return ExitCodes.BadInput;
     }
 
-    /// <summary>Runs <paramref name="body"/>; a native runtime that does not load is one message and its exit code.</summary>
+    /// <summary>Runs <paramref name="body"/>; a native runtime that does not load is one message and its exit
+    /// code.</summary>
     public int WithTorch(Func<int> body)
     {
         try { return body(); }

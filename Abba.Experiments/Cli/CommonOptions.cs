@@ -6,7 +6,8 @@ using Profile = Abba.Experiments.Pipeline.Profile;
 
 namespace Abba.Experiments.Cli;
 
-/// <summary>The options every run shares (profile, seeds, device, threads, results folder, resume, shards), read once.</summary>
+/// <summary>The options every run shares (profile, seeds, device, threads, results folder, resume, shards), read
+/// once.</summary>
 sealed class CommonOptions
 {
     public readonly Option<string> Profile = new("--profile")
@@ -15,8 +16,14 @@ sealed class CommonOptions
         DefaultValueFactory = _ => "quick",
     };
     public readonly Option<int> Seed = new("--seed") { Description = "first seed", DefaultValueFactory = _ => 0 };
-    public readonly Option<int?> Seeds = new("--seeds") { Description = "number of seeds (seed, seed+1, ...); default: the profile's" };
-    public readonly Option<string> Device = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+    public readonly Option<int?> Seeds = new("--seeds")
+    {
+        Description = "number of seeds (seed, seed+1, ...); default: the profile's",
+    };
+    public readonly Option<string> Device = new("--device")
+    {
+        Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto",
+    };
     public readonly Option<int> Threads = new("--threads")
     {
         Description = "libtorch threads (0 = libtorch's default; ablation then uses 1)", DefaultValueFactory = _ => 0,
@@ -27,8 +34,8 @@ sealed class CommonOptions
     };
     public readonly Option<bool> Fresh = new("--fresh")
     {
-        Description = "start over: remove the experiment's stored units and pre-training cache first (default: resume, " +
-                      "re-using units stored with the same settings)",
+        Description = "start over: remove the experiment's stored units and pre-training cache first " +
+                      "(default: resume, re-using units stored with the same settings)",
     };
     public readonly Option<string?> Shard = new("--shard")
     {
@@ -53,7 +60,8 @@ sealed class CommonOptions
         cmd.Options.Add(Shard);
     }
 
-    /// <summary>Adds the options that decide a run's results (and so its units): a merge takes the same as its shards.</summary>
+    /// <summary>Adds the options that decide a run's results (and so its units): a merge takes the same as its
+    /// shards.</summary>
     public void AddSettingsOptions(Command cmd)
     {
         foreach (var o in new Option[] { Profile, Seed, Seeds, Device, Threads, Output }) cmd.Options.Add(o);
@@ -92,19 +100,26 @@ sealed class CommonOptions
         problem = null;
         string profileText = parse.GetValue(Profile)!;
         string o = parse.GetValue(Output)!;
-        if (ParseProfile(profileText) is not { } p) problem = $"--profile must be quick, paper or tiny (got '{profileText}')";
+        if (ParseProfile(profileText) is not { } p)
+            problem = $"--profile must be quick, paper or tiny (got '{profileText}')";
         else if (File.Exists(o)) problem = $"--out: '{o}' is a file; give the results root folder";
         else return new RunSettings(p, 0, 0, "cpu", 0, o).ProfileRoot;
         return null;
     }
 
     static Profile? ParseProfile(string text) =>
-        text switch { "quick" => Pipeline.Profile.Quick, "paper" => Pipeline.Profile.Paper, "tiny" => Pipeline.Profile.Tiny, _ => null };
+        text switch
+        {
+            "quick" => Pipeline.Profile.Quick, "paper" => Pipeline.Profile.Paper, "tiny" => Pipeline.Profile.Tiny,
+            _ => null,
+        };
 
-    /// <summary>Why results cannot be written under <c>--out</c> (a file, or not writable), or null; creates the profile folder.</summary>
+    /// <summary>Why results cannot be written under <c>--out</c> (a file, or not writable), or null; creates the
+    /// profile folder.</summary>
     public static string? OutputProblem(RunSettings settings)
     {
-        if (File.Exists(settings.OutputRoot)) return $"--out: '{settings.OutputRoot}' is a file; give a folder for the results";
+        if (File.Exists(settings.OutputRoot))
+            return $"--out: '{settings.OutputRoot}' is a file; give a folder for the results";
         try
         {
             Directory.CreateDirectory(settings.ProfileRoot);
@@ -113,7 +128,8 @@ sealed class CommonOptions
             File.Delete(probe);
             return null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        catch (Exception e)
+            when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             return $"--out: cannot write results under '{settings.OutputRoot}' ({e.Message})";
         }

@@ -36,7 +36,8 @@ sealed class RunCommands(CliContext cli)
     /// <summary><c>abba all</c>: every experiment with its default options, then the summary and the report.</summary>
     public Command All()
     {
-        var cmd = new Command("all", "run every experiment in registry order, then print a summary and write the report");
+        var cmd = new Command("all",
+            "run every experiment in registry order, then print a summary and write the report");
         Options.AddRunOptions(cmd);
         cmd.Options.Add(Options.Readme);
         cmd.SetAction(parse => RunExperiments(parse, Defaults(), summary: true));
@@ -46,8 +47,9 @@ sealed class RunCommands(CliContext cli)
     /// <summary><c>abba merge NAME|all</c>: outputs built from the units that shards stored.</summary>
     public Command Merge()
     {
-        var cmd = new Command("merge", "build an experiment's outputs (CSVs, figures, manifest) from the units its shards " +
-                                       "stored: abba merge NAME|all [options]");
+        var cmd = new Command("merge",
+            "build an experiment's outputs (CSVs, figures, manifest) from the units its shards " +
+            "stored: abba merge NAME|all [options]");
         foreach (var experiment in cli.Experiments)
         {
             var info = experiment.Info;
@@ -92,7 +94,8 @@ sealed class RunCommands(CliContext cli)
         return cli.WithTorch(() => Execute(parse, settings!, planned, readmePath, summary, merge));
     }
 
-    int Execute(ParseResult parse, RunSettings settings, IReadOnlyList<(IExperiment Experiment, IPlannedRun Plan)> planned,
+    int Execute(
+        ParseResult parse, RunSettings settings, IReadOnlyList<(IExperiment Experiment, IPlannedRun Plan)> planned,
         string? readmePath, bool summary, bool merge)
     {
         try { TorchRuntime.ResolveDevice(settings.Device); }
@@ -104,7 +107,8 @@ sealed class RunCommands(CliContext cli)
             return ExitCodes.Ok;
         }
         using var log = new RunLog();
-        var runner = new Runner(settings, log, "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value)), cli.Cancel);
+        string commandLine = "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+        var runner = new Runner(settings, log, commandLine, cli.Cancel);
         var outcomes = new List<RunOutcome>();
         var sources = merge ? parse.GetValue(Options.From) ?? [] : [];
         foreach (var (e, run) in planned)
@@ -116,9 +120,9 @@ sealed class RunCommands(CliContext cli)
         if (merge && outcomes.Any(o => o.Status == "refused")) return ExitCodes.BadInput;
         if (settings.Shard is { } sharded)
         {
-            cli.Out.WriteLine($"shard {sharded} stored its units; when all {sharded.Count} shards are done, run the same " +
-                              "command as `abba merge ...` without --shard (add --from DIR for each shard's --out when " +
-                              "they differ)");
+            cli.Out.WriteLine($"shard {sharded} stored its units; when all {sharded.Count} shards are done, " +
+                              "run the same command as `abba merge ...` without --shard " +
+                              "(add --from DIR for each shard's --out when they differ)");
             return outcomes.All(o => o.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
         }
         if (summary)
@@ -130,7 +134,8 @@ sealed class RunCommands(CliContext cli)
                 if (readmePath is not null) ResultCommands.WriteReadme(cli, readmePath, settings.ProfileRoot);
             }
         }
-        if (outcomes.Any(o => o.Status == "cancelled") || cli.Cancel.IsCancellationRequested) return ExitCodes.Cancelled;
+        if (outcomes.Any(o => o.Status == "cancelled") || cli.Cancel.IsCancellationRequested)
+            return ExitCodes.Cancelled;
         return outcomes.All(o => o.Status == "ok") ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
@@ -139,7 +144,8 @@ sealed class RunCommands(CliContext cli)
         var table = new Table().AddColumns("experiment", "status", "duration", "files written");
         foreach (var o in outcomes)
             table.AddRow(Markup.Escape(o.Name), Markup.Escape(o.Status),
-                o.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s", Markup.Escape($"{o.Files.Count} in {o.Folder}"));
+                o.Seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
+                Markup.Escape($"{o.Files.Count} in {o.Folder}"));
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(cli.Out) });
         console.Write(table);
         foreach (var o in outcomes.Where(o => o.Error is not null)) cli.Out.WriteLine($"{o.Name}: {o.Error}");

@@ -16,7 +16,8 @@ namespace Abba.Experiments.Cli;
 /// <param name="Folder">Results folder.</param>
 /// <param name="Files">Files written, relative to the folder.</param>
 /// <param name="Error">Message when it failed.</param>
-public sealed record RunOutcome(string Name, string Status, double Seconds, string Folder, IReadOnlyList<string> Files, string? Error);
+public sealed record RunOutcome(
+    string Name, string Status, double Seconds, string Folder, IReadOnlyList<string> Files, string? Error);
 
 /// <summary>
 /// Runs configured experiments: results folder, run.log, progress, manifest, and the closing message. A run loads the
@@ -35,7 +36,9 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     /// <summary>Runs <paramref name="plan"/>, as <see cref="IExperiment.Configure"/> planned it (its shard only, when
     /// sharded).</summary>
     public RunOutcome Run(IExperiment experiment, IPlannedRun plan) =>
-        settings.Shard is { } shard ? RunShard(experiment.Info, plan, shard) : Execute(experiment, plan, mayCompute: true);
+        settings.Shard is { } shard
+            ? RunShard(experiment.Info, plan, shard)
+            : Execute(experiment, plan, mayCompute: true);
 
     /// <summary>
     /// Builds an experiment's outputs from units alone: copies the unit files under each of <paramref name="from"/>
@@ -46,7 +49,11 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         var info = experiment.Info;
         string folder = settings.FolderOf(info.Name);
         var store = new UnitStore(Path.Combine(folder, "units"));
-        foreach (string root in from) Gather(new UnitStore(Path.Combine(Path.GetFullPath(root), settings.ProfileName, info.Name, "units")), store);
+        foreach (string root in from)
+        {
+            string shardUnits = Path.Combine(Path.GetFullPath(root), settings.ProfileName, info.Name, "units");
+            Gather(new UnitStore(shardUnits), store);
+        }
         var device = TorchRuntime.ResolveDevice(settings.Device);
         string settingsJson = SettingsOf(info, plan, device);
         if (MissingUnits(info, plan, store, settingsJson) is { } refusal)
@@ -62,9 +69,12 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         log.AttachFile(Path.Combine(folder, "run.log"));
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        log.Info($"{experiment.Name}: {experiment.Description} [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
-        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, plan, device), shard: null, mayCompute);
-        if (units.ResumeLine(experiment.Name, [.. plan.Units.Select(u => u.Identity)]) is { } resuming) log.Info(resuming);
+        log.Info($"{experiment.Name}: {experiment.Description} " +
+                 $"[{settings.ProfileName} profile, device {NameOf(device)}]");
+        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name,
+            SettingsOf(experiment, plan, device), shard: null, mayCompute);
+        if (units.ResumeLine(experiment.Name, [.. plan.Units.Select(u => u.Identity)]) is { } resuming)
+            log.Info(resuming);
         ExperimentContext? context = null;
         var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
         {
@@ -74,7 +84,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         }));
         clock.Stop();
         if (units.Loaded + units.Recomputed > 0)
-            log.Info($"{experiment.Name}: {units.Loaded} units loaded from {units.Store.Folder}, {units.Computed} computed, {units.Recomputed} recomputed");
+            log.Info($"{experiment.Name}: {units.Loaded} units loaded from {units.Store.Folder}, " +
+                     $"{units.Computed} computed, {units.Recomputed} recomputed");
         var manifest = new Manifest
         {
             Experiment = experiment.Name,
@@ -88,7 +99,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             Settings = settings with { Shard = null, Fresh = false },
             Configuration = plan.Options,
             ConfigurationProvenance = SettingSources.ForManifest(definition),
-            Units = new UnitsSummary(units.SettingsHash, units.Loaded, units.Computed, units.Recomputed, [.. units.Contributors]),
+            Units = new UnitsSummary(
+                units.SettingsHash, units.Loaded, units.Computed, units.Recomputed, [.. units.Contributors]),
             TorchSharpVersion = info.TorchSharpVersion,
             LibTorchVersion = info.LibTorchVersion,
             Machine = Manifest.DescribeMachine(),
@@ -101,7 +113,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             Error = error,
         };
         manifest.Save(Path.Combine(folder, "manifest.json"));
-        log.Info($"{experiment.Name}: {status} in {clock.Elapsed.TotalSeconds:0.0}s; wrote {manifest.Files.Count} files to {folder}");
+        log.Info($"{experiment.Name}: {status} in {clock.Elapsed.TotalSeconds:0.0}s; " +
+                 $"wrote {manifest.Files.Count} files to {folder}");
         log.DetachFile();
         return new RunOutcome(experiment.Name, status, clock.Elapsed.TotalSeconds, folder, manifest.Files, error);
     }
@@ -112,13 +125,17 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     {
         TorchRuntime.Initialise();
         var device = SetUp(experiment, out string folder);
-        log.AttachFile(Path.Combine(folder, "logs", $"shard-{shard.Index}-of-{shard.Count}-{Environment.MachineName}.log"));
+        string logName = $"shard-{shard.Index}-of-{shard.Count}-{Environment.MachineName}.log";
+        log.AttachFile(Path.Combine(folder, "logs", logName));
         var clock = Stopwatch.StartNew();
         var plans = plan.Units;
         var mine = shard.Select(plans.Select(p => (p.Identity, p.Cost)));
-        log.Info($"{experiment.Name}: shard {shard} runs {mine.Count} of {plans.Count} units [{settings.ProfileName} profile, device {device.type.ToString().ToLowerInvariant()}]");
-        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name, SettingsOf(experiment, plan, device), shard.ToString());
-        if (units.ResumeLine(experiment.Name, [.. plans.Where(p => mine.Contains(p.Identity)).Select(p => p.Identity)]) is { } resuming)
+        log.Info($"{experiment.Name}: shard {shard} runs {mine.Count} of {plans.Count} units " +
+                 $"[{settings.ProfileName} profile, device {NameOf(device)}]");
+        var units = new UnitSession(new UnitStore(Path.Combine(folder, "units")), experiment.Name,
+            SettingsOf(experiment, plan, device), shard.ToString());
+        var myIdentities = plans.Where(p => mine.Contains(p.Identity)).Select(p => p.Identity);
+        if (units.ResumeLine(experiment.Name, [.. myIdentities]) is { } resuming)
             log.Info(resuming);
         var (status, error) = Guard(experiment, () => ProgressMode.Run(log, progress =>
         {
@@ -131,10 +148,12 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             }
             return 0;
         }));
-        log.Info($"{experiment.Name}: shard {shard} {status} in {clock.Elapsed.TotalSeconds:0.0}s: {units.Computed + units.Recomputed} units computed, " +
-                 $"{units.Loaded} already stored, in {units.Store.Folder}");
+        log.Info($"{experiment.Name}: shard {shard} {status} in {clock.Elapsed.TotalSeconds:0.0}s: " +
+                 $"{units.Computed + units.Recomputed} units computed, {units.Loaded} already stored, " +
+                 $"in {units.Store.Folder}");
         if (status == "ok")
-            log.Info($"when every shard is done, build the outputs with: abba merge {experiment.Name} (same options, without --shard; --from DIR per shard folder when they differ)");
+            log.Info($"when every shard is done, build the outputs with: abba merge {experiment.Name} " +
+                     "(same options, without --shard; --from DIR per shard folder when they differ)");
         log.DetachFile();
         return new RunOutcome(experiment.Name, status, clock.Elapsed.TotalSeconds, units.Store.Folder, [], error);
     }
@@ -146,7 +165,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             : device.type == TorchSharp.DeviceType.CPU ? experiment.PreferredCpuThreads : 0);
         string root = folder = settings.FolderOf(experiment.Name);
         if (settings.Fresh)
-            foreach (string stored in new[] { "units", "cache" }.Select(f => Path.Combine(root, f)).Where(Directory.Exists))
+            foreach (string stored in new[] { "units", "cache" }.Select(f => Path.Combine(root, f))
+                         .Where(Directory.Exists))
             {
                 Directory.Delete(stored, recursive: true);
                 log.Info($"{experiment.Name}: --fresh: removed {stored}");
@@ -164,7 +184,8 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
         }
         catch (OperationCanceledException)
         {
-            log.Warn($"{experiment.Name}: cancelled; finished units are stored, and rerunning the same command resumes.");
+            log.Warn($"{experiment.Name}: cancelled; finished units are stored, " +
+                     "and rerunning the same command resumes.");
             return ("cancelled", "cancelled by the user");
         }
         catch (Exception e) when (e is not TorchUnavailableException)
@@ -176,16 +197,19 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
     }
 
     /// <summary>The settings that change a unit's result: hashed into every unit's file name.</summary>
-    string SettingsOf(ExperimentInfo experiment, IPlannedRun plan, TorchSharp.torch.Device device) => JsonSerializer.Serialize(new
-    {
-        Format = UnitIdentity.Format,
-        Experiment = experiment.Name,
-        Profile = settings.ProfileName,
-        settings.Seed,
-        settings.Seeds,
-        Device = device.type.ToString().ToLowerInvariant(),
-        Configuration = plan.UnitSettings,
-    }, SettingsJson);
+    string SettingsOf(ExperimentInfo experiment, IPlannedRun plan, TorchSharp.torch.Device device) =>
+        JsonSerializer.Serialize(new
+        {
+            Format = UnitIdentity.Format,
+            Experiment = experiment.Name,
+            Profile = settings.ProfileName,
+            settings.Seed,
+            settings.Seeds,
+            Device = NameOf(device),
+            Configuration = plan.UnitSettings,
+        }, SettingsJson);
+
+    static string NameOf(TorchSharp.torch.Device device) => device.type.ToString().ToLowerInvariant();
 
     void Gather(UnitStore source, UnitStore target)
     {
@@ -215,11 +239,17 @@ public sealed class Runner(RunSettings settings, RunLog log, string commandLine,
             return unit is null;
         }).ToArray();
         if (missing.Length == 0) return null;
-        string kinds = string.Join(", ", missing.GroupBy(p => UnitIdentity.Kind(p.Identity)).Select(g => $"{g.Count()} {g.Key}"));
-        var foreign = store.ReadAll().Select(u => u.Unit).OfType<UnitRecord>().FirstOrDefault(u => u.SettingsHash != settingsHash);
+        string kinds = string.Join(", ",
+            missing.GroupBy(p => UnitIdentity.Kind(p.Identity)).Select(g => $"{g.Count()} {g.Key}"));
+        var foreign = store.ReadAll().Select(u => u.Unit).OfType<UnitRecord>()
+            .FirstOrDefault(u => u.SettingsHash != settingsHash);
         string other = foreign is null ? ""
-            : $"; units of other settings are stored ({string.Join("; ", UnitStore.Differences(foreign.SettingsJson, settingsJson).Take(3))}): give merge the shards' options";
-        string broken = damaged.Count == 0 ? "" : $"; damaged: {damaged[0]}{(damaged.Count > 1 ? $" and {damaged.Count - 1} more" : "")}";
-        return $"{experiment.Name}: {missing.Length} of {plans.Count} units missing ({kinds}) in {store.Folder}{broken}{other}; run the missing shards (or abba run {experiment.Name} with the same options) first";
+            : $"; units of other settings are stored " +
+              $"({string.Join("; ", UnitStore.Differences(foreign.SettingsJson, settingsJson).Take(3))}): " +
+              "give merge the shards' options";
+        string more = damaged.Count > 1 ? $" and {damaged.Count - 1} more" : "";
+        string broken = damaged.Count == 0 ? "" : $"; damaged: {damaged[0]}{more}";
+        return $"{experiment.Name}: {missing.Length} of {plans.Count} units missing ({kinds}) in {store.Folder}" +
+               $"{broken}{other}; run the missing shards (or abba run {experiment.Name} with the same options) first";
     }
 }

@@ -119,11 +119,15 @@ public static class Verdicts
     /// <summary>The report's legend: both rule sets, and which claims use which.</summary>
     public const string Legend =
         "Verdicts follow one of two rule sets, named in each claim's `rules` column. " +
-        "**interval** (the comparison protocol: paired seeds, tuned learning rates, 95% intervals): **reproduced** when the measured effect has the paper's sign " +
-        "and its interval excludes zero; **not reproduced** when the interval lies wholly on the other side of zero; **inconclusive** when it includes zero " +
-        "(or fewer than two seeds give no interval); **partly** only for multi-part claims where some parts are reproduced and others are not, naming which. " +
-        "**criterion** (claims decided by a stated threshold or property rather than a paired comparison): the claim's own criterion column decides; **reproduced** when it holds, **partly** " +
-        "when it holds for some points or in direction only, **not reproduced** when it fails. **not run**: the results needed are missing.";
+        "**interval** (the comparison protocol: paired seeds, tuned learning rates, 95% intervals): " +
+        "**reproduced** when the measured effect has the paper's sign and its interval excludes zero; " +
+        "**not reproduced** when the interval lies wholly on the other side of zero; " +
+        "**inconclusive** when it includes zero (or fewer than two seeds give no interval); " +
+        "**partly** only for multi-part claims where some parts are reproduced and others are not, naming which. " +
+        "**criterion** (claims decided by a stated threshold or property rather than a paired comparison): " +
+        "the claim's own criterion column decides; **reproduced** when it holds, **partly** " +
+        "when it holds for some points or in direction only, **not reproduced** when it fails. " +
+        "**not run**: the results needed are missing.";
 
     /// <summary>
     /// Reproduced when every judged point holds, partly when some do, not reproduced when none do, and not run when no
@@ -146,7 +150,8 @@ public static class Verdicts
     /// </summary>
     public static Verdict FromInterval(ConfidenceInterval effect, int paperSign)
     {
-        if (paperSign is not (1 or -1)) throw new ArgumentOutOfRangeException(nameof(paperSign), paperSign, "the paper's sign is +1 or -1");
+        if (paperSign is not (1 or -1))
+            throw new ArgumentOutOfRangeException(nameof(paperSign), paperSign, "the paper's sign is +1 or -1");
         int sign = effect.SignExcludingZero;
         return sign == 0 ? Verdict.Inconclusive : sign == paperSign ? Verdict.Reproduced : Verdict.NotReproduced;
     }
@@ -159,7 +164,8 @@ public static class Verdicts
     /// </summary>
     public static Verdict Combine(IReadOnlyCollection<Verdict> parts)
     {
-        if (parts.Contains(Verdict.Partly)) throw new ArgumentException("each part is one effect, judged by FromInterval", nameof(parts));
+        if (parts.Contains(Verdict.Partly))
+            throw new ArgumentException("each part is one effect, judged by FromInterval", nameof(parts));
         var judged = parts.Where(p => p != Verdict.NotRun).ToArray();   // parts without data do not count
         if (judged.Length == 0) return Verdict.NotRun;
         if (judged.All(p => p == Verdict.Reproduced)) return Verdict.Reproduced;

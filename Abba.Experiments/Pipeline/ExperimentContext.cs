@@ -6,7 +6,8 @@ namespace Abba.Experiments.Pipeline;
 
 /// <summary>Everything a running experiment needs: where to write, on what device, with which seeds.</summary>
 public sealed class ExperimentContext(
-    RunSettings settings, string outputDir, torch.Device device, RunLog log, IProgressReporter progress, CancellationToken cancel, UnitSession units)
+    RunSettings settings, string outputDir, torch.Device device, RunLog log, IProgressReporter progress,
+    CancellationToken cancel, UnitSession units)
 {
     readonly List<string> files = [];
 

@@ -13,7 +13,8 @@ public sealed record FigureInfo(string Name, string Artefact);
 /// <param name="CsvNames">The CSVs every completed run writes.</param>
 /// <param name="Figures">The figures every completed run writes.</param>
 public sealed record ExperimentInfo(
-    string Name, string Description, string PaperArtefact, IReadOnlyList<string> CsvNames, IReadOnlyList<FigureInfo> Figures)
+    string Name, string Description, string PaperArtefact, IReadOnlyList<string> CsvNames,
+    IReadOnlyList<FigureInfo> Figures)
 {
     /// <summary>
     /// libtorch intra-op threads on the CPU when <c>--threads</c> is 0; 0 means libtorch's default. An explicit

@@ -30,7 +30,9 @@ sealed record CodeCheck(bool Recorded, IReadOnlyList<string> Changes, Tree Tree)
         string commit = run.Get("git_commit");
         var tree = commit is "?" or "" ? Tree.Unknown
             : commit.EndsWith("-dirty", StringComparison.Ordinal) ? Tree.Dirty : Tree.Clean;
-        return run.Sources is { } recorded ? new CodeCheck(true, today.ChangesSince(recorded), tree) : new CodeCheck(false, [], tree);
+        return run.Sources is { } recorded
+            ? new CodeCheck(true, today.ChangesSince(recorded), tree)
+            : new CodeCheck(false, [], tree);
     }
 
     /// <summary>The README table's cell: "today's", "changed (3 files)" or "not recorded".</summary>
@@ -46,11 +48,12 @@ sealed record CodeCheck(bool Recorded, IReadOnlyList<string> Changes, Tree Tree)
             _ => "from an unrecorded tree",
         };
         if (!Recorded)
-            return $"Code: not recorded (the run predates source hashing, so whether today's code gives the same results is " +
-                   $"unknown); made {tree}.";
+            return "Code: not recorded (the run predates source hashing, " +
+                   $"so whether today's code gives the same results is unknown); made {tree}.";
         if (Current) return $"Code: made by today's code (every source it depends on is unchanged), {tree}.";
         string list = string.Join(", ", Changes.Take(shown).Select(c => $"`{c}`"))
                       + (Changes.Count > shown ? $" and {Changes.Count - shown} more" : "");
-        return $"Code: **not today's**: {Changes.Count} of the files it depends on differ from this build ({list}); made {tree}.";
+        return $"Code: **not today's**: {Changes.Count} of the files it depends on differ from this build " +
+               $"({list}); made {tree}.";
     }
 }

@@ -31,8 +31,9 @@ public static class Coverage
 {
     const string RealModels = "needs the real LLM weights and datasets, which cannot be fetched on these machines, " +
                               "and GPU-scale fine-tuning";
-    const string OnDecoder = "synthetic: measured on the ablation experiment's small decoder and arithmetic stand-in task, " +
-                             "not on Mistral-7B or GSM8K";
+    const string OnDecoder =
+        "synthetic: measured on the ablation experiment's small decoder and arithmetic stand-in task, " +
+        "not on Mistral-7B or GSM8K";
 
     /// <summary>The paper's artefacts in paper order: figures, then tables.</summary>
     public static IReadOnlyList<PaperArtefact> Artefacts { get; } =
@@ -52,18 +53,19 @@ public static class Coverage
         StandIn("Figure 6", "gradient norms of chained ABBA, 4 pairs vs 2 (Mistral-7B)", "design", OnDecoder),
         NotCovered("Table 1", "commonsense reasoning, Llama-3.2 1B/3B, 8 benchmarks, 9 methods", RealModels),
         StandIn("Table 2", "arithmetic reasoning, Mistral-7B / Gemma-2 9B, GSM8K / MATH, 9 methods", "ablation",
-            "synthetic, partly: ABBA vs LoRA, HiRA and full FT on all seven projections of the arithmetic stand-in; the " +
-            "real models, benchmarks and other methods are not run: " + RealModels),
+            "synthetic, partly: ABBA vs LoRA, HiRA and full FT on all seven projections of the arithmetic " +
+            "stand-in; the real models, benchmarks and other methods are not run: " + RealModels),
         StandIn("Table 3", "initialisation ablation (Mistral-7B)", "design", OnDecoder),
         NotCovered("Table 4", "alpha sweep, Llama-3.2 3B commonsense", RealModels),
-        StandIn("Table 5", "r1 / r2 split at r1 + r2 = 32 (Mistral-7B)", "design", OnDecoder + ", at r1 + r2 = 8 with the same ratios"),
+        StandIn("Table 5", "r1 / r2 split at r1 + r2 = 32 (Mistral-7B)", "design",
+            OnDecoder + ", at r1 + r2 = 8 with the same ratios"),
         NotCovered("Table 6", "arithmetic with a 40K MetaMathQA subset", RealModels),
         StandIn("Table 7", "chained ABBA, 4 pairs vs 2 (Mistral-7B)", "design", OnDecoder),
         StandIn("Table 8", "alpha sweep (Mistral-7B)", "design", OnDecoder),
         StandIn("Table 9", "total rank r (Mistral-7B)", "design", OnDecoder),
         Measured("Table 10", "training wall time, LoRA vs ABBA, four settings", "efficiency",
-            "measured here: training-step time on a CPU (single LLM-shaped layers and a reduced decoder), not whole GPU " +
-            "fine-tuning runs"),
+            "measured here: training-step time on a CPU (single LLM-shaped layers and a reduced decoder), " +
+            "not whole GPU fine-tuning runs"),
         NotCovered("Table 11", "coding, Llama-3.2 1B on CodeFeedback, HumanEval", RealModels),
         NotCovered("Table 12", "high-rank baselines (KronA, Flora, MoRA), Llama-3.1 8B, HumanEval",
             RealModels + "; KronA, Flora and MoRA are not implemented"),

@@ -18,7 +18,8 @@ static class Markdown
 
     /// <summary><paramref name="text"/> cut to <paramref name="length"/> characters, ending in "..." when
     /// cut.</summary>
-    public static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 3)] + "...";
+    public static string Shorten(string text, int length) =>
+        text.Length <= length ? text : text[..(length - 3)] + "...";
 
     /// <summary>A verdict as a word.</summary>
     public static string Word(Verdict v) => v switch
@@ -36,9 +37,11 @@ static class Markdown
 
     /// <summary>What the paper and measured columns hold, and what the synthetic and modelled labels mean.</summary>
     public static void AppendScopeNote(StringBuilder md) =>
-        md.AppendLine("In the **paper** column every number is the paper's (verbatim, or read off its figures); in " +
-                      "**measured** every number was measured by this harness, except where the row says **modelled** " +
-                      "(computed from the analytic memory model, not measured). Rows marked **synthetic** are judged on " +
+        md.AppendLine("In the **paper** column every number is the paper's (verbatim, or read off its figures); " +
+                      "in **measured** every number was measured by this harness, " +
+                      "except where the row says **modelled** " +
+                      "(computed from the analytic memory model, not measured). " +
+                      "Rows marked **synthetic** are judged on " +
                       "a synthetic stand-in task, not on the paper's models and data.").AppendLine();
 
     /// <summary>The claims table with each row's basis: "(synthetic)" after the artefact, "(modelled)" after the
@@ -53,7 +56,8 @@ static class Markdown
             string artefact = Coverage.IsSynthetic(e.Info.Name) ? $"{c.Artefact} (synthetic)" : c.Artefact;
             string verdict = $"**{Word(c.Verdict)}**" + (Coverage.IsModelled(c) ? " (modelled)" : "");
             string rules = c.Rules.ToString().ToLowerInvariant();
-            md.AppendLine($"| {Cell(artefact)} | {Cell(c.Statement)} | {Cell(c.PaperValue)} | {Cell(c.MeasuredValue)} | " +
+            md.AppendLine($"| {Cell(artefact)} | {Cell(c.Statement)} | {Cell(c.PaperValue)} | " +
+                          $"{Cell(c.MeasuredValue)} | " +
                           $"{Cell(c.Criterion)} | {rules} | {verdict} |");
         }
         md.AppendLine();
@@ -61,7 +65,8 @@ static class Markdown
 
     /// <summary>The claims of every experiment judged from its folder under <paramref name="root"/>; none for a missing
     /// run.</summary>
-    public static List<(IExperiment Experiment, Claim Claim)> ClaimsOf(string root, IEnumerable<IExperiment> experiments)
+    public static List<(IExperiment Experiment, Claim Claim)> ClaimsOf(
+        string root, IEnumerable<IExperiment> experiments)
     {
         var claims = new List<(IExperiment, Claim)>();
         foreach (var e in experiments)

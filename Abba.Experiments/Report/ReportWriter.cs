@@ -47,12 +47,14 @@ public static class ReportWriter
     static void AppendSection(StringBuilder md, string root, IExperiment e)
     {
         string folder = Path.Combine(root, e.Info.Name);
-        md.AppendLine($"## {e.Info.Name}: {e.Info.PaperArtefact}").AppendLine().AppendLine(e.Info.Description).AppendLine();
+        md.AppendLine($"## {e.Info.Name}: {e.Info.PaperArtefact}").AppendLine();
+        md.AppendLine(e.Info.Description).AppendLine();
         if (RunFacts.Read(folder) is { } run)
         {
             string seconds = run.Seconds.ToString("0", CultureInfo.InvariantCulture);
-            md.AppendLine($"Run: profile `{run.Get("profile")}`, device `{run.Get("device")}`, seeds {run.Get("seeds")}, " +
-                          $"{seconds} s, status {run.Get("status")}, on {run.Get("machine")}; commit `{run.Get("git_commit")}`.")
+            md.AppendLine($"Run: profile `{run.Get("profile")}`, device `{run.Get("device")}`, " +
+                          $"seeds {run.Get("seeds")}, {seconds} s, status {run.Get("status")}, " +
+                          $"on {run.Get("machine")}; commit `{run.Get("git_commit")}`.")
                 .AppendLine();
             md.AppendLine(CodeCheck.Of(run, Registry.SourcesOf(e)).Sentence()).AppendLine();
         }
@@ -77,7 +79,8 @@ public static class ReportWriter
     static void AppendCodeTable(StringBuilder md, string root, IReadOnlyList<IExperiment> experiments)
     {
         md.AppendLine("### Results and today's code").AppendLine();
-        md.AppendLine("Each run records the hashes of the sources its experiment depends on (Abba.Core, the shared folders " +
+        md.AppendLine("Each run records the hashes of the sources its experiment depends on " +
+                      "(Abba.Core, the shared folders " +
                       "of Abba.Experiments and its own folder, the reference values and data, the build files); this " +
                       "build compares them with its own.").AppendLine();
         md.AppendLine("| experiment | code | tree | commit |").AppendLine("|---|---|---|---|");
@@ -89,7 +92,8 @@ public static class ReportWriter
                 continue;
             }
             var code = CodeCheck.Of(run, Registry.SourcesOf(e));
-            md.AppendLine($"| `{e.Info.Name}` | {code.Cell} | {code.Tree.ToString().ToLowerInvariant()} | {run.ShortCommit} |");
+            string tree = code.Tree.ToString().ToLowerInvariant();
+            md.AppendLine($"| `{e.Info.Name}` | {code.Cell} | {tree} | {run.ShortCommit} |");
         }
         md.AppendLine();
     }
@@ -97,7 +101,8 @@ public static class ReportWriter
     static void AppendCoverage(StringBuilder md)
     {
         md.AppendLine("## Coverage of the paper").AppendLine();
-        md.AppendLine("The paper's tables and figures that an experiment here covers, and what its numbers are; the rest are " +
+        md.AppendLine("The paper's tables and figures that an experiment here covers, and what its numbers are; " +
+                      "the rest are " +
                       "listed under [Not covered](#not-covered) at the end.").AppendLine();
         md.AppendLine("| paper | what it shows | experiment | here |").AppendLine("|---|---|---|---|");
         foreach (var a in Coverage.Artefacts.Where(a => a.Status == CoverageStatus.Covered))

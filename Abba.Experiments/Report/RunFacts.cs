@@ -36,13 +36,15 @@ sealed record RunFacts(IReadOnlyDictionary<string, string> Fields, int SeedCount
         var fields = r.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.Array
             ? "[" + string.Join(", ", p.Value.EnumerateArray().Select(e => e.ToString())) + "]"
             : p.Value.ToString());
-        int seedCount = r.TryGetProperty("seeds", out var s) && s.ValueKind == JsonValueKind.Array ? s.GetArrayLength() : 0;
+        int seedCount = r.TryGetProperty("seeds", out var s) && s.ValueKind == JsonValueKind.Array
+            ? s.GetArrayLength() : 0;
         double seconds = r.TryGetProperty("duration_seconds", out var d) && d.ValueKind == JsonValueKind.Number
             ? d.GetDouble() : double.NaN;
         IReadOnlyDictionary<string, string>? sources = null;
         if (r.TryGetProperty("sources", out var src) && src.ValueKind == JsonValueKind.Object
             && src.TryGetProperty("files", out var files) && files.ValueKind == JsonValueKind.Object)
-            sources = files.EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString() ?? "", StringComparer.Ordinal);
+            sources = files.EnumerateObject()
+                .ToDictionary(f => f.Name, f => f.Value.GetString() ?? "", StringComparer.Ordinal);
         return new RunFacts(fields, seedCount, seconds, sources);
     }
 }

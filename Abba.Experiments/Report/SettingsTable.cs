@@ -18,9 +18,11 @@ static class SettingsTable
     {
         var rows = Rows(experiment, folder);
         if (rows.Count == 0) return;
-        md.AppendLine("Settings of this run, each **stated** by the paper, **inferred** from it, or **chosen** here:").AppendLine();
+        md.AppendLine("Settings of this run, each **stated** by the paper, **inferred** from it, or **chosen** here:")
+            .AppendLine();
         md.AppendLine("| setting | value | source | why |").AppendLine("|---|---|---|---|");
-        foreach (var (name, value, p) in rows) md.AppendLine($"| `{name}` | {Cell(value)} | {p.Word} | {Cell(p.Note)} |");
+        foreach (var (name, value, p) in rows)
+            md.AppendLine($"| `{name}` | {Cell(value)} | {p.Word} | {Cell(p.Note)} |");
         md.AppendLine();
     }
 
@@ -28,13 +30,15 @@ static class SettingsTable
     public static void AppendAll(StringBuilder md, string root, IReadOnlyList<IExperiment> experiments)
     {
         md.AppendLine("### Settings: stated by the paper, inferred from it, or chosen here").AppendLine();
-        md.AppendLine("Every experiment setting of the committed runs (values from each `manifest.json`'s `configuration`; " +
+        md.AppendLine("Every experiment setting of the committed runs " +
+                      "(values from each `manifest.json`'s `configuration`; " +
                       "the same sources are written beside it as `configuration_provenance`).").AppendLine();
         md.AppendLine("<details><summary>The table</summary>").AppendLine();
         md.AppendLine("| experiment | setting | value | source | why |").AppendLine("|---|---|---|---|---|");
         foreach (var e in experiments)
             foreach (var (name, value, p) in Rows(e, Path.Combine(root, e.Info.Name)))
-                md.AppendLine($"| `{e.Info.Name}` | `{name}` | {Cell(Shorten(value, 60))} | {p.Word} | {Cell(p.Note)} |");
+                md.AppendLine($"| `{e.Info.Name}` | `{name}` | {Cell(Shorten(value, 60))} | {p.Word} | " +
+                              $"{Cell(p.Note)} |");
         md.AppendLine().AppendLine("</details>").AppendLine();
     }
 
@@ -45,7 +49,8 @@ static class SettingsTable
         if (entries.Count == 0 || !File.Exists(path)) return [];
         using var doc = Manifest.Load(path);
         var root = doc.RootElement;
-        bool has = root.TryGetProperty("configuration", out var configuration) && configuration.ValueKind == JsonValueKind.Object;
+        bool has = root.TryGetProperty("configuration", out var configuration)
+                   && configuration.ValueKind == JsonValueKind.Object;
         var defaults = new Lazy<JsonElement?>(() => ProfileDefaults(experiment, root));
         return [.. entries.Select(e => (e.ManifestName, Value(e.ManifestName), e.Provenance))];
 
@@ -61,9 +66,11 @@ static class SettingsTable
     /// <summary>The options the run's profile gives today, as the manifest would record them.</summary>
     static JsonElement? ProfileDefaults(IExperiment experiment, JsonElement manifest)
     {
-        if (!manifest.TryGetProperty("profile", out var p) || !Enum.TryParse<Profile>(p.GetString(), true, out var profile))
+        if (!manifest.TryGetProperty("profile", out var p)
+            || !Enum.TryParse<Profile>(p.GetString(), true, out var profile))
             return null;
-        var plan = experiment.Configure(OptionValues.Defaults, new RunSettings(profile, 0, 0, "cpu", 0, RunSettings.DefaultOutputRoot));
+        var defaults = new RunSettings(profile, 0, 0, "cpu", 0, RunSettings.DefaultOutputRoot);
+        var plan = experiment.Configure(OptionValues.Defaults, defaults);
         return plan.Plan is { } run ? Manifest.ToJson(run.Options) : null;
     }
 
