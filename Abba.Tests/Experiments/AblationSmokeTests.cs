@@ -15,7 +15,7 @@ public class AblationSmokeTests
         string folder = Path.Combine(root.Path, "tiny", "ablation");
         List<AblationRow> Run()
         {
-            var experiment = new LegacyExperiment(new AblationExperiment());
+            var experiment = new AblationExperiment();
             // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
             ExperimentRun.Ok(experiment, root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
             var claims = experiment.Claims(folder);
@@ -30,7 +30,8 @@ public class AblationSmokeTests
         // pretrained floor; per seed 7 ABBA components, ABBA/LoRA/HiRA on all seven, full fine-tuning; then the shared-rate rows of the sweep seed
         Assert.Equal(["pretrained", .. arms, .. arms, .. arms], first.Select(r => r.Method));
         Assert.Equal(["none", .. Enumerable.Repeat("tuned", 22), .. Enumerable.Repeat("shared", 11)], first.Select(r => r.RateChoice));
-        Assert.Equal([.. AblationExperiment.PaperOrder, "all"], first.Where(r => r.Method == "abba" && r.Seed == 0 && r.RateChoice == "tuned").Select(r => r.Target));
+        Assert.Equal([.. Target.PaperOrder.Select(t => t.Name), "all"],
+            first.Where(r => r.Method == "abba" && r.Seed == 0 && r.RateChoice == "tuned").Select(r => r.Target));
         Assert.Single(first.Where(r => r.Target == "all").Select(r => r.Params).Distinct());   // equal budgets
         Assert.Contains("SYNTHETIC STAND-IN", File.ReadAllText(Path.Combine(folder, AblationFiles.SummaryText)));
         Assert.Single(Directory.GetFiles(Path.Combine(folder, "cache"), "*.safetensors"));
@@ -49,7 +50,7 @@ public class AblationSmokeTests
     public void ArmsOfOneSeed_TrainOnTheSameBatches_AndSeedsDiffer()
     {
         using var root = new TempFolder();
-        ExperimentRun.Ok(new LegacyExperiment(new AblationExperiment()), root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
+        ExperimentRun.Ok(new AblationExperiment(), root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
         var runs = CsvFiles.Read<AblationRow>(Path.Combine(root.Path, "tiny", "ablation", AblationFiles.Runs)).Where(r => r.Method != "pretrained").ToList();
         // batch_digest: SHA-256 of every problem each run trained on, in order, recorded inside the training loop
         var perSeed = runs.GroupBy(r => r.Seed).ToDictionary(g => g.Key, g => Assert.Single(g.Select(r => r.BatchDigest).Distinct()));
@@ -61,9 +62,10 @@ public class AblationSmokeTests
     [Fact]
     public void PaperOrder_IsTheReferenceCsvsAscendingGsm8kOrder()
     {
-        var paper = AblationExperiment.PaperComponents(AppContext.BaseDirectory);
-        var ascending = paper.Where(p => p.Benchmark == "gsm8k" && p.Target != "all").OrderBy(p => p.Accuracy).Select(p => p.Target);
-        Assert.Equal(AblationExperiment.PaperOrder, ascending);
+        var paper = AblationAnalysis.PaperComponents(AppContext.BaseDirectory);
+        var ascending = paper.Where(p => p.Benchmark == "gsm8k" && p.Target != "all").OrderBy(p => p.Accuracy)
+            .Select(p => p.Target);
+        Assert.Equal(Target.PaperOrder.Select(t => t.Name), ascending);
     }
 
     [Fact]
@@ -73,13 +75,14 @@ public class AblationSmokeTests
         var settings = new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results");
         var cli = new System.CommandLine.RootCommand();
         foreach (var o in experiment.Options) cli.Options.Add(o);
-        var errors = experiment.Configure(new OptionValues(cli.Parse(["--methods", "lora,dora", "--rank", "7"])), settings);
+        var errors = experiment.Configure(new OptionValues(cli.Parse(["--methods", "lora,dora", "--rank", "7"])), settings).Problems;
         Assert.Equal(2, errors.Count);
         Assert.Contains(errors, e => e.Contains("'dora'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("--rank", StringComparison.Ordinal));
 
-        Assert.Empty(experiment.Configure(new OptionValues(cli.Parse(["--methods", "hira, lora", "--rank", "4"])), settings));
-        var chosen = (AblationOptions)experiment.Configuration;
+        var configured = experiment.Configure(new OptionValues(cli.Parse(["--methods", "hira, lora", "--rank", "4"])), settings);
+        Assert.Empty(configured.Problems);
+        var chosen = (AblationOptions)configured.Plan!.Options;
         Assert.Equal(["abba", "lora", "hira"], chosen.PerComponentMethods);
         Assert.Equal(4, chosen.Rank);
     }
