@@ -23,10 +23,16 @@ public sealed class AblationExperiment : IExperiment
     {
         Description = "methods run on each projection type alone, comma-separated from abba, lora, hira " +
                       "(ABBA is always included)",
-        DefaultValueFactory = _ => "abba",
+        DefaultValueFactory = _ => AblationMethod.Abba.Name,
     };
-    readonly Option<int?> rank = new("--rank") { Description = "LoRA/HiRA rank r; ABBA r1 = r2 = r/2 (default: the profile's)" };
-    readonly Option<int?> steps = new("--finetune-steps") { Description = "fine-tuning steps of every arm (default: the profile's)" };
+    readonly Option<int?> rank = new("--rank")
+    {
+        Description = "LoRA/HiRA rank r; ABBA r1 = r2 = r/2 (default: the profile's)",
+    };
+    readonly Option<int?> steps = new("--finetune-steps")
+    {
+        Description = "fine-tuning steps of every arm (default: the profile's)",
+    };
     readonly Option<double?> learningRate = new("--lr")
     {
         Description = "one fine-tuning learning rate for every arm, no sweep " +
@@ -45,7 +51,10 @@ public sealed class AblationExperiment : IExperiment
     public ExperimentInfo Info { get; } = new("ablation",
         "which projections to adapt: ABBA on each of q/k/v/o/gate/up/down alone vs all (synthetic arithmetic stand-in)",
         "Figure 3", AblationFiles.Written,
-        [new FigureInfo(AblationFiles.ComponentsFigure, "Figure 3"), new FigureInfo(AblationFiles.PretrainingFigure, "Figure 3")])
+        [
+            new FigureInfo(AblationFiles.ComponentsFigure, "Figure 3"),
+            new FigureInfo(AblationFiles.PretrainingFigure, "Figure 3"),
+        ])
     {
         PreferredCpuThreads = 1,
     };
@@ -92,4 +101,28 @@ public sealed class AblationExperiment : IExperiment
 
     /// <inheritdoc />
     public IReadOnlyList<Claim> Claims(string folder) => AblationClaims.Judge(folder, ProgramFiles.Folder);
+
+    // For notebooks, which do not run beside the program: they pass the source tree's Abba.Experiments folder.
+
+    /// <summary>The claims judged from <paramref name="folder"/>, the paper's values read under
+    /// <paramref name="referenceBase"/>.</summary>
+    public IReadOnlyList<Claim> Claims(string folder, string referenceBase) =>
+        AblationClaims.Judge(folder, referenceBase);
+
+    /// <summary>Redraws the figures in <paramref name="folder"/>, the paper's values read under
+    /// <paramref name="referenceBase"/>.</summary>
+    public IReadOnlyList<string> Plot(string folder, string referenceBase) =>
+        AblationFigures.Plot(folder, referenceBase);
+
+    /// <summary>The seven projection names in the paper's Fig. 3 order (ascending GSM8K accuracy).</summary>
+    public static IReadOnlyList<string> PaperOrder { get; } = [.. Target.PaperOrder.Select(t => t.Name)];
+
+    /// <inheritdoc cref="AblationAnalysis.PaperComponents"/>
+    public static List<PaperComponentRow> PaperComponents(string baseDirectory) =>
+        AblationAnalysis.PaperComponents(baseDirectory);
+
+    /// <inheritdoc cref="AblationAnalysis.Correlation"/>
+    public static (double Rho, double P) Correlation(
+        IReadOnlyList<AblationRow> rows, IReadOnlyList<PaperComponentRow> paper, string benchmark) =>
+        AblationAnalysis.Correlation(rows, paper, benchmark);
 }

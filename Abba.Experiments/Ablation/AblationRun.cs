@@ -45,10 +45,12 @@ public sealed class AblationRun : IPlannedRun
                        double rate = o.FixedRate ?? RateSweep.Choose(
                            from s in sweepSeeds
                            from r in o.RateGrids[arm.Method.Name]
-                           select SweepRow(ctx.Unit<RunResult>(RunPlan(arm, r, s))))[(arm.Method.Name, arm.Target.Name)];
+                           select SweepRow(ctx.Unit<RunResult>(RunPlan(arm, r, s))))
+                           [(arm.Method.Name, arm.Target.Name)];
                        return ctx.Unit<RunResult>(RunPlan(arm, rate, seed));
                    }),
         ];
+        Units = [Pretrain, .. Sweep, .. Finals];
     }
 
     /// <inheritdoc />
@@ -58,7 +60,7 @@ public sealed class AblationRun : IPlannedRun
     public IReadOnlyList<int> Seeds { get; }
 
     /// <inheritdoc />
-    public IReadOnlyList<UnitPlan> Units => [Pretrain, .. Sweep, .. Finals];
+    public IReadOnlyList<UnitPlan> Units { get; }
 
     UnitPlan Pretrain { get; }
     IReadOnlyList<UnitPlan> Sweep { get; }
@@ -84,7 +86,8 @@ public sealed class AblationRun : IPlannedRun
         var comparisons = AblationAnalysis.Compare(rows, paper);
         ctx.WriteCsv(AblationFiles.Summary, summary);
         ctx.WriteCsv(AblationFiles.Comparisons, comparisons);
-        string text = AblationAnalysis.SummaryText(o, rows, summary, sweepRows, comparisons, pretraining.Accuracy, paper);
+        string text = AblationAnalysis.SummaryText(
+            o, rows, summary, sweepRows, comparisons, pretraining.Accuracy, paper);
         AtomicFile.WriteText(ctx.PathOf(AblationFiles.SummaryText), text);
         ctx.Record(AblationFiles.SummaryText);
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries)) ctx.Log.Info(line);
@@ -113,7 +116,8 @@ public sealed class AblationRun : IPlannedRun
     static AblationRow Row(RunResult r, string rateChoice) => new()
     {
         Method = r.Method, Target = r.Target, RateChoice = rateChoice, Rate = r.Rate, Rank = r.Rank, Params = r.Params,
-        Seed = r.Seed, TestCe = r.Test.CrossEntropy, DigitAccuracy = r.Test.DigitAccuracy, ExactMatch = r.Test.ExactMatch,
+        Seed = r.Seed, TestCe = r.Test.CrossEntropy, DigitAccuracy = r.Test.DigitAccuracy,
+        ExactMatch = r.Test.ExactMatch,
         FinalLoss = r.FinalLoss, Steps = r.Steps, Seconds = r.Seconds, BatchDigest = r.BatchDigest,
     };
 }

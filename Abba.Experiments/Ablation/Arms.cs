@@ -36,28 +36,39 @@ public sealed record Target(string Name, IReadOnlyList<string> Projections, stri
     public static Target Projection(string name) => PaperOrder.Single(t => t.Name == name);
 }
 
-/// <summary>A fine-tuning method of the ablation: how the options configure it and how figures draw it.</summary>
+/// <summary>The budget every adapter arm shares: the rank r and the alphas.</summary>
+/// <param name="Rank">LoRA and HiRA rank r; ABBA r1 = r2 = r/2.</param>
+/// <param name="AbbaAlpha">ABBA alpha.</param>
+/// <param name="LoraAlpha">LoRA alpha.</param>
+public sealed record Budget(int Rank, double AbbaAlpha, double LoraAlpha)
+{
+    /// <summary>The budget of <paramref name="o"/>.</summary>
+    public static Budget Of(AblationOptions o) => new(o.Rank, o.AbbaAlpha, o.LoraAlpha);
+}
+
+/// <summary>A fine-tuning method of the ablation: how the budget configures it and how figures draw it.</summary>
 /// <param name="Name">The CSV name: the config's <see cref="AdapterConfig.Method"/>.</param>
-/// <param name="Build">The method's configuration at the ablation's rank and alphas.</param>
+/// <param name="Build">The method's configuration at a budget.</param>
 /// <param name="LegendNote">Appended to the method's display name in legends.</param>
 /// <param name="TextName">The method's name in running text, when not its display name.</param>
 public sealed record AblationMethod(
-    string Name, Func<AblationOptions, AdapterConfig> Build, string LegendNote = "", string? TextName = null)
+    string Name, Func<Budget, AdapterConfig> Build, string LegendNote = "", string? TextName = null)
 {
-    static AblationMethod Of(Func<AblationOptions, AdapterConfig> build, string note = "", string? text = null) =>
-        new(build(AblationOptions.Quick).Method, build, note, text);
+    static AblationMethod Of(Func<Budget, AdapterConfig> build, string note = "", string? text = null) =>
+        new(build(new Budget(2, 1, 1)).Method, build, note, text);
 
     /// <summary>ABBA with r1 = r2 = r/2 (the paper's equal-budget rule).</summary>
-    public static readonly AblationMethod Abba = Of(o => new AbbaConfig(o.Rank / 2, o.Rank / 2, o.AbbaAlpha));
+    public static readonly AblationMethod Abba = Of(b => new AbbaConfig(b.Rank / 2, b.Rank / 2, b.AbbaAlpha));
 
     /// <summary>LoRA of rank r.</summary>
-    public static readonly AblationMethod Lora = Of(o => new LoraConfig(o.Rank, o.LoraAlpha));
+    public static readonly AblationMethod Lora = Of(b => new LoraConfig(b.Rank, b.LoraAlpha));
 
     /// <summary>HiRA of rank r.</summary>
-    public static readonly AblationMethod Hira = Of(o => new HiraConfig(o.Rank));
+    public static readonly AblationMethod Hira = Of(b => new HiraConfig(b.Rank));
 
     /// <summary>Full fine-tuning of every parameter.</summary>
-    public static readonly AblationMethod FullFineTune = Of(_ => new FullFineTuneConfig(), " (every parameter)", "full FT");
+    public static readonly AblationMethod FullFineTune =
+        Of(_ => new FullFineTuneConfig(), " (every parameter)", "full FT");
 
     /// <summary>The adapter methods, in the order their arms run (--methods chooses among these).</summary>
     public static readonly IReadOnlyList<AblationMethod> Adapters = [Abba, Lora, Hira];
@@ -82,7 +93,7 @@ public sealed record AblationMethod(
 public sealed record Arm(AblationMethod Method, Target Target)
 {
     /// <summary>The arm's adapter configuration under <paramref name="o"/>.</summary>
-    public AdapterConfig Config(AblationOptions o) => Method.Build(o);
+    public AdapterConfig Config(AblationOptions o) => Method.Build(Budget.Of(o));
 
     /// <summary>The rank column: r (ABBA r1 + r2), 0 for full fine-tuning.</summary>
     public int Rank(AblationOptions o) => Config(o).BudgetRank;
@@ -101,7 +112,10 @@ public sealed record Arm(AblationMethod Method, Target Target)
 
     /// <summary>The baselines of Table 2: LoRA and HiRA on all seven, full fine-tuning.</summary>
     public static readonly IReadOnlyList<Arm> Baselines =
-        [new(AblationMethod.Lora, Target.All), new(AblationMethod.Hira, Target.All), new(AblationMethod.FullFineTune, Target.Model)];
+    [
+        new(AblationMethod.Lora, Target.All), new(AblationMethod.Hira, Target.All),
+        new(AblationMethod.FullFineTune, Target.Model),
+    ];
 
     /// <summary>
     /// The arms of a run: the per-component methods on each projection in the paper's order, then every adapter method
@@ -109,7 +123,9 @@ public sealed record Arm(AblationMethod Method, Target Target)
     /// </summary>
     public static IReadOnlyList<Arm> Of(AblationOptions o) =>
     [
-        .. from name in o.PerComponentMethods from t in Target.PaperOrder select new Arm(AblationMethod.ByName[name], t),
+        .. from name in o.PerComponentMethods
+           from t in Target.PaperOrder
+           select new Arm(AblationMethod.ByName[name], t),
         .. AblationMethod.Adapters.Select(m => new Arm(m, Target.All)),
         new(AblationMethod.FullFineTune, Target.Model),
     ];
@@ -122,7 +138,8 @@ public static class AblationMetrics
     public static readonly Metric<AblationRow> TestCe = new("test_ce", "test CE", true, r => r.TestCe);
 
     /// <summary>Per-digit accuracy of the greedy answer.</summary>
-    public static readonly Metric<AblationRow> DigitAccuracy = new("digit_accuracy", "digit accuracy", false, r => r.DigitAccuracy);
+    public static readonly Metric<AblationRow> DigitAccuracy =
+        new("digit_accuracy", "digit accuracy", false, r => r.DigitAccuracy);
 
     /// <summary>Exact match of the greedy answer.</summary>
     public static readonly Metric<AblationRow> ExactMatch = new("exact_match", "exact match", false, r => r.ExactMatch);

@@ -25,7 +25,8 @@ public static class AblationFigures
             .Single(c => c.Comparison == AblationAnalysis.SpearmanComparison);
         var paper = AblationAnalysis.PaperComponents(referenceBase);
         var files = new List<string>();
-        files.AddRange(Figures.Save(Components(rows, summary, rho, paper), folder, AblationFiles.ComponentsFigure, 1300, 1000));
+        files.AddRange(Figures.Save(Components(rows, summary, rho, paper),
+            folder, AblationFiles.ComponentsFigure, 1300, 1000));
         files.AddRange(Figures.Save(PretrainingCurve(
             CsvFiles.Read<PretrainLossRow>(Path.Combine(folder, AblationFiles.PretrainLoss)),
             CsvFiles.Read<PretrainAccuracyRow>(Path.Combine(folder, AblationFiles.PretrainAccuracy))),
@@ -35,7 +36,8 @@ public static class AblationFigures
 
     /// <summary>
     /// Fig. 3 layout, two panels: test cross-entropy (primary, lower is better) and exact match, bars of the mean with
-    /// 95% t intervals and the seeds as dots, per target in the paper's order; the paper's GSM8K values on the right axis.
+    /// 95% t intervals and the seeds as dots, per target in the paper's order; the paper's GSM8K values on the right
+    /// axis.
     /// </summary>
     static Multiplot Components(IReadOnlyList<AblationRow> rows, IReadOnlyList<ArmSummaryRow> allSummary,
         ComparisonRow rho, IReadOnlyList<PaperComponentRow> paper)
@@ -51,9 +53,11 @@ public static class AblationFigures
         MetricPanel(top, headline, summary, AblationMetrics.TestCe, 1, "held-out answer CE (nats/token)");
         top.Title("Which projections to adapt (paper Fig. 3): SYNTHETIC stand-in, addition -> subtraction, " +
                   "not MetaMathQA -> GSM8K\n" +
-                  Invariant($"each arm at its tuned learning rate, {seeds} paired seed(s), mean with 95% t interval; ") +
+                  Invariant($"each arm at its tuned learning rate, {seeds} paired seed(s), ") +
+                  "mean with 95% t interval; " +
                   "lower CE is better\n" +
-                  $"Spearman rho (-CE vs paper GSM8K) = {Comparisons.Format(rho.Estimate, rho.CiLow, rho.CiHigh, "0.00")} " +
+                  "Spearman rho (-CE vs paper GSM8K) = " +
+                  $"{Comparisons.Format(rho.Estimate, rho.CiLow, rho.CiHigh, "0.00")} " +
                   Invariant($"(bootstrap over seeds), exact one-sided p = {p:0.000}"));
         top.HideLegend();
         top.Axes.Title.Label.FontSize = 14;
@@ -92,11 +96,13 @@ public static class AblationFigures
                 double error = double.IsNaN(s.CiHigh) ? 0 : scale * (s.CiHigh - s.Mean);
                 plot.Add.Bar(new Bar
                 {
-                    Position = x, Value = scale * s.Mean, Error = error, FillColor = present[k].Method.Colour, Size = width * 0.9,
+                    Position = x, Value = scale * s.Mean, Error = error, FillColor = present[k].Method.Colour,
+                    Size = width * 0.9,
                 });
                 var values = rows.Where(present[k].Matches).Select(r => scale * metric.Of(r)).ToArray();
                 if (values.Length > 1)
-                    plot.Add.Markers(Enumerable.Repeat(x, values.Length).ToArray(), values, MarkerShape.OpenCircle, 4, Colors.Black);
+                    plot.Add.Markers(Enumerable.Repeat(x, values.Length).ToArray(), values, MarkerShape.OpenCircle, 4,
+                        Colors.Black);
             }
             ticks.Add(new Tick(g, target.Tick));
         }
@@ -124,7 +130,8 @@ public static class AblationFigures
     }
 
     /// <summary>Pre-training loss per step (log scale) and held-out accuracy on P and F at checkpoints.</summary>
-    static Multiplot PretrainingCurve(IReadOnlyList<PretrainLossRow> losses, IReadOnlyList<PretrainAccuracyRow> accuracy)
+    static Multiplot PretrainingCurve(
+        IReadOnlyList<PretrainLossRow> losses, IReadOnlyList<PretrainAccuracyRow> accuracy)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);

@@ -57,17 +57,23 @@ public static class AblationAnalysis
     {
         var headline = Headline(rows);
         var singles = Target.PaperOrder.ToDictionary(t => t, t => Ce(headline, new Arm(AblationMethod.Abba, t)));
-        int[] seeds = [.. singles.Values.Select(s => (IEnumerable<int>)s.Keys).Aggregate((a, b) => a.Intersect(b)).Order()];
+        int[] seeds =
+            [.. singles.Values.Select(s => (IEnumerable<int>)s.Keys).Aggregate((a, b) => a.Intersect(b)).Order()];
         double[] reference = [.. Target.PaperOrder.Select(t => PaperValue(paper, "gsm8k", t))];
         var rho = Bootstrap.Percentile(seeds.Length, idx =>
-            RankCorrelation.Spearman([.. Target.PaperOrder.Select(t => -idx.Average(i => singles[t][seeds[i]]))], reference),
+            RankCorrelation.Spearman(
+                [.. Target.PaperOrder.Select(t => -idx.Average(i => singles[t][seeds[i]]))], reference),
             BootstrapResamples, seed: 3);
-        var result = new List<ComparisonRow> { Comparisons.Row("Figure 3", SpearmanComparison, "spearman_rho", +1, rho) };
+        var result = new List<ComparisonRow>
+        {
+            Comparisons.Row("Figure 3", SpearmanComparison, "spearman_rho", +1, rho),
+        };
 
         double[] Mean(IReadOnlyList<Target> targets) => [.. seeds.Select(s => targets.Average(t => singles[t][s]))];
         result.Add(Comparisons.Row("Figure 3", ExtremesComparison, AblationMetrics.TestCe.Name, +1,
             Intervals.PairedDifference(Mean(Least), Mean(Most))));
-        result.AddRange(Target.PaperOrder.Select(t => Paired("Figure 3", headline, new Arm(AblationMethod.Abba, t), Arm.AbbaAll)));
+        result.AddRange(Target.PaperOrder.Select(t =>
+            Paired("Figure 3", headline, new Arm(AblationMethod.Abba, t), Arm.AbbaAll)));
         result.AddRange(Arm.Baselines.Select(b => Paired("Table 2", headline, b, Arm.AbbaAll)));
         return result;
     }
@@ -107,7 +113,8 @@ public static class AblationAnalysis
 
     /// <summary>"0.123 [0.100, 0.146]" of one arm's metric in <paramref name="summary"/>; percentages for the
     /// accuracies.</summary>
-    public static string Cell(IReadOnlyList<ArmSummaryRow> summary, string method, string target, Metric<AblationRow> metric)
+    public static string Cell(
+        IReadOnlyList<ArmSummaryRow> summary, string method, string target, Metric<AblationRow> metric)
     {
         var s = Of(summary, method, target, metric);
         return metric.LowerIsBetter ? Comparisons.Format(s.Mean, s.CiLow, s.CiHigh)
@@ -120,9 +127,9 @@ public static class AblationAnalysis
 
     /// <summary>The summary text (also logged): the setting, the rates, every arm with its intervals, and the tested
     /// effects.</summary>
-    public static string SummaryText(AblationOptions o, IReadOnlyList<AblationRow> rows, IReadOnlyList<ArmSummaryRow> summary,
-        IReadOnlyList<LrSweepRow> sweep, IReadOnlyList<ComparisonRow> comparisons, IReadOnlyList<PretrainAccuracyRow> pretrain,
-        IReadOnlyList<PaperComponentRow> paper)
+    public static string SummaryText(AblationOptions o, IReadOnlyList<AblationRow> rows,
+        IReadOnlyList<ArmSummaryRow> summary, IReadOnlyList<LrSweepRow> sweep, IReadOnlyList<ComparisonRow> comparisons,
+        IReadOnlyList<PretrainAccuracyRow> pretrain, IReadOnlyList<PaperComponentRow> paper)
     {
         int seeds = rows.Where(r => r.RateChoice != RateChoice.None).Select(r => r.Seed).Distinct().Count();
         double added = pretrain.Where(p => p.Task == "add").MaxBy(p => p.Step)!.Accuracy;
@@ -131,15 +138,19 @@ public static class AblationAnalysis
         var lines = new List<string>
         {
             AblationExperiment.Disclaimer,
-            Invariant($"Task P (pre-training): {o.Digits}-digit addition, with {100 * o.PretrainMix:0.#}% of problems from ") +
-            Invariant($"task F; task F (fine-tuning): {o.Digits}-digit subtraction (a >= b); numbers least-significant digit first."),
-            Invariant($"Held out: {o.TestSize} F test problems (every reported metric) and {o.ValidationSize} F validation ") +
+            Invariant($"Task P (pre-training): {o.Digits}-digit addition, with {100 * o.PretrainMix:0.#}% of ") +
+            Invariant($"problems from task F; task F (fine-tuning): {o.Digits}-digit subtraction (a >= b); ") +
+            "numbers least-significant digit first.",
+            Invariant($"Held out: {o.TestSize} F test problems (every reported metric) and ") +
+            Invariant($"{o.ValidationSize} F validation ") +
             "problems (the learning-rate choice only); training never samples either.",
-            Invariant($"Every arm: {o.FinetuneSteps} steps, batch {o.FinetuneBatchSize}; r = {o.Rank} (ABBA r1 = r2 = ") +
-            Invariant($"{o.Rank / 2}, alpha {o.AbbaAlpha}; LoRA alpha {o.LoraAlpha}); seeds: {seeds} (paired: same batches, ") +
+            Invariant($"Every arm: {o.FinetuneSteps} steps, batch {o.FinetuneBatchSize}; r = {o.Rank} ") +
+            Invariant($"(ABBA r1 = r2 = {o.Rank / 2}, alpha {o.AbbaAlpha}; LoRA alpha {o.LoraAlpha}); ") +
+            Invariant($"seeds: {seeds} (paired: same batches, ") +
             "test set and pre-trained model for every arm of a seed).",
             o.FixedRate is { } lr ? Invariant($"Learning rate: {lr} for every arm (--lr; no sweep).")
-                : "Learning rate per (method, target), lowest mean validation CE over the sweep seeds: " + string.Join(", ",
+                : "Learning rate per (method, target), lowest mean validation CE over the sweep seeds: " +
+                  string.Join(", ",
                     sweep.Where(s => s.Chosen).Select(s => (s.Method, s.Target, s.Rate)).Distinct()
                         .Select(s => Invariant($"{s.Method}/{Short(s.Target)} {s.Rate}"))),
             Invariant($"Before fine-tuning: F test CE {Floor(AblationMetrics.TestCe)}, exact match ") +
@@ -155,7 +166,8 @@ public static class AblationAnalysis
         }
         lines.Add("Tested effects (estimate [interval], verdict by the interval rules):");
         lines.AddRange(comparisons.Select(c =>
-            $"  {c.Artefact}: {c.Comparison} = {Comparisons.Format(c.Estimate, c.CiLow, c.CiHigh)} ({c.Interval}): {c.Verdict}"));
+            $"  {c.Artefact}: {c.Comparison} = {Comparisons.Format(c.Estimate, c.CiLow, c.CiHigh)} " +
+            $"({c.Interval}): {c.Verdict}"));
         var (rho, p) = Correlation(rows, paper, "math");
         lines.Add(Invariant($"For reference, the same ordering against the paper's MATH bars: rho = {rho:0.000} ") +
                   Invariant($"(exact one-sided permutation p = {p:0.000})."));

@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 
 namespace Abba.Experiments.Ablation;
 
-/// <summary>The pre-training's stored result: its curves and the pre-trained model's score on the fine-tuning task.</summary>
+/// <summary>The pre-training's stored result: its curves and the pre-trained model's score on the fine-tuning
+/// task.</summary>
 public sealed record PretrainUnit(
     IReadOnlyList<PretrainLossRow> Losses, IReadOnlyList<PretrainAccuracyRow> Accuracy, AblationRow BeforeFineTuning);
 
@@ -19,7 +20,8 @@ public sealed record RunResult(string Method, string Target, double Rate, int Se
     /// <summary>The run in one log line.</summary>
     public string OneLine() =>
         FormattableString.Invariant($"{Method} on {Target} (lr {Rate}, seed {Seed}, {Params} params): ") +
-        FormattableString.Invariant($"validation CE {Validation.CrossEntropy:0.0000}, test CE {Test.CrossEntropy:0.0000}, ") +
+        FormattableString.Invariant($"validation CE {Validation.CrossEntropy:0.0000}, ") +
+        FormattableString.Invariant($"test CE {Test.CrossEntropy:0.0000}, ") +
         FormattableString.Invariant($"exact match {100 * Test.ExactMatch:0.0}%, {Seconds:0.0}s");
 }
 
@@ -51,8 +53,8 @@ static class AblationSeeds
 sealed class AblationTraining(AblationOptions o, int pretrainSeed)
 {
     readonly ArithmeticTask task = new(o.Digits);
-    readonly Lazy<ArithmeticSplit> split = new(() =>
-        new ArithmeticSplit(new ArithmeticTask(o.Digits), o.TestSize, seed: AblationSeeds.Split(pretrainSeed), o.ValidationSize));
+    readonly Lazy<ArithmeticSplit> split = new(() => new ArithmeticSplit(
+        new ArithmeticTask(o.Digits), o.TestSize, seed: AblationSeeds.Split(pretrainSeed), o.ValidationSize));
     Dictionary<string, Tensor>? weights;
     (List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy)? curves;
 
@@ -80,9 +82,11 @@ sealed class AblationTraining(AblationOptions o, int pretrainSeed)
     /// <paramref name="seed"/> (the same batches for every arm of this seed).</summary>
     public RunResult FineTune(ExperimentContext ctx, Arm arm, double rate, int seed)
     {
-        var run = DecoderRuns.FineTune(ctx, o.Model, task, split.Value, Weights(ctx), arm.Target.Projections, arm.Config(o),
-            AblationSeeds.Adapters(arm, seed), AblationSeeds.FineTuneBatches(seed), o.FinetuneSteps, o.FinetuneBatchSize, rate);
-        return new RunResult(arm.Method.Name, arm.Target.Name, rate, seed, arm.Rank(o), run.Params, run.Validation, run.Test,
+        var run = DecoderRuns.FineTune(ctx, o.Model, task, split.Value, Weights(ctx), arm.Target.Projections,
+            arm.Config(o), AblationSeeds.Adapters(arm, seed), AblationSeeds.FineTuneBatches(seed), o.FinetuneSteps,
+            o.FinetuneBatchSize, rate);
+        return new RunResult(arm.Method.Name, arm.Target.Name, rate, seed, arm.Rank(o), run.Params, run.Validation,
+            run.Test,
             run.Losses.TakeLast(10).Average(), o.FinetuneSteps, run.Seconds, run.BatchDigest);
     }
 
@@ -113,13 +117,14 @@ sealed class AblationTraining(AblationOptions o, int pretrainSeed)
         return (curves = (losses, accuracy)).Value;
     }
 
-    (Dictionary<string, Tensor> State, List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy) PretrainFromScratch(
-        ExperimentContext ctx)
+    (Dictionary<string, Tensor> State, List<PretrainLossRow> Losses, List<PretrainAccuracyRow> Accuracy)
+        PretrainFromScratch(ExperimentContext ctx)
     {
         var (state, losses, accuracy) = DecoderRuns.Pretrain(ctx, Setup, task, split.Value,
             AblationSeeds.Pretrain(pretrainSeed), AblationSeeds.PretrainBatches(pretrainSeed));
         return (state, [.. losses.Select((l, i) => new PretrainLossRow { Step = i + 1, Loss = l })],
-                [.. accuracy.Select(a => new PretrainAccuracyRow { Step = a.Step, Task = TaskName(a.Operation), Accuracy = a.Accuracy })]);
+                [.. accuracy.Select(a =>
+                    new PretrainAccuracyRow { Step = a.Step, Task = TaskName(a.Operation), Accuracy = a.Accuracy })]);
     }
 
     static string TaskName(ArithmeticOperation op) => op == ArithmeticOperation.Add ? "add" : "subtract";
