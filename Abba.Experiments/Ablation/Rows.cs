@@ -4,7 +4,8 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Ablation;
 
-/// <summary>One fine-tuning run (or the pre-trained model before fine-tuning) scored on the held-out F test set.</summary>
+/// <summary>One fine-tuning run (or the pre-trained model before fine-tuning) scored on the held-out F test
+/// set.</summary>
 [CsvRecord]
 public partial record AblationRow
 {
@@ -12,7 +13,8 @@ public partial record AblationRow
     [CsvColumn("method")] public string Method { get; init; } = "";
     /// <summary>Projection type adapted in every layer, all (the seven), model (every parameter) or none.</summary>
     [CsvColumn("target")] public string Target { get; init; } = "";
-    /// <summary>tuned (the rate chosen on validation: the headline), fixed (--lr: every arm at one rate), shared (the sensitivity rows: the shared rate, sweep seeds only) or none.</summary>
+    /// <summary>tuned (the rate chosen on validation: the headline), fixed (--lr: every arm at one rate), shared (the
+    /// sensitivity rows: the shared rate, sweep seeds only) or none.</summary>
     [CsvColumn("rate_choice")] public string RateChoice { get; init; } = "";
     /// <summary>Peak fine-tuning learning rate (0 for the pretrained row).</summary>
     [CsvColumn("rate")] public double Rate { get; init; }
@@ -22,7 +24,8 @@ public partial record AblationRow
     [CsvColumn("params")] public long Params { get; init; }
     /// <summary>Fine-tuning seed (pre-training seed for the pretrained row).</summary>
     [CsvColumn("seed")] public int Seed { get; init; }
-    /// <summary>Primary metric: teacher-forced answer-token cross-entropy on the held-out F test set (nats per token).</summary>
+    /// <summary>Primary metric: teacher-forced answer-token cross-entropy on the held-out F test set (nats per
+    /// token).</summary>
     [CsvColumn("test_ce")] public double TestCe { get; init; }
     /// <summary>Fraction of answer digits the greedy answer gets right.</summary>
     [CsvColumn("digit_accuracy")] public double DigitAccuracy { get; init; }
@@ -34,7 +37,8 @@ public partial record AblationRow
     [CsvColumn("steps")] public int Steps { get; init; }
     /// <summary>Wall time of the training loop (timing column: varies between runs).</summary>
     [CsvColumn("seconds")] public double Seconds { get; init; }
-    /// <summary>SHA-256 (first 12 hex digits) of every problem the run trained on, in order: equal for all arms of a seed (paired data).</summary>
+    /// <summary>SHA-256 (first 12 hex digits) of every problem the run trained on, in order: equal for all arms of a
+    /// seed (paired data).</summary>
     [CsvColumn("batch_digest")] public string BatchDigest { get; init; } = "";
 }
 
@@ -97,7 +101,8 @@ public static class AblationFiles
     public const string PaperReference = "fig3_components.csv";
 
     /// <summary>Every CSV a run writes.</summary>
-    public static readonly IReadOnlyList<string> Written = [PretrainLoss, PretrainAccuracy, LrSweep, Runs, Summary, Comparisons];
+    public static readonly IReadOnlyList<string> Written =
+        [PretrainLoss, PretrainAccuracy, LrSweep, Runs, Summary, Comparisons];
 
     /// <summary>Figure base names.</summary>
     public const string ComponentsFigure = "ablation", PretrainingFigure = "pretraining";

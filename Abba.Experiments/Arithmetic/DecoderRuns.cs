@@ -14,8 +14,8 @@ namespace Abba.Experiments.Arithmetic;
 
 /// <summary>
 /// The pre-training settings of the synthetic arithmetic stand-in (a Llama-style decoder pre-trained from scratch on
-/// addition with a little subtraction); the experiments built on it (ablation, design) pre-train the same model from the
-/// same settings and seed.
+/// addition with a little subtraction); the experiments built on it (ablation, design) pre-train the same model from
+/// the same settings and seed.
 /// </summary>
 /// <param name="Model">Decoder shapes.</param>
 /// <param name="Digits">Operand digits.</param>
@@ -25,8 +25,8 @@ namespace Abba.Experiments.Arithmetic;
 /// <param name="PretrainSteps">Pre-training steps.</param>
 /// <param name="PretrainLearningRate">Peak pre-training learning rate.</param>
 /// <param name="PretrainMix">Fraction of pre-training problems that are subtraction.</param>
-public sealed record DecoderSetup(LlamaConfig Model, int Digits, int TestSize, int ValidationSize, int PretrainBatchSize, int PretrainSteps,
-    double PretrainLearningRate, double PretrainMix);
+public sealed record DecoderSetup(LlamaConfig Model, int Digits, int TestSize, int ValidationSize,
+    int PretrainBatchSize, int PretrainSteps, double PretrainLearningRate, double PretrainMix);
 
 /// <summary>What one fine-tuning run measured.</summary>
 /// <param name="Validation">Scores on the validation split.</param>
@@ -36,7 +36,8 @@ public sealed record DecoderSetup(LlamaConfig Model, int Digits, int TestSize, i
 /// <param name="Params">Trainable parameters.</param>
 /// <param name="Seconds">Wall time of the training loop.</param>
 /// <param name="BatchDigest">SHA-256 (12 hex digits) of every problem trained on, in order.</param>
-public sealed record FineTuneOutcome(ArithmeticScore Validation, ArithmeticScore Test, double[] Losses, double[] GradientNorms, long Params, double Seconds, string BatchDigest);
+public sealed record FineTuneOutcome(ArithmeticScore Validation, ArithmeticScore Test, double[] Losses,
+    double[] GradientNorms, long Params, double Seconds, string BatchDigest);
 
 /// <summary>
 /// The pieces the arithmetic experiments share: pre-training from scratch, the pre-trained model's cache key, loading
@@ -44,20 +45,28 @@ public sealed record FineTuneOutcome(ArithmeticScore Validation, ArithmeticScore
 /// </summary>
 public static class DecoderRuns
 {
-    /// <summary>The pre-training cache of <paramref name="setup"/> and <paramref name="seed"/> under <paramref name="outputDir"/> (the key's shape is part of the cache's identity: keep it).</summary>
+    /// <summary>The pre-training cache of <paramref name="setup"/> and <paramref name="seed"/> under
+    /// <paramref name="outputDir"/> (the key's shape is part of the cache's identity: keep it).</summary>
     public static PretrainCache Cache(string outputDir, DecoderSetup setup, int seed, Device device)
     {
         var o = setup;
-        var key = new { o.Model, o.Digits, o.TestSize, o.ValidationSize, o.PretrainBatchSize, o.PretrainSteps, o.PretrainLearningRate, o.PretrainMix, seed, device = device.type.ToString(), version = 3 };
+        var key = new
+        {
+            o.Model, o.Digits, o.TestSize, o.ValidationSize, o.PretrainBatchSize, o.PretrainSteps,
+            o.PretrainLearningRate, o.PretrainMix, seed, device = device.type.ToString(), version = 3,
+        };
         return new PretrainCache(outputDir, key, seed);
     }
 
     /// <summary>
-    /// Pre-trains a decoder (initialised from <paramref name="modelSeed"/>, batches from <paramref name="batchSeed"/>) and
-    /// returns its weights on the CPU, the loss of every step and held-out exact match per operation at about 20 checkpoints.
+    /// Pre-trains a decoder (initialised from <paramref name="modelSeed"/>, batches from <paramref name="batchSeed"/>)
+    /// and returns its weights on the CPU, the loss of every step and held-out exact match per operation at about 20
+    /// checkpoints.
     /// </summary>
-    public static (Dictionary<string, Tensor> State, double[] Losses, List<(int Step, ArithmeticOperation Operation, double Accuracy)> Accuracy) Pretrain(
-        ExperimentContext ctx, DecoderSetup o, ArithmeticTask task, ArithmeticSplit split, long modelSeed, long batchSeed)
+    public static (Dictionary<string, Tensor> State, double[] Losses,
+        List<(int Step, ArithmeticOperation Operation, double Accuracy)> Accuracy) Pretrain(
+        ExperimentContext ctx, DecoderSetup o, ArithmeticTask task, ArithmeticSplit split, long modelSeed,
+        long batchSeed)
     {
         var rng = UnitSeed.NewRandom(batchSeed);
         using var model = new LlamaDecoder(o.Model, modelSeed);
@@ -78,12 +87,14 @@ public static class DecoderRuns
         return (state, losses, accuracy);
     }
 
-    /// <summary>A pre-training batch: each problem subtraction with probability <see cref="DecoderSetup.PretrainMix"/>, else addition.</summary>
+    /// <summary>A pre-training batch: each problem subtraction with probability
+    /// <see cref="DecoderSetup.PretrainMix"/>, else addition.</summary>
     static ArithmeticProblem[] PretrainBatch(DecoderSetup o, ArithmeticSplit split, Random rng) =>
-        [.. Enumerable.Range(0, o.PretrainBatchSize).Select(_ =>
-            split.SampleTraining(rng.NextDouble() < o.PretrainMix ? ArithmeticOperation.Subtract : ArithmeticOperation.Add, 1, rng)[0])];
+        [.. Enumerable.Range(0, o.PretrainBatchSize).Select(_ => split.SampleTraining(
+            rng.NextDouble() < o.PretrainMix ? ArithmeticOperation.Subtract : ArithmeticOperation.Add, 1, rng)[0])];
 
-    /// <summary>A decoder of shape <paramref name="model"/> holding <paramref name="state"/>, on <paramref name="device"/>, in eval mode.</summary>
+    /// <summary>A decoder of shape <paramref name="model"/> holding <paramref name="state"/>, on
+    /// <paramref name="device"/>, in eval mode.</summary>
     public static LlamaDecoder Load(LlamaConfig model, Dictionary<string, Tensor> state, Device device)
     {
         var decoder = new LlamaDecoder(model);
@@ -94,12 +105,14 @@ public static class DecoderRuns
     }
 
     /// <summary>
-    /// Fine-tunes the pre-trained model on subtraction: <paramref name="config"/> on the projections <paramref name="targets"/>
-    /// (adapters drawn from <paramref name="adapterSeed"/>), or every parameter when the config trains the base weights;
-    /// batches from <paramref name="batchSeed"/> (the same for every arm of a seed). Scores the validation and test splits.
+    /// Fine-tunes the pre-trained model on subtraction: <paramref name="config"/> on the projections
+    /// <paramref name="targets"/> (adapters drawn from <paramref name="adapterSeed"/>), or every parameter when the
+    /// config trains the base weights; batches from <paramref name="batchSeed"/> (the same for every arm of a seed).
+    /// Scores the validation and test splits.
     /// </summary>
-    public static FineTuneOutcome FineTune(ExperimentContext ctx, LlamaConfig modelConfig, ArithmeticTask task, ArithmeticSplit split, Dictionary<string, Tensor> pretrained,
-        IReadOnlyList<string> targets, AdapterConfig config, long adapterSeed, long batchSeed, int steps, int batchSize, double rate)
+    public static FineTuneOutcome FineTune(ExperimentContext ctx, LlamaConfig modelConfig, ArithmeticTask task,
+        ArithmeticSplit split, Dictionary<string, Tensor> pretrained, IReadOnlyList<string> targets,
+        AdapterConfig config, long adapterSeed, long batchSeed, int steps, int batchSize, double rate)
     {
         using var model = Load(modelConfig, pretrained, ctx.Device);
         var rng = UnitSeed.NewRandom(batchSeed);
@@ -109,17 +122,23 @@ public static class DecoderRuns
         long trainable = Injector.TrainableParameterCount(model);
         var norms = new List<double>();
         var clock = Stopwatch.StartNew();
-        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(Recorded(split.SampleTraining(ArithmeticOperation.Subtract, batchSize, rng), digest), ctx.Device),
+        ArithmeticProblem[] Batch() =>
+            Recorded(split.SampleTraining(ArithmeticOperation.Subtract, batchSize, rng), digest);
+        var losses = LanguageModelTrainer.Train(model, _ => task.Batch(Batch(), ctx.Device),
             new TrainingSchedule(steps, rate), cancel: ctx.Cancel, gradientNorms: norms);
         double seconds = clock.Elapsed.TotalSeconds;
-        return new FineTuneOutcome(task.Score(model, split.Validation(ArithmeticOperation.Subtract), ctx.Device), task.Score(model, split.Test(ArithmeticOperation.Subtract), ctx.Device),
-            losses, [.. norms], trainable, seconds, Convert.ToHexStringLower(digest.GetHashAndReset())[..12]);
+        var validation = task.Score(model, split.Validation(ArithmeticOperation.Subtract), ctx.Device);
+        var test = task.Score(model, split.Test(ArithmeticOperation.Subtract), ctx.Device);
+        string batches = Convert.ToHexStringLower(digest.GetHashAndReset())[..12];
+        return new FineTuneOutcome(validation, test, losses, [.. norms], trainable, seconds, batches);
     }
 
-    /// <summary>Adds <paramref name="problems"/> to <paramref name="digest"/> (the record of what a run trained on) and returns them.</summary>
+    /// <summary>Adds <paramref name="problems"/> to <paramref name="digest"/> (the record of what a run trained on) and
+    /// returns them.</summary>
     static ArithmeticProblem[] Recorded(ArithmeticProblem[] problems, IncrementalHash digest)
     {
-        foreach (var p in problems) digest.AppendData(System.Text.Encoding.ASCII.GetBytes($"{p.A},{p.B},{(int)p.Operation};"));
+        foreach (var p in problems)
+            digest.AppendData(System.Text.Encoding.ASCII.GetBytes($"{p.A},{p.B},{(int)p.Operation};"));
         return problems;
     }
 }
