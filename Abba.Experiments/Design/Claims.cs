@@ -61,7 +61,7 @@ public static class DesignClaims
     static readonly ClaimSpec Rank = new("Table 9",
         "The reference rank beats every larger total rank (r1 = r2 = r/2)", "",
         new ByInterval("CE(r) - CE(reference r) per seed", +1, "larger r",
-            "as the paper's r = 64 and 128 against its r = 32"));
+            "the paper's r = 64 and 128 against its r = 32"));
 
     /// <summary>Table 7: two pairs beat four chained pairs.</summary>
     static readonly ClaimSpec ChainedCe = new("Table 7", "Two pairs beat four chained pairs at the same budget", "",
