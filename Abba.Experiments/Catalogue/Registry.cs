@@ -20,7 +20,7 @@ public static class Registry
         new LegacyExperiment(new ReconstructionExperiment()),
         new LegacyExperiment(new MnistExperiment()),
         new AblationExperiment(),
-        new LegacyExperiment(new DesignExperiment()),
+        new DesignExperiment(),
         new LegacyExperiment(new MemoryExperiment()),
         new LegacyExperiment(new EfficiencyExperiment()),
     ];

@@ -1,3 +1,4 @@
+using Abba.Core.Adapters;
 using Abba.Core.Data;
 using Abba.Core.Models;
 using Abba.Experiments.Ablation;
@@ -6,7 +7,8 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Design;
 
-/// <summary>Settings of the design ablations (paper Tables 3, 5, 7, 8, 9, Figs. 5-6, Theorem 2) on the ablation's arithmetic stand-in.</summary>
+/// <summary>Settings of the design ablations (paper Tables 3, 5, 7, 8, 9, Figs. 5-6, Theorem 2) on the ablation's
+/// arithmetic stand-in.</summary>
 /// <param name="Model">Decoder shapes (the ablation's).</param>
 /// <param name="Digits">Operand digits (the ablation's).</param>
 /// <param name="TestSize">Held-out subtraction problems every reported metric is measured on.</param>
@@ -31,22 +33,27 @@ namespace Abba.Experiments.Design;
 /// <param name="MomentRanks">Theorem 2 check: r1 = r2 values.</param>
 /// <param name="MomentWidth">Theorem 2 check: the layer is width x width.</param>
 /// <param name="MomentTokens">Theorem 2 check: inputs per draw.</param>
-/// <param name="MomentDraws">Theorem 2 check: independent draws of factors and inputs per (scaling, rank, seed).</param>
+/// <param name="MomentDraws">Theorem 2 check: independent draws of factors and inputs per (scaling, rank,
+/// seed).</param>
 public sealed record DesignOptions(
-    LlamaConfig Model, int Digits, int TestSize, int ValidationSize, int PretrainBatchSize, int PretrainSteps, double PretrainLearningRate, double PretrainMix,
+    LlamaConfig Model, int Digits, int TestSize, int ValidationSize, int PretrainBatchSize, int PretrainSteps,
+    double PretrainLearningRate, double PretrainMix,
     int FinetuneSteps, int FinetuneBatchSize, int Rank, double Alpha, IReadOnlyList<string> Families,
-    IReadOnlyList<double> Alphas, IReadOnlyList<int> SplitFirstRanks, IReadOnlyList<int> TotalRanks, IReadOnlyList<double> ScalingExponents, int ChainedPairs,
+    IReadOnlyList<double> Alphas, IReadOnlyList<int> SplitFirstRanks, IReadOnlyList<int> TotalRanks,
+    IReadOnlyList<double> ScalingExponents, int ChainedPairs,
     IReadOnlyList<double> RateGrid, int SweepSeeds, int DefaultSeeds,
     IReadOnlyList<int> MomentRanks, int MomentWidth, int MomentTokens, int MomentDraws)
 {
     /// <summary>Every family, in run order.</summary>
-    public static readonly IReadOnlyList<string> AllFamilies = ["init", "scaling", "alpha", "split", "rank", "chained"];
+    public static readonly IReadOnlyList<string> AllFamilies = [.. DesignFamily.All.Select(f => f.Name)];
 
-    static DesignOptions From(AblationOptions a, int seeds) => new(a.Model, a.Digits, a.TestSize, a.ValidationSize, a.PretrainBatchSize, a.PretrainSteps,
+    static DesignOptions From(AblationOptions a, int seeds) => new(
+        a.Model, a.Digits, a.TestSize, a.ValidationSize, a.PretrainBatchSize, a.PretrainSteps,
         a.PretrainLearningRate, a.PretrainMix, a.FinetuneSteps, a.FinetuneBatchSize, a.Rank, a.AbbaAlpha, AllFamilies,
-        Alphas: [4, 8, 12, 16, 24, 32, 48, 64], SplitFirstRanks: [1, 2, 3, 4], TotalRanks: [8, 16, 32, 64], ScalingExponents: [0.5, 0.25, 1.0 / 6, 0],
-        ChainedPairs: 4, RateGrid: a.RateGrids["abba"], SweepSeeds: 2, DefaultSeeds: seeds,
-        MomentRanks: [2, 4, 8, 16, 32], MomentWidth: 128, MomentTokens: 256, MomentDraws: 64);
+        Alphas: [4, 8, 12, 16, 24, 32, 48, 64], SplitFirstRanks: [1, 2, 3, 4], TotalRanks: [8, 16, 32, 64],
+        ScalingExponents: [0.5, 0.25, 1.0 / 6, 0], ChainedPairs: 4,
+        RateGrid: a.RateGrids[new AbbaConfig(a.Rank / 2, a.Rank / 2, a.AbbaAlpha).Method], SweepSeeds: 2,
+        DefaultSeeds: seeds, MomentRanks: [2, 4, 8, 16, 32], MomentWidth: 128, MomentTokens: 256, MomentDraws: 64);
 
     /// <summary>The ablation's quick decoder and task; three seeds.</summary>
     public static DesignOptions Quick => From(AblationOptions.Quick, 3);
@@ -57,34 +64,49 @@ public sealed record DesignOptions(
     /// <summary>Seconds: the ablation's tiny decoder, fewer points per family, two seeds.</summary>
     public static DesignOptions Tiny => From(AblationOptions.Tiny, 2) with
     {
-        Alphas = [4, 16, 64], SplitFirstRanks = [1, 2], TotalRanks = [4, 8], SweepSeeds = 1, MomentRanks = [2, 4], MomentWidth = 16, MomentTokens = 32, MomentDraws = 2,
+        Alphas = [4, 16, 64], SplitFirstRanks = [1, 2], TotalRanks = [4, 8], SweepSeeds = 1, MomentRanks = [2, 4],
+        MomentWidth = 16, MomentTokens = 32, MomentDraws = 2,
     };
 
-    /// <summary>Where each setting comes from (one entry per property; a test fails when a property has none).</summary>
-    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } = new Dictionary<string, SettingProvenance>
+    /// <summary>Where each setting comes from (one entry per property; a test fails when a property has
+    /// none).</summary>
+    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } =
+        new Dictionary<string, SettingProvenance>
     {
         ["Model"] = SettingProvenance.Chosen("the ablation experiment's decoder, standing in for Mistral-7B"),
-        ["Digits"] = SettingProvenance.Chosen("the ablation's synthetic arithmetic, standing in for MetaMathQA -> GSM8K"),
+        ["Digits"] = SettingProvenance.Chosen("the ablation's synthetic arithmetic, standing in for MetaMathQA -> " +
+            "GSM8K"),
         ["TestSize"] = SettingProvenance.Chosen("the ablation's"),
-        ["ValidationSize"] = SettingProvenance.Chosen("the comparison protocol: the rate is chosen on a validation split, never the test split"),
+        ["ValidationSize"] = SettingProvenance.Chosen("the comparison protocol: the rate is chosen on a validation " +
+            "split, never the test split"),
         ["PretrainBatchSize"] = SettingProvenance.Chosen("the ablation's (the same pre-trained model)"),
         ["PretrainSteps"] = SettingProvenance.Chosen("the ablation's (the same pre-trained model)"),
         ["PretrainLearningRate"] = SettingProvenance.Chosen("the ablation's (the same pre-trained model)"),
-        ["PretrainMix"] = SettingProvenance.Chosen("the ablation's calibration: the model starts above zero on the fine-tuning task"),
-        ["FinetuneSteps"] = SettingProvenance.Chosen("the ablation's calibration; the paper runs one epoch (about 625 steps, Figs. 5-6's x axis)"),
+        ["PretrainMix"] = SettingProvenance.Chosen("the ablation's calibration: the model starts above zero on the " +
+            "fine-tuning task"),
+        ["FinetuneSteps"] = SettingProvenance.Chosen("the ablation's calibration; the paper runs one epoch (about " +
+            "625 steps, Figs. 5-6's x axis)"),
         ["FinetuneBatchSize"] = SettingProvenance.Chosen("the ablation's; the paper: effective batch 32"),
-        ["Rank"] = SettingProvenance.Chosen("the ablation's r = 8 (r1 = r2 = 4); the paper's reference is r = 32 (r1 = r2 = 16) on far wider layers"),
-        ["Alpha"] = SettingProvenance.Chosen("the ablation's 16, inside the paper's stated good range 16-32; the paper's Mistral-7B reference is 24 (inferred)"),
+        ["Rank"] = SettingProvenance.Chosen("the ablation's r = 8 (r1 = r2 = 4); the paper's reference is r = 32 (r1 " +
+            "= r2 = 16) on far wider layers"),
+        ["Alpha"] = SettingProvenance.Chosen("the ablation's 16, inside the paper's stated good range 16-32; the " +
+            "paper's Mistral-7B reference is 24 (inferred)"),
         ["Families"] = SettingProvenance.Chosen("--families: all by default"),
         ["Alphas"] = SettingProvenance.Stated("Table 8's alphas"),
-        ["SplitFirstRanks"] = SettingProvenance.Inferred("Table 5 splits r1 + r2 = 32 as 4/28, 8/24, 12/20, 16/16; here r1 + r2 = r = 8 from very unequal to equal"),
-        ["TotalRanks"] = SettingProvenance.Inferred("Table 9 doubles r from 16 to 128 around its r = 32 reference; here from the reference r = 8 up to 64, per the issue"),
-        ["ScalingExponents"] = SettingProvenance.Stated("Fig. 5's scalings: s in Θ((r1 r2)^-1/2), Θ((r1 r2)^-1/4), Θ((r1 r2)^-1/6), Θ(1); the constant alpha^2 is chosen here"),
+        ["SplitFirstRanks"] = SettingProvenance.Inferred("Table 5 splits r1 + r2 = 32 as 4/28, 8/24, 12/20, 16/16; " +
+            "here r1 + r2 = r = 8 from very unequal to equal"),
+        ["TotalRanks"] = SettingProvenance.Inferred("Table 9 doubles r from 16 to 128 around its r = 32 reference; " +
+            "here from the reference r = 8 up to 64, the harness's chosen range"),
+        ["ScalingExponents"] = SettingProvenance.Stated("Fig. 5's scalings: s in Θ((r1 r2)^-1/2), Θ((r1 r2)^-1/4), " +
+            "Θ((r1 r2)^-1/6), Θ(1); the constant alpha^2 is chosen here"),
         ["ChainedPairs"] = SettingProvenance.Stated("Table 7: 4 pairs of rank r/4 against the standard 2 pairs"),
-        ["RateGrid"] = SettingProvenance.Chosen("the ablation's ABBA grid; the paper tunes one rate per model and task and keeps it across its ablation rows"),
+        ["RateGrid"] = SettingProvenance.Chosen("the ablation's ABBA grid; the paper tunes one rate per model and " +
+            "task and keeps it across its ablation rows"),
         ["SweepSeeds"] = SettingProvenance.Chosen("the comparison protocol: the rate is chosen on at least two seeds"),
-        ["DefaultSeeds"] = SettingProvenance.Chosen("the comparison protocol asks for at least 5 paired seeds; the paper reports means over 3"),
-        ["MomentRanks"] = SettingProvenance.Chosen("r1 = r2 in {2, 4, 8, 16, 32}, per the issue; Theorem 2 states no ranks"),
+        ["DefaultSeeds"] = SettingProvenance.Chosen("the comparison protocol asks for at least 5 paired seeds; the " +
+            "paper reports means over 3"),
+        ["MomentRanks"] = SettingProvenance.Chosen("r1 = r2 in {2, 4, 8, 16, 32}, the harness's chosen ranks; " +
+            "Theorem 2 states no ranks"),
         ["MomentWidth"] = SettingProvenance.Chosen("Theorem 2 holds for any width"),
         ["MomentTokens"] = SettingProvenance.Chosen("Monte Carlo size"),
         ["MomentDraws"] = SettingProvenance.Chosen("Monte Carlo size"),

@@ -4,17 +4,21 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Design;
 
-/// <summary>One fine-tuning run of one arm of one family (or the pre-trained model before fine-tuning), scored on the held-out test set.</summary>
+/// <summary>One fine-tuning run of one arm of one family (or the pre-trained model before fine-tuning), scored on
+/// the held-out test set.</summary>
 [CsvRecord]
 public partial record DesignRow
 {
     /// <summary>init, scaling, alpha, split, rank, chained; pretrained for the model before fine-tuning.</summary>
     [CsvColumn("family")] public string Family { get; init; } = "";
-    /// <summary>The arm's name within its family (ours, row1 ... row5, both_zero; e=0.25; alpha=24; r1=2; r=16; pairs=4).</summary>
+    /// <summary>The arm's name within its family (ours, row1 ... row5, both_zero; e=0.25; alpha=24; r1=2; r=16;
+    /// pairs=4).</summary>
     [CsvColumn("arm")] public string Arm { get; init; } = "";
-    /// <summary>Whether this arm is the reference (the paper's choice at the reference budget): the same runs in every family.</summary>
+    /// <summary>Whether this arm is the reference (the paper's choice at the reference budget): the same runs in
+    /// every family.</summary>
     [CsvColumn("reference")] public bool Reference { get; init; }
-    /// <summary>Every adapter setting of the arm in one string: the arm's identity (equal strings are the same runs).</summary>
+    /// <summary>Every adapter setting of the arm in one string: the arm's identity (equal strings are the same
+    /// runs).</summary>
     [CsvColumn("variant")] public string Variant { get; init; } = "";
     /// <summary>Rank of each pair, r1/r2 (/r3/r4 for chained).</summary>
     [CsvColumn("ranks")] public string Ranks { get; init; } = "";
@@ -64,7 +68,8 @@ public partial record GradNormRow
     [CsvColumn("loss")] public double Loss { get; init; }
 }
 
-/// <summary>Theorem 2 check: the second moments of one draw set at one (scaling, rank, seed), beside the closed form.</summary>
+/// <summary>Theorem 2 check: the second moments of one draw set at one (scaling, rank, seed), beside the closed
+/// form.</summary>
 [CsvRecord]
 public partial record MomentRow
 {
@@ -86,7 +91,8 @@ public partial record MomentRow
     [CsvColumn("expected_gradient")] public double ExpectedGradient { get; init; }
 }
 
-/// <summary>Theorem 2 check: the fitted log-log slope of one moment against r1 r2 under one scaling, with its interval over seeds.</summary>
+/// <summary>Theorem 2 check: the fitted log-log slope of one moment against r1 r2 under one scaling, with its
+/// interval over seeds.</summary>
 [CsvRecord]
 public partial record SlopeRow
 {
@@ -149,12 +155,19 @@ public static class DesignFiles
     public const string PaperReference = "design_ablations.csv";
 
     /// <summary>Every CSV a run writes (families not run leave theirs header-only).</summary>
-    public static readonly IReadOnlyList<string> Written = [LrSweep, Runs, Summary, Comparisons, GradNorms, Moments, Slopes];
+    public static readonly IReadOnlyList<string> Written =
+        [LrSweep, Runs, Summary, Comparisons, GradNorms, Moments, Slopes];
 
     /// <summary>Figure base names, one per family (Theorem 2 beside scaling).</summary>
-    public const string InitFigure = "design_init", ScalingFigure = "design_scaling", TheoremFigure = "design_theorem2", AlphaFigure = "design_alpha",
-        SplitFigure = "design_split", RankFigure = "design_rank", ChainedFigure = "design_chained";
+    public const string InitFigure = "design_init", ScalingFigure = "design_scaling", TheoremFigure = "design_theorem2",
+        AlphaFigure = "design_alpha", SplitFigure = "design_split", RankFigure = "design_rank",
+        ChainedFigure = "design_chained";
 
-    /// <summary>Every figure, in family order.</summary>
-    public static readonly IReadOnlyList<string> FigureNames = [InitFigure, ScalingFigure, TheoremFigure, AlphaFigure, SplitFigure, RankFigure, ChainedFigure];
+    /// <summary>Every figure, each with the paper artefact it shows.</summary>
+    public static readonly IReadOnlyList<FigureInfo> Figures =
+    [
+        new(InitFigure, "Table 3"), new(ScalingFigure, "Figure 5"), new(TheoremFigure, "Theorem 2"),
+        new(AlphaFigure, "Table 8"), new(SplitFigure, "Table 5"), new(RankFigure, "Table 9"),
+        new(ChainedFigure, "Table 7, Figure 6"),
+    ];
 }

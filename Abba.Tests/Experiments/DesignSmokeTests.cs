@@ -20,15 +20,18 @@ public class DesignSmokeTests
     public void Families_PicksSome_TheOthersCsvsStayHeaderOnly_AndTheirClaimsAreNotRun()
     {
         using var root = new TempFolder();
-        var (code, errors) = Abba("run", "design", "--profile", "tiny", "--threads", "1", "--out", root.Path, "--families", "split,chained");
+        var (code, errors) = Abba("run", "design", "--profile", "tiny", "--threads", "1", "--out", root.Path,
+            "--families", "split,chained");
         Assert.True(code == 0, errors);
         string folder = Path.Combine(root.Path, "tiny", "design");
         var rows = CsvFiles.Read<DesignRow>(Path.Combine(folder, DesignFiles.Runs));
         Assert.Equal(["pretrained", "split", "chained"], rows.Select(r => r.Family).Distinct());
         Assert.Empty(CsvFiles.Read<MomentRow>(Path.Combine(folder, DesignFiles.Moments)));
-        Assert.All(CsvFiles.Read<GradNormRow>(Path.Combine(folder, DesignFiles.GradNorms)), r => Assert.Equal("chained", r.Family));
+        Assert.All(CsvFiles.Read<GradNormRow>(Path.Combine(folder, DesignFiles.GradNorms)),
+            r => Assert.Equal("chained", r.Family));
         var claims = new DesignExperiment().Claims(folder);
-        Assert.Equal(["Table 5", "Table 7", "Figure 6"], claims.Where(c => c.Verdict != Verdict.NotRun).Select(c => c.Artefact));
+        Assert.Equal(["Table 5", "Table 7", "Figure 6"],
+            claims.Where(c => c.Verdict != Verdict.NotRun).Select(c => c.Artefact));
         Assert.True(File.Exists(Path.Combine(folder, DesignFiles.SplitFigure + ".png")));
         Assert.False(File.Exists(Path.Combine(folder, DesignFiles.AlphaFigure + ".png")));
     }
@@ -37,15 +40,32 @@ public class DesignSmokeTests
     public void TableThreeRowFive_IsOurInitWithThePairsRelabelled_SoItsRunsMatchOurs()
     {
         // With r1 = r2 and the same random draws, the swapped pairs compute the same update at every step in exact
-        // arithmetic (the Hadamard product is symmetric); only the summation order inside the Khatri-Rao product differs.
+        // arithmetic (the Hadamard product is symmetric); only the summation order inside the Khatri-Rao product
+        // differs.
         using var root = new TempFolder();
-        var (code, errors) = Abba("run", "design", "--profile", "tiny", "--threads", "1", "--out", root.Path, "--families", "init");
+        var (code, errors) = Abba("run", "design", "--profile", "tiny", "--threads", "1", "--out", root.Path,
+            "--families", "init");
         Assert.True(code == 0, errors);
         var rows = CsvFiles.Read<DesignRow>(Path.Combine(root.Path, "tiny", "design", DesignFiles.Runs));
-        double[] ours = [.. rows.Where(r => r.Arm == "ours").Select(r => r.TestCe)], row5 = [.. rows.Where(r => r.Arm == "row5").Select(r => r.TestCe)];
+        double[] ours = [.. rows.Where(r => r.Arm == "ours").Select(r => r.TestCe)];
+        double[] row5 = [.. rows.Where(r => r.Arm == "row5").Select(r => r.TestCe)];
         double[] row3 = [.. rows.Where(r => r.Arm == "row3").Select(r => r.TestCe)];
         Assert.All(ours.Zip(row5), p => Assert.Equal(p.First, p.Second, 1e-4));
         Assert.Contains(ours.Zip(row3), p => Math.Abs(p.First - p.Second) > 1e-3);
+    }
+
+    [Fact]
+    public void EachFigure_NamesItsOwnArtefact()
+    {
+        var figures = new DesignExperiment().Info.Figures.ToDictionary(f => f.Name, f => f.Artefact);
+        Assert.Equal(DesignFiles.Figures.Count, figures.Count);
+        Assert.Equal("Table 3", figures[DesignFiles.InitFigure]);
+        Assert.Equal("Figure 5", figures[DesignFiles.ScalingFigure]);
+        Assert.Equal("Theorem 2", figures[DesignFiles.TheoremFigure]);
+        Assert.Equal("Table 8", figures[DesignFiles.AlphaFigure]);
+        Assert.Equal("Table 5", figures[DesignFiles.SplitFigure]);
+        Assert.Equal("Table 9", figures[DesignFiles.RankFigure]);
+        Assert.Equal("Table 7, Figure 6", figures[DesignFiles.ChainedFigure]);
     }
 
     [Theory]
