@@ -6,24 +6,15 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Reconstruction;
 
-public sealed partial class ReconstructionExperiment
+/// <summary>Figure 2: one panel per matrix type, every method against LoRA rank r, and a legend strip.</summary>
+public static class ReconstructionFigure
 {
     // The methods' colours come from their configs; ABBA's second budget and the paper's points are series, not methods.
-    static readonly Color LoraColor = MethodStyle.Colour("lora"), EqualColor = MethodStyle.Colour("abba"),
-        DoubledColor = Color.FromHex("#ff7f0e"), HiraColor = MethodStyle.Colour("hira"), PaperColor = Colors.Black;
+    static readonly Color LoraColor = FitMethod.Lora.Colour(), EqualColor = FitMethod.Abba.Colour(),
+        DoubledColor = Color.FromHex("#ff7f0e"), HiraColor = FitMethod.Hira.Colour(), PaperColor = Colors.Black;
 
-    /// <summary>Writes the figure and summary.md, both from the CSV.</summary>
-    public IReadOnlyList<string> Plot(string folder)
-    {
-        var rows = CsvFiles.Read<ReconstructionRow>(Path.Combine(folder, ReconstructionFiles.Csv));
-        string summary = Path.Combine(folder, ReconstructionFiles.Summary);
-        string settlePath = Path.Combine(folder, ReconstructionFiles.Settle);
-        var settle = File.Exists(settlePath) ? CsvFiles.Read<ReconstructionSettleRow>(settlePath) : [];
-        AtomicFile.WriteText(summary, ReconstructionSummary.Build(rows, settle, rows[0].N));
-        return [summary, .. Figure(folder, rows)];
-    }
-
-    static string[] Figure(string folder, IReadOnlyList<ReconstructionRow> rows)
+    /// <summary>Draws the figure from the rows into <paramref name="folder"/>; returns the files written.</summary>
+    public static string[] Save(string folder, IReadOnlyList<ReconstructionRow> rows)
     {
         var points = ReconstructionSummary.Points(rows);
         var multiplot = new Multiplot();

@@ -44,17 +44,15 @@ public sealed record ReconstructionOptions
     /// <inheritdoc cref="SettleStepMultiplier"/>
     public bool SettleCappedAllStarts { get; init; }
     /// <summary>
-    /// Settle the losing points alone, not the capped ones (no profile does; a fallback when time runs short). Written
-    /// to the manifest only when set, and never part of a unit's settings: it only removes settling units.
+    /// Settle the losing points alone, not the capped ones (no profile does; a fallback when time runs short). Never
+    /// part of a unit's settings: it only removes settling units.
     /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool SettleLosingOnly { get; init; }
     /// <summary>
-    /// Run only these settling starts (svd_ones, random, warm); null runs all (every profile). A fallback when time runs
-    /// short: written to the manifest only when set, and never part of a unit's settings.
+    /// Run only these settling starts (svd_ones, random, warm); all of them when not given (every profile). A fallback
+    /// when time runs short, never part of a unit's settings.
     /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string[]? SettleStartsOnly { get; init; }
+    public string[] SettleStartsOnly { get; init; } = SettleStartKinds;
     /// <summary>The fit, in words.</summary>
     public string FitMethod { get; init; } =
         "float32 Adam (betas 0.9/0.999, no weight decay) on the shared adapters' parameters, cosine decay to 0 over Steps, " +
@@ -66,7 +64,7 @@ public sealed record ReconstructionOptions
     public const string EqualBudget = "equal", DoubledBudget = "doubled", HiraExtra = "hira", SplitsExtra = "splits";
 
     /// <summary>The start kinds <see cref="SettleStartsOnly"/> can name.</summary>
-    public static readonly string[] SettleStartKinds = [ReconstructionSettle.SvdOnes, "random", ReconstructionSettle.Warm];
+    public static readonly string[] SettleStartKinds = [ReconstructionSettle.SvdOnes, ReconstructionSettle.RandomKind, ReconstructionSettle.Warm];
 
     /// <summary>Seconds, for smoke tests: 16 x 16 orthogonal and random targets, ranks 2 and 4, at most 20 steps, HiRA only.</summary>
     public static ReconstructionOptions Tiny => new() { N = 16, Ranks = [2, 4], MatrixTypes = ["orthogonal", "random"], Extras = [HiraExtra], Steps = 20 };
@@ -96,11 +94,13 @@ public sealed record ReconstructionOptions
         ["LearningRate"] = SettingProvenance.Chosen(SettingProvenance.Silent),
         ["Patience"] = SettingProvenance.Chosen("early stop, " + SettingProvenance.Silent),
         ["MinImprovement"] = SettingProvenance.Chosen("early stop, " + SettingProvenance.Silent),
-        ["SettleStepMultiplier"] = SettingProvenance.Chosen("not in the paper: settling fits (issue 17) run twice the protocol's steps, what the paper-profile time budget allows"),
+        ["SettleStepMultiplier"] = SettingProvenance.Chosen("not in the paper: settling fits run twice the protocol's steps, what the paper-profile time budget allows"),
         ["SettleRandomStarts"] = SettingProvenance.Chosen("not in the paper: one random start per settled point, what the paper-profile time budget allows"),
         ["SettleCappedAllStarts"] = SettingProvenance.Chosen("not in the paper: points that already beat LoRA but stopped at the cap get only the longer SVD-times-ones fit (their verdict cannot change), to fit the time budget"),
-        ["SettleLosingOnly"] = SettingProvenance.Chosen("not in the paper: issue 17 asks for the points that stop at the step cap to be settled too; off in every profile"),
-        ["SettleStartsOnly"] = SettingProvenance.Chosen("not in the paper: issue 17 asks for the longer fit, random starts and the warm start; every profile runs all three"),
+        ["SettleLosingOnly"] = SettingProvenance.Chosen(
+            "not in the paper: the points that stop at the step cap are settled too; off in every profile"),
+        ["SettleStartsOnly"] = SettingProvenance.Chosen(
+            "not in the paper: the longer fit, random starts and the warm start; every profile runs all three"),
         ["FitMethod"] = SettingProvenance.Chosen("the paper says only \"iterative methods such as gradient descent\""),
     };
 }

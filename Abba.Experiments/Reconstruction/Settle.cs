@@ -30,6 +30,12 @@ public static class ReconstructionSettle
         _ => [],
     };
 
+    /// <summary>The kind a start belongs to, as <c>--settle-starts</c> names it (random_k is random).</summary>
+    public static string KindOf(string start) => IsRandom(start) ? RandomKind : start;
+
+    /// <summary>The random starts' kind.</summary>
+    public const string RandomKind = "random";
+
     /// <summary>True for the random starts.</summary>
     public static bool IsRandom(string start) => start.StartsWith(RandomPrefix, StringComparison.Ordinal);
 

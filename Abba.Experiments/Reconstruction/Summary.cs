@@ -43,7 +43,7 @@ public sealed record ReconstructionPoint(
     public bool? LoraMatchesTheory => LoraTheory is { } t ? Math.Abs(Lora - t) <= 1e-4 : null;
 }
 
-/// <summary>Judges the reconstruction rows against the targets and the paper's digitised curve.</summary>
+/// <summary>Judges the reconstruction rows against the targets and the paper's digitised curve.</summary>
 public static class ReconstructionSummary
 {
     /// <summary>The paper's matrices are about 1000 x 1000 (inferred from its LoRA curves, docs/reconstruction-generators.md): comparisons with its values need this n.</summary>
