@@ -14,7 +14,9 @@ public sealed record FitRecord(double RelSqError, long Params, int Steps, bool H
 public sealed record SettleRecord(bool Ran, string Reason, int R1, int R2, int MaxSteps, double RelSqError, int Steps,
     bool HitCap, double Seconds, double ProtocolRelSqError, double LoraRelSqError);
 
-/// <summary>An equal-budget point to settle: its target, LoRA rank, and the units of its protocol fit and LoRA.</summary>
+/// <summary>
+/// An equal-budget point to settle: its target, LoRA rank, and the units of its protocol fit and LoRA.
+/// </summary>
 public sealed record SettlePoint(MatrixType Type, int Seed, int Rank, UnitPlan Protocol, UnitPlan Lora);
 
 /// <summary>A target and its SVD.</summary>

@@ -96,7 +96,9 @@ public static class ReconstructionPlan
     /// <summary>The settling units under these options: every start for a losing point, then the capped points'
     /// (<see cref="ReconstructionSettle.Starts"/>).</summary>
     public static IEnumerable<SettleUnit> SettleUnits(ReconstructionOptions o) =>
-        (o.SettleLosingOnly ? [ReconstructionSettle.Loses] : new[] { ReconstructionSettle.Loses, ReconstructionSettle.Capped })
+        (o.SettleLosingOnly
+                ? [ReconstructionSettle.Loses]
+                : new[] { ReconstructionSettle.Loses, ReconstructionSettle.Capped })
             .SelectMany(reason => ReconstructionSettle.Starts(reason, o.SettleRandomStarts, o.SettleCappedAllStarts)
                 .Select(start => new SettleUnit(reason, start)))
             .Where(u => o.SettleStartsOnly.Contains(ReconstructionSettle.KindOf(u.Start)));

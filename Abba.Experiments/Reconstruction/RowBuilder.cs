@@ -46,7 +46,9 @@ public static class ReconstructionRows
             BestR1: null, BestR2: null, BestSteps: null, BestHitCap: null, FitSeconds: fit.Seconds);
     }
 
-    /// <summary>An equal-budget point's row with its best fit among the protocol fit and the settling fits run.</summary>
+    /// <summary>
+    /// An equal-budget point's row with its best fit among the protocol fit and the settling fits run.
+    /// </summary>
     static ReconstructionRow Settled(ReconstructionRow row, Fit f, (string Start, SettleRecord Record)[] ran)
     {
         var best = ReconstructionSettle.Best([
@@ -61,7 +63,8 @@ public static class ReconstructionRows
         };
     }
 
-    static ReconstructionSettleRow SettleRow(MatrixType type, int n, int rank, int seed, string start, SettleRecord s) =>
+    static ReconstructionSettleRow SettleRow(MatrixType type, int n, int rank, int seed, string start,
+        SettleRecord s) =>
         new(MatrixType: type.Name(), N: n, Rank: rank, Seed: seed, Reason: s.Reason, Start: start, R1: s.R1, R2: s.R2,
             MaxSteps: s.MaxSteps, RelSqError: s.RelSqError, ProtocolRelSqError: s.ProtocolRelSqError,
             LoraRelSqError: s.LoraRelSqError, Steps: s.Steps, HitCap: s.HitCap, FitSeconds: s.Seconds);

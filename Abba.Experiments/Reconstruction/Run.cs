@@ -46,8 +46,16 @@ public sealed class ReconstructionRun(ReconstructionOptions o, RunSettings setti
         using (var progress = ctx.Progress.Start("reconstruction fits", Units.Count))
         {
             // each stored at once: an interrupted run resumes after its last unit
-            foreach (var plan in Planned.Fits) { fits[plan.Identity] = ctx.Unit<FitRecord>(plan); progress.Advance(); }
-            foreach (var plan in Planned.Settles) { settles[plan.Identity] = ctx.Unit<SettleRecord>(plan); progress.Advance(); }
+            foreach (var plan in Planned.Fits)
+            {
+                fits[plan.Identity] = ctx.Unit<FitRecord>(plan);
+                progress.Advance();
+            }
+            foreach (var plan in Planned.Settles)
+            {
+                settles[plan.Identity] = ctx.Unit<SettleRecord>(plan);
+                progress.Advance();
+            }
         }
         var (rows, settleRows) = ReconstructionRows.Build(o, Seeds, fits, settles, ReconstructionRows.PaperValues());
         ctx.WriteCsv(ReconstructionFiles.Csv, rows);
