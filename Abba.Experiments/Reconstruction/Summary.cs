@@ -45,7 +45,8 @@ public sealed record ReconstructionPoint(
     /// Equal budget within 0.01 of its Eckart-Young bound (only judged on orthogonal and low_rank where the bound
     /// exceeds 0.05).
     /// </summary>
-    public bool? EqualNearBound => Kind is MatrixType.Orthogonal or MatrixType.LowRank && EqualMean is { } e && EqualBound is { } b
+    public bool? EqualNearBound => Kind is MatrixType.Orthogonal or MatrixType.LowRank
+        && EqualMean is { } e && EqualBound is { } b
         && b > BoundFloor ? e - b <= 0.01 : null;
 
     /// <summary>Doubled budget within 0.02 of the paper's value, or below it.</summary>
@@ -83,7 +84,8 @@ public static class ReconstructionSummary
         var lora = g.Where(r => r.Kind == FitMethod.Lora).ToArray();
         var equal = g.Where(r => r.Kind == FitMethod.Abba && r.Budget == ReconstructionOptions.EqualBudget).OrderBy(r
             => r.Seed).ToArray();
-        var doubled = g.FirstOrDefault(r => r.Kind == FitMethod.Abba && r.Budget == ReconstructionOptions.DoubledBudget);
+        var doubled = g.FirstOrDefault(r =>
+            r.Kind == FitMethod.Abba && r.Budget == ReconstructionOptions.DoubledBudget);
         int n = g.First().N;
         double? theory = MatrixGenerators.Parse(g.Key.Type) switch
         {
