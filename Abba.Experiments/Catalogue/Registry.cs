@@ -17,7 +17,7 @@ public static class Registry
     /// <summary>A fresh instance of every experiment, in registry order (the CLI makes one set and keeps it).</summary>
     public static IReadOnlyList<IExperiment> CreateAll() =>
     [
-        new LegacyExperiment(new ReconstructionExperiment()),
+        new ReconstructionExperiment(),
         new LegacyExperiment(new MnistExperiment()),
         new AblationExperiment(),
         new DesignExperiment(),

@@ -6,29 +6,22 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Reconstruction;
 
-public sealed partial class ReconstructionExperiment
+/// <summary>Figure 2: one panel per matrix type, every method against LoRA rank r, and a legend strip.</summary>
+public static class ReconstructionFigure
 {
-    // The methods' colours come from their configs; ABBA's second budget and the paper's points are series, not methods.
-    static readonly Color LoraColor = MethodStyle.Colour("lora"), EqualColor = MethodStyle.Colour("abba"),
-        DoubledColor = Color.FromHex("#ff7f0e"), HiraColor = MethodStyle.Colour("hira"), PaperColor = Colors.Black;
+    // The methods' colours come from their configs; ABBA's second budget and the paper's points are series, not
+    // methods.
+    static readonly Color LoraColor = FitMethod.Lora.Colour(), EqualColor = FitMethod.Abba.Colour(),
+        DoubledColor = Color.FromHex("#ff7f0e"), HiraColor = FitMethod.Hira.Colour(), PaperColor = Colors.Black;
 
-    /// <summary>Writes the figure and summary.md, both from the CSV.</summary>
-    public IReadOnlyList<string> Plot(string folder)
-    {
-        var rows = CsvFiles.Read<ReconstructionRow>(Path.Combine(folder, ReconstructionFiles.Csv));
-        string summary = Path.Combine(folder, ReconstructionFiles.Summary);
-        string settlePath = Path.Combine(folder, ReconstructionFiles.Settle);
-        var settle = File.Exists(settlePath) ? CsvFiles.Read<ReconstructionSettleRow>(settlePath) : [];
-        AtomicFile.WriteText(summary, ReconstructionSummary.Build(rows, settle, rows[0].N));
-        return [summary, .. Figure(folder, rows)];
-    }
-
-    static string[] Figure(string folder, IReadOnlyList<ReconstructionRow> rows)
+    /// <summary>Draws the figure from the rows into <paramref name="folder"/>; returns the files written.</summary>
+    public static string[] Save(string folder, IReadOnlyList<ReconstructionRow> rows)
     {
         var points = ReconstructionSummary.Points(rows);
         var multiplot = new Multiplot();
         while (multiplot.Subplots.Count > 0) multiplot.Subplots.RemoveAt(0);
-        var types = Enum.GetValues<MatrixType>().Select(t => t.Name()).Where(t => points.Any(p => p.Type == t)).ToArray();
+        var types = Enum.GetValues<MatrixType>().Select(t => t.Name()).Where(t => points.Any(p
+            => p.Type == t)).ToArray();
         foreach (var type in types) multiplot.Subplots.Add(Panel(type, [.. points.Where(p => p.Type == type)]));
         multiplot.Subplots.Add(LegendStrip(points.Where(p => p.Type == types[0]).ToArray()));
         int columns = Math.Min(2, types.Length), gridRows = (types.Length + 1) / 2;
@@ -38,7 +31,9 @@ public sealed partial class ReconstructionExperiment
 
     const int StripHeight = 110;
 
-    /// <summary>A frameless plot holding only the legend (the panels' series as manual items), laid out in rows.</summary>
+    /// <summary>
+    /// A frameless plot holding only the legend (the panels' series as manual items), laid out in rows.
+    /// </summary>
     static Plot LegendStrip(ReconstructionPoint[] points)
     {
         var plot = new Plot();
@@ -46,7 +41,8 @@ public sealed partial class ReconstructionExperiment
             plot.Legend.ManualItems.Add(new LegendItem
             {
                 LabelText = s.LegendText, LineColor = s.LineColor, LineWidth = s.LineWidth, LinePattern = s.LinePattern,
-                MarkerShape = s.MarkerShape, MarkerSize = s.MarkerSize, MarkerFillColor = s.MarkerFillColor, MarkerLineColor = s.MarkerLineColor,
+                MarkerShape = s.MarkerShape, MarkerSize = s.MarkerSize, MarkerFillColor = s.MarkerFillColor,
+                    MarkerLineColor = s.MarkerLineColor,
             });
         plot.Legend.Orientation = Orientation.Horizontal;
         plot.Legend.FontSize = 15;
@@ -56,7 +52,9 @@ public sealed partial class ReconstructionExperiment
         return plot;
     }
 
-    /// <summary>The first subplots in a rows x columns grid, the last one a strip of fixed height across the bottom.</summary>
+    /// <summary>
+    /// The first subplots in a rows x columns grid, the last one a strip of fixed height across the bottom.
+    /// </summary>
     sealed class GridAboveStrip(int rows, int columns, float stripHeight) : IMultiplotLayout
     {
         public PixelRect[] GetSubplotRectangles(SubplotCollection subplots, PixelRect figure)
@@ -69,7 +67,9 @@ public sealed partial class ReconstructionExperiment
         }
     }
 
-    /// <summary>One panel: every method against LoRA rank r, the paper's digitised points, and the ABBA Eckart-Young bounds.</summary>
+    /// <summary>
+    /// One panel: every method against LoRA rank r, the paper's digitised points, and the ABBA Eckart-Young bounds.
+    /// </summary>
     static Plot Panel(string type, ReconstructionPoint[] p)
     {
         var plot = new Plot();
@@ -77,19 +77,27 @@ public sealed partial class ReconstructionExperiment
         Series(plot, r, p.Select(x => (double?)x.Lora), LoraColor, "LoRA r (truncated SVD)", MarkerShape.FilledCircle);
         if (p.Any(x => x.EqualStd is not null))
         {
-            var band = plot.Add.FillY(r, [.. p.Select(x => (x.EqualMean - x.EqualStd) ?? double.NaN)], [.. p.Select(x => (x.EqualMean + x.EqualStd) ?? double.NaN)]);
+            var band = plot.Add.FillY(r, [.. p.Select(x => (x.EqualMean - x.EqualStd) ?? double.NaN)],
+                [.. p.Select(x => (x.EqualMean + x.EqualStd) ?? double.NaN)]);
             band.FillColor = EqualColor.WithAlpha(0.25);
             band.LineWidth = 0;
         }
         int seeds = p.Max(x => x.EqualSeeds);
-        Series(plot, r, p.Select(x => x.EqualMean), EqualColor, $"ABBA r1 + r2 = r (equal params), best found{(seeds > 1 ? $", mean ± sd, {seeds} seeds" : "")}", MarkerShape.FilledSquare);
-        Series(plot, r, p.Select(x => x.EqualProtocolMean), EqualColor, "ABBA r1 = r2 = r/2, paper-protocol fit", MarkerShape.OpenSquare, line: false, size: 9);
-        Series(plot, r, p.Select(x => x.EqualBound), EqualColor, "Eckart-Young bound, rank (r/2)^2", MarkerShape.None, dashed: true);
-        Series(plot, r, p.Select(x => x.Doubled), DoubledColor, "ABBA r1 = r2 = r (2x params, as released code)", MarkerShape.FilledTriangleUp);
-        Series(plot, r, p.Select(x => x.DoubledBound), DoubledColor, "Eckart-Young bound, rank r^2", MarkerShape.None, dashed: true);
+        Series(plot, r, p.Select(x => x.EqualMean), EqualColor, $"ABBA r1 + r2 = r (equal params), best " +
+            $"found{(seeds > 1 ? $", mean ± sd, {seeds} seeds" : "")}", MarkerShape.FilledSquare);
+        Series(plot, r, p.Select(x => x.EqualProtocolMean), EqualColor, "ABBA r1 = r2 = r/2, paper-protocol " +
+            "fit", MarkerShape.OpenSquare, line: false, size: 9);
+        Series(plot, r, p.Select(x => x.EqualBound), EqualColor, "Eckart-Young bound, rank " +
+            "(r/2)^2", MarkerShape.None, dashed: true);
+        Series(plot, r, p.Select(x => x.Doubled), DoubledColor, "ABBA r1 = r2 = r (2x params, as released " +
+            "code)", MarkerShape.FilledTriangleUp);
+        Series(plot, r, p.Select(x => x.DoubledBound), DoubledColor, "Eckart-Young bound, rank " +
+            "r^2", MarkerShape.None, dashed: true);
         Series(plot, r, p.Select(x => x.Hira), HiraColor, "HiRA r vs Gaussian W0 (extra)", MarkerShape.FilledDiamond);
-        Series(plot, r, p.Select(x => x.PaperAbba), PaperColor, "paper ABBA (digitised, n ~ 1000)", MarkerShape.OpenCircle, line: false, size: 11);
-        Series(plot, r, p.Select(x => x.PaperLora), Colors.Gray, "paper LoRA (digitised)", MarkerShape.OpenSquare, line: false, size: 9);
+        Series(plot, r, p.Select(x => x.PaperAbba), PaperColor, "paper ABBA (digitised, n ~ " +
+            "1000)", MarkerShape.OpenCircle, line: false, size: 11);
+        Series(plot, r, p.Select(x => x.PaperLora), Colors.Gray, "paper LoRA " +
+            "(digitised)", MarkerShape.OpenSquare, line: false, size: 9);
         plot.Title($"{Title(type)} (n = {p[0].N})");
         plot.XLabel("LoRA rank r");
         plot.YLabel("||M - M_hat||^2 / ||M||^2");
@@ -105,7 +113,8 @@ public sealed partial class ReconstructionExperiment
     /// </summary>
     static void FocusOnFigureCurves(Plot plot, ReconstructionPoint[] p)
     {
-        double[] ys = [.. p.SelectMany(x => new[] { x.Lora, x.EqualMean, x.EqualProtocolMean, x.Doubled, x.PaperAbba, x.PaperLora, x.EqualBound }).OfType<double>()];
+        double[] ys = [.. p.SelectMany(x => new[] { x.Lora, x.EqualMean, x.EqualProtocolMean, x.Doubled,
+            x.PaperAbba, x.PaperLora, x.EqualBound }).OfType<double>()];
         double low = ys.Min(), high = ys.Max(), pad = 0.06 * Math.Max(high - low, 0.05);
         double[] hira = [.. p.Select(x => x.Hira).OfType<double>()];
         if (hira.Length == 0 || hira.Min() <= high + 4 * pad) return;
@@ -116,11 +125,13 @@ public sealed partial class ReconstructionExperiment
         note.LabelAlignment = Alignment.UpperRight;
     }
 
-    static void Series(Plot plot, double[] x, IEnumerable<double?> y, Color color, string label, MarkerShape marker, bool dashed = false, bool line = true, float size = 7)
+    static void Series(Plot plot, double[] x, IEnumerable<double?> y, Color color, string label, MarkerShape marker,
+        bool dashed = false, bool line = true, float size = 7)
     {
         var pairs = x.Zip(y).Where(q => q.Second is not null).ToArray();
         if (pairs.Length == 0) return;
-        var s = plot.Add.Scatter(pairs.Select(q => q.First).ToArray(), pairs.Select(q => q.Second!.Value).ToArray(), color);
+        var s = plot.Add.Scatter(pairs.Select(q => q.First).ToArray(), pairs.Select(q => q.Second!.Value).ToArray(),
+            color);
         s.LegendText = label;
         s.MarkerShape = marker;
         s.MarkerSize = marker == MarkerShape.None ? 0 : size;
@@ -128,11 +139,11 @@ public sealed partial class ReconstructionExperiment
         if (dashed) s.LinePattern = LinePattern.Dashed;
     }
 
-    static string Title(string type) => type switch
+    static string Title(string type) => MatrixGenerators.Parse(type) switch
     {
-        "orthogonal" => "Orthogonal",
-        "low_rank" => "Low-rank (rank 128, flat spectrum)",
-        "sparse" => "Sparse (10% nonzero, U[0,1))",
+        MatrixType.Orthogonal => "Orthogonal",
+        MatrixType.LowRank => "Low-rank (rank 128, flat spectrum)",
+        MatrixType.Sparse => "Sparse (10% nonzero, U[0,1))",
         _ => "Random (U[0,1))",
     };
 }

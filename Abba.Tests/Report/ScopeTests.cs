@@ -54,7 +54,7 @@ public class ScopeTests
     [Fact]
     public void SettingSources_ForManifest_UsesTheConfigurationsJsonNames()
     {
-        var manifestNames = SettingSources.ForManifest(new LegacyExperiment(new ReconstructionExperiment()));
+        var manifestNames = SettingSources.ForManifest(new ReconstructionExperiment());
         Assert.Equal("inferred", manifestNames["n"].Word);
         Assert.Equal("chosen", manifestNames["learning_rate"].Word);
     }
@@ -67,7 +67,8 @@ public class ScopeTests
         var manifest = new Manifest
         {
             Experiment = "reconstruction", PaperArtefact = "Figure 2", Status = "ok", CommandLine = "abba", Profile = "paper", Seeds = [0],
-            Device = "cpu", Threads = 1, Settings = new { }, Configuration = options, ConfigurationProvenance = SettingSources.ForManifest(new LegacyExperiment(new ReconstructionExperiment())),
+            Device = "cpu", Threads = 1, Settings = new { }, Configuration = options, ConfigurationProvenance =
+                SettingSources.ForManifest(new ReconstructionExperiment()),
             TorchSharpVersion = "x", LibTorchVersion = "x", Machine = "x", StartedUtc = default, EndedUtc = default, DurationSeconds = 0, Files = [],
         };
         manifest.Save(temp.File("manifest.json"));
