@@ -18,7 +18,7 @@ public static class Registry
     public static IReadOnlyList<IExperiment> CreateAll() =>
     [
         new LegacyExperiment(new ReconstructionExperiment()),
-        new LegacyExperiment(new MnistExperiment()),
+        new MnistExperiment(),
         new LegacyExperiment(new AblationExperiment()),
         new LegacyExperiment(new DesignExperiment()),
         new LegacyExperiment(new MemoryExperiment()),

@@ -42,7 +42,7 @@ public class MnistSplitTests
         var experiment = new MnistExperiment();
         var data = (System.CommandLine.Option<string>)experiment.Options.Single(o => o.Name == "--data");
         var parse = new System.CommandLine.RootCommand { data }.Parse(["--data", missing]);
-        var problems = experiment.Configure(new OptionValues(parse), new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results"));
+        var problems = experiment.Configure(new OptionValues(parse), new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results")).Problems;
         var line = Assert.Single(problems);
         Assert.Contains(missing, line);
         Assert.Contains("--data", line);
@@ -64,7 +64,7 @@ public class MnistSplitTests
     [Fact]
     public void Configure_Defaults_FindTheShippedFiles()
     {
-        var problems = new MnistExperiment().Configure(OptionValues.Defaults, new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results"));
+        var problems = new MnistExperiment().Configure(OptionValues.Defaults, new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results")).Problems;
         Assert.Empty(problems);
     }
 }

@@ -8,14 +8,15 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Mnist;
 
-public sealed partial class MnistExperiment
+/// <summary>The mnist figures, drawn from the CSVs a run wrote.</summary>
+public static class MnistFigures
 {
     /// <summary>The methods in legend order, each with its config's label and colour.</summary>
     static readonly (string Method, string Label, Color Color)[] Styles =
-        [.. Methods(MnistOptions.Quick).Select(m => (m.Method, m.DisplayName, MethodStyle.Colour(m)))];
+        [.. MnistArm.Legend.Select(a => (a.Method, a.Label, a.Colour))];
 
-    /// <inheritdoc />
-    public IReadOnlyList<string> Plot(string folder) =>
+    /// <summary>Redraws the figures from the CSVs in <paramref name="folder"/>; returns the files written.</summary>
+    public static IReadOnlyList<string> Plot(string folder) =>
         [.. LossCurves(folder), .. LandscapeFigure(folder), .. AccuracyBars(folder)];
 
     /// <summary>Mini-batch loss per step, smoothed by a trailing moving average, mean over seeds with a +-1 std band (log scale).</summary>
@@ -27,7 +28,7 @@ public sealed partial class MnistExperiment
         foreach (var (method, label, color) in Styles)
         {
             var perSeed = curves.Where(c => c.Method == method).GroupBy(c => c.Seed)
-                .Select(g => MovingAverage(g.OrderBy(c => c.Step).Select(c => c.Loss).ToArray(), window)).ToArray();
+                .Select(g => MnistEffects.MovingAverage(g.OrderBy(c => c.Step).Select(c => c.Loss).ToArray(), window)).ToArray();
             if (perSeed.Length == 0) continue;
             double[] x = [.. Enumerable.Range(1, perSeed[0].Length).Select(i => (double)i)];
             double[] mean = [.. x.Select((_, i) => perSeed.Average(s => s[i]))];
@@ -89,7 +90,7 @@ public sealed partial class MnistExperiment
         }
         var start = plot.Add.Marker(0, 0, MarkerShape.OpenCircle, 14, Colors.Black);
         start.LegendText = "start: pre-trained W0";
-        var target = paths.Single(p => p.Method == "target_optimum");
+        var target = paths.Single(p => p.Method == LandscapeAnalysis.TargetOptimum);
         var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
         star.LegendText = string.Create(CultureInfo.InvariantCulture, $"optimum 1 (full FT, own seed, stopped on the full-batch gradient at step {target.Step}): L = {target.Loss:0.00000}");
         plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and optimum 1");
@@ -136,19 +137,6 @@ public sealed partial class MnistExperiment
         string path = ReferenceData.PathOf(MnistFiles.PaperReference);
         var paper = File.Exists(path) ? CsvFiles.Read<PaperLossRow>(path).FirstOrDefault(p => p.Method == method) : null;
         return paper is null ? "" : string.Create(CultureInfo.InvariantCulture, $" (paper {paper.FinalLoss:0.0000})");
-    }
-
-    static double[] MovingAverage(double[] values, int window)
-    {
-        var result = new double[values.Length];
-        double sum = 0;
-        for (int i = 0; i < values.Length; i++)
-        {
-            sum += values[i];
-            if (i >= window) sum -= values[i - window];
-            result[i] = sum / Math.Min(i + 1, window);
-        }
-        return result;
     }
 
     static double[] Log10(double[] values) => [.. values.Select(Math.Log10)];
