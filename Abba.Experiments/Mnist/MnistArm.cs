@@ -45,7 +45,8 @@ public sealed record MnistArm(AdapterConfig Config, bool Proposed = false, bool 
     public static MnistArm ProposedOf(IReadOnlyList<MnistArm> arms) => arms.Single(a => a.Proposed);
 
     /// <summary>The arms the proposed one is compared with, in legend order.</summary>
-    public static IReadOnlyList<MnistArm> BaselinesOf(IReadOnlyList<MnistArm> arms) => [.. arms.Where(a => !a.Proposed)];
+    public static IReadOnlyList<MnistArm> BaselinesOf(IReadOnlyList<MnistArm> arms) =>
+        [.. arms.Where(a => !a.Proposed)];
 }
 
 /// <summary>

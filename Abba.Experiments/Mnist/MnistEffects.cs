@@ -44,7 +44,8 @@ public static class MnistEffects
     {
         var steps = StepsToLoss(curves);
         return MnistArm.BaselinesOf(arms).Select(b => Paired(
-            steps.Select(kv => (kv.Key.Seed, kv.Key.Method, (double)kv.Value)), StepsMetric, MnistArm.ProposedOf(arms), b));
+            steps.Select(kv => (kv.Key.Seed, kv.Key.Method, (double)kv.Value)), StepsMetric, MnistArm.ProposedOf(arms),
+                b));
     }
 
     /// <summary>
@@ -80,11 +81,13 @@ public static class MnistEffects
         MnistArm proposed, MnistArm baseline)
     {
         var bySeed = values.ToLookup(v => v.Seed);
-        var seeds = bySeed.Where(g => g.Any(v => v.Method == proposed.Method) && g.Any(v => v.Method == baseline.Method))
+        var seeds = bySeed.Where(g => g.Any(v => v.Method == proposed.Method)
+            && g.Any(v => v.Method == baseline.Method))
             .Select(g => g.Key).Order().ToArray();
         double Of(int seed, MnistArm arm) => bySeed[seed].Single(v => v.Method == arm.Method).Value;
         return Comparisons.Row("Figure 1", Comparison(metric, proposed, baseline), metric, -1,
-            Intervals.PairedDifference([.. seeds.Select(s => Of(s, proposed))], [.. seeds.Select(s => Of(s, baseline))]));
+            Intervals.PairedDifference([.. seeds.Select(s => Of(s, proposed))], [.. seeds.Select(s => Of(s,
+                baseline))]));
     }
 }
 

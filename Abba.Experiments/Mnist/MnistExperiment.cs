@@ -13,12 +13,14 @@ public sealed class MnistExperiment : IExperiment
         Description = "folder with the four MNIST IDX files (.gz or raw)",
         DefaultValueFactory = _ => MnistOptions.DefaultDataFolder,
     };
-    readonly Option<int?> steps = new("--steps") { Description = "fine-tuning steps per method (default: the profile's)" };
+    readonly Option<int?> steps = new("--steps") { Description = "fine-tuning steps per method (default: the " +
+        "profile's)" };
     readonly Option<int?> rank = new("--rank")
     {
         Description = "r: LoRA/HiRA rank; ABBA uses r1 = r2 = r/2 (even, 2-10; default 8)",
     };
-    readonly Option<int?> hidden = new("--hidden") { Description = "hidden width H of the 784 -> H -> 10 MLP (default 256)" };
+    readonly Option<int?> hidden = new("--hidden") { Description = "hidden width H of the 784 -> H -> 10 MLP " +
+        "(default 256)" };
 
     /// <inheritdoc />
     public ExperimentInfo Info { get; } = new("mnist",
@@ -56,7 +58,8 @@ public sealed class MnistExperiment : IExperiment
             : [$"{Path.GetFullPath(folder)} (no such folder)"];
         if (missing.Count > 0)
             problems.Add($"--data: MNIST files not found: looked for {string.Join("; ", missing)}. " +
-                $"Point --data at the folder holding the four MNIST IDX files (default {MnistOptions.DefaultDataFolder}).");
+                $"Point --data at the folder holding the four MNIST IDX files (default " +
+                    $"{MnistOptions.DefaultDataFolder}).");
         if (o.Steps < o.Checkpoints) problems.Add($"--steps must be at least {o.Checkpoints} (got {o.Steps})");
         if (o.Rank is < 2 or > MnistData.Classes || o.Rank % 2 != 0)
             problems.Add($"--rank must be even and between 2 and {MnistData.Classes} " +

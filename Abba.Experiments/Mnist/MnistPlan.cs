@@ -72,7 +72,8 @@ static class MnistLog
         {
             string edge = RateSweep.AtEdge(rate, o.SweepLearningRates) ? " [at the edge of the grid]" : "";
             double mean = sweep.Where(r => r.Method == method && r.LearningRate == rate).Average(r => r.ValLoss);
-            ctx.Log.Info($"sweep: {method} -> lr {rate:g3} (mean validation loss {mean:0.0000} over {seeds} seed(s)){edge}");
+            ctx.Log.Info($"sweep: {method} -> lr {rate:g3} (mean validation loss {mean:0.0000} over {seeds} " +
+                $"seed(s)){edge}");
         }
     }
 
@@ -98,7 +99,8 @@ static class MnistLog
     public static void Landscape(ExperimentContext ctx, LandscapeUnit landscape)
     {
         foreach (var m in landscape.Optima)
-            ctx.Log.Info($"optimum {m.Optimum}: {(m.Converged ? "converged" : "NOT converged")} after {m.Steps} steps, " +
+            ctx.Log.Info($"optimum {m.Optimum}: {(m.Converged ? "converged" : "NOT converged")} after {m.Steps} " +
+                $"steps, " +
                 $"|grad| {m.GradientNorm:g3}, train loss {m.TrainLoss:0.00000}, test loss {m.TestLoss:0.0000}");
         ctx.Log.Info($"landscape plane: x (towards optimum 1) {landscape.Plane.ExplainedX:P1}, " +
             $"y {landscape.Plane.ExplainedY:P1} of the squared displacement");

@@ -43,11 +43,13 @@ public sealed class MnistRun : IPlannedRun
         ctx.WriteCsv(MnistFiles.Sweep, sweep.Select(r => r with { Chosen = chosen[r.Method] == r.LearningRate }));
         var arms = MnistLog.Arms(ctx, plan.Arms);
         var runs = arms.Select(a => a.Row).ToList();
-        var curves = arms.SelectMany(a => a.Losses.Select((l, i) => new MnistCurveRow(a.Row.Seed, a.Row.Method, i + 1, l)))
+        var curves = arms.SelectMany(a => a.Losses.Select((l, i) => new MnistCurveRow(a.Row.Seed, a.Row.Method, i + 1,
+            l)))
             .ToList();
         ctx.WriteCsv(MnistFiles.Runs, runs);
         ctx.WriteCsv(MnistFiles.Curves, curves);
-        ctx.WriteCsv(MnistFiles.Summary, MnistSummary.Of(runs, ReferenceData.Read<PaperLossRow>(MnistFiles.PaperReference)));
+        ctx.WriteCsv(MnistFiles.Summary, MnistSummary.Of(runs,
+            ReferenceData.Read<PaperLossRow>(MnistFiles.PaperReference)));
         var landscape = ctx.Unit<LandscapeUnit>(plan.Landscape);
         ctx.WriteCsv(MnistFiles.Trajectories, landscape.Trajectories);
         ctx.WriteCsv(MnistFiles.Plane, [landscape.Plane]);

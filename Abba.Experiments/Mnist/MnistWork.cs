@@ -50,7 +50,8 @@ public sealed class MnistWork(MnistOptions o, int firstSeed)
         var split = Data;
         int total = (int)(o.PretrainEpochs * split.Pretrain.Count / o.PretrainBatchSize);
         using var task = ctx.Progress.Start($"pre-training on 0-7 (seed {seed})", total);
-        using var model = MlpTransfer.Pretrain(split.Pretrain, settings, MnistSeeds.Pretrain(seed), _ => task.Advance());
+        using var model = MlpTransfer.Pretrain(split.Pretrain, settings, MnistSeeds.Pretrain(seed),
+            _ => task.Advance());
         double accuracy = Classifier.Accuracy(model, split.Test07.Images, split.Test07.Labels);
         if (accuracy < o.PretrainMinimumAccuracy)
             throw new InvalidOperationException($"pre-training reached {accuracy:P2} test accuracy on 0-7, below the " +

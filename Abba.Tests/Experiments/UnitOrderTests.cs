@@ -4,7 +4,8 @@ using Abba.Experiments.Mnist;
 
 namespace Abba.Tests.Experiments;
 
-/// <summary>A unit of work draws only from its own seed: its result does not depend on which units ran before it.</summary>
+/// <summary>A unit of work draws only from its own seed: its result does not depend on which units ran before
+/// it.</summary>
 public class UnitOrderTests
 {
     [Fact]
@@ -21,7 +22,8 @@ public class UnitOrderTests
 
         (MnistRunRow Row, float[] Losses) Arm(int i)
         {
-            var result = MnistWork.FineTuneArm(o, split, weights, methods[i], rate: 1e-2, seed: 3, keepCheckpoints: false);
+            var result = MnistWork.FineTuneArm(o, split, weights, methods[i], rate: 1e-2, seed: 3,
+                keepCheckpoints: false);
             return (result.Row with { Seconds = 0 }, result.Losses);
         }
 
