@@ -18,7 +18,7 @@ public static class Registry
     public static IReadOnlyList<IExperiment> CreateAll() =>
     [
         new ReconstructionExperiment(),
-        new LegacyExperiment(new MnistExperiment()),
+        new MnistExperiment(),
         new AblationExperiment(),
         new DesignExperiment(),
         new LegacyExperiment(new MemoryExperiment()),

@@ -42,7 +42,8 @@ public class MnistSplitTests
         var experiment = new MnistExperiment();
         var data = (System.CommandLine.Option<string>)experiment.Options.Single(o => o.Name == "--data");
         var parse = new System.CommandLine.RootCommand { data }.Parse(["--data", missing]);
-        var problems = experiment.Configure(new OptionValues(parse), new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results"));
+        var problems = experiment.Configure(new OptionValues(parse), new RunSettings(Profile.Quick, 0, 0, "cpu", 0,
+            "results")).Problems;
         var line = Assert.Single(problems);
         Assert.Contains(missing, line);
         Assert.Contains("--data", line);
@@ -54,7 +55,8 @@ public class MnistSplitTests
         string missing = Path.Combine(Path.GetTempPath(), "abba-no-mnist-" + Guid.NewGuid().ToString("N"));
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = new Abba.Experiments.Cli.AbbaCli(stdout, stderr).Invoke(["run", "mnist", "--data", missing, "--rank", "7"]);
+        int code = new Abba.Experiments.Cli.AbbaCli(stdout, stderr).Invoke(["run", "mnist", "--data", missing,
+            "--rank", "7"]);
         Assert.Equal(Abba.Experiments.Cli.ExitCodes.BadInput, code);
         Assert.Contains(missing, stderr.ToString());
         Assert.Contains("--data", stderr.ToString());
@@ -64,7 +66,8 @@ public class MnistSplitTests
     [Fact]
     public void Configure_Defaults_FindTheShippedFiles()
     {
-        var problems = new MnistExperiment().Configure(OptionValues.Defaults, new RunSettings(Profile.Quick, 0, 0, "cpu", 0, "results"));
+        var problems = new MnistExperiment().Configure(OptionValues.Defaults, new RunSettings(Profile.Quick, 0, 0,
+            "cpu", 0, "results")).Problems;
         Assert.Empty(problems);
     }
 }

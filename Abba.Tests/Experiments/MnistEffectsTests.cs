@@ -12,7 +12,7 @@ public class MnistEffectsTests
     {
         // window = 100 / 50 = 2 steps: the average of steps 9 and 10 is the first below 0.1.
         var curves = Curve(0, "abba", s => s < 10 ? 1.0 : 0.0).Concat(Curve(1, "abba", _ => 1.0)).ToList();
-        var steps = MnistExperiment.StepsToLoss(curves);
+        var steps = MnistEffects.StepsToLoss(curves);
         Assert.Equal(11, steps[(0, "abba")]);
         Assert.Equal(101, steps[(1, "abba")]);
     }

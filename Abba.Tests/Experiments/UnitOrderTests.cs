@@ -4,7 +4,8 @@ using Abba.Experiments.Mnist;
 
 namespace Abba.Tests.Experiments;
 
-/// <summary>A unit of work draws only from its own seed: its result does not depend on which units ran before it.</summary>
+/// <summary>A unit of work draws only from its own seed: its result does not depend on which units ran before
+/// it.</summary>
 public class UnitOrderTests
 {
     [Fact]
@@ -13,14 +14,16 @@ public class UnitOrderTests
         TorchRuntime.Initialise();
         TorchRuntime.SetThreads(1);   // one thread: bit-reproducible kernels
         var o = MnistOptions.Tiny;
-        using var split = TransferData.Load(o, MnistExperiment.Units.Split(0));
+        using var split = TransferData.Load(o, MnistSeeds.Split(0));
         using var start = MlpTransfer.NewModel(o.Hidden, seed: 1);
         var weights = MlpTransfer.CopyWeights(start);
-        var methods = MnistExperiment.Methods(o).Where(m => m.Method is "lora" or "abba").ToArray();
+        var arms = MnistArm.All(o);
+        MnistArm[] methods = [arms.First(a => a.InClosenessClaim), MnistArm.ProposedOf(arms)];   // LoRA, ABBA
 
         (MnistRunRow Row, float[] Losses) Arm(int i)
         {
-            var result = MnistExperiment.FineTuneArm(o, split, weights, methods[i], rate: 1e-2, seed: 3, keepCheckpoints: false);
+            var result = MnistWork.FineTuneArm(o, split, weights, methods[i], rate: 1e-2, seed: 3,
+                keepCheckpoints: false);
             return (result.Row with { Seconds = 0 }, result.Losses);
         }
 

@@ -8,17 +8,19 @@ using Abba.Experiments.Units;
 
 namespace Abba.Experiments.Mnist;
 
-public sealed partial class MnistExperiment
+/// <summary>The mnist figures, drawn from the CSVs a run wrote.</summary>
+public static class MnistFigures
 {
     /// <summary>The methods in legend order, each with its config's label and colour.</summary>
     static readonly (string Method, string Label, Color Color)[] Styles =
-        [.. Methods(MnistOptions.Quick).Select(m => (m.Method, m.DisplayName, MethodStyle.Colour(m)))];
+        [.. MnistArm.Legend.Select(a => (a.Method, a.Label, a.Colour))];
 
-    /// <inheritdoc />
-    public IReadOnlyList<string> Plot(string folder) =>
+    /// <summary>Redraws the figures from the CSVs in <paramref name="folder"/>; returns the files written.</summary>
+    public static IReadOnlyList<string> Plot(string folder) =>
         [.. LossCurves(folder), .. LandscapeFigure(folder), .. AccuracyBars(folder)];
 
-    /// <summary>Mini-batch loss per step, smoothed by a trailing moving average, mean over seeds with a +-1 std band (log scale).</summary>
+    /// <summary>Mini-batch loss per step, smoothed by a trailing moving average, mean over seeds with a +-1 std band
+    /// (log scale).</summary>
     static string[] LossCurves(string folder)
     {
         var curves = CsvFiles.Read<MnistCurveRow>(Path.Combine(folder, MnistFiles.Curves));
@@ -27,14 +29,16 @@ public sealed partial class MnistExperiment
         foreach (var (method, label, color) in Styles)
         {
             var perSeed = curves.Where(c => c.Method == method).GroupBy(c => c.Seed)
-                .Select(g => MovingAverage(g.OrderBy(c => c.Step).Select(c => c.Loss).ToArray(), window)).ToArray();
+                .Select(g => MnistEffects.MovingAverage(g.OrderBy(c => c.Step).Select(c => c.Loss).ToArray(),
+                    window)).ToArray();
             if (perSeed.Length == 0) continue;
             double[] x = [.. Enumerable.Range(1, perSeed[0].Length).Select(i => (double)i)];
             double[] mean = [.. x.Select((_, i) => perSeed.Average(s => s[i]))];
             double[] std = [.. x.Select((_, i) => Describe.SampleStd(perSeed.Select(s => s[i])))];
             if (perSeed.Length > 1)
             {
-                var band = plot.Add.FillY(x, Log10(mean.Zip(std, (m, s) => Math.Max(m - s, m * 0.05)).ToArray()), Log10(mean.Zip(std, (m, s) => m + s).ToArray()));
+                var band = plot.Add.FillY(x, Log10(mean.Zip(std, (m, s) => Math.Max(m - s, m * 0.05)).ToArray()),
+                    Log10(mean.Zip(std, (m, s) => m + s).ToArray()));
                 band.FillColor = color.WithAlpha(0.2);
                 band.LineWidth = 0;
             }
@@ -50,7 +54,8 @@ public sealed partial class MnistExperiment
         return Figures.Save(plot, folder, MnistFiles.LossFigure);
     }
 
-    /// <summary>Loss over the PCA plane (heatmap of log10 loss, contours), each method's trajectory, the start and the target optimum.</summary>
+    /// <summary>Loss over the PCA plane (heatmap of log10 loss, contours), each method's trajectory, the start and the
+    /// target optimum.</summary>
     static string[] LandscapeFigure(string folder)
     {
         var grid = CsvFiles.Read<MnistLandscapeRow>(Path.Combine(folder, MnistFiles.Landscape));
@@ -85,22 +90,28 @@ public sealed partial class MnistExperiment
             line.LineWidth = 2;
             line.MarkerSize = 7;
             line.LegendText = string.Create(CultureInfo.InvariantCulture,
-                $"{label}: train loss {final.TrainLoss:0.0000}{PaperNote(method)}; final point {path[^1].OffPlane:P0} off the plane");
+                $"{label}: train loss {final.TrainLoss:0.0000}{PaperNote(method)}; final point " +
+                    $"{path[^1].OffPlane:P0} off the plane");
         }
         var start = plot.Add.Marker(0, 0, MarkerShape.OpenCircle, 14, Colors.Black);
         start.LegendText = "start: pre-trained W0";
-        var target = paths.Single(p => p.Method == "target_optimum");
+        var target = paths.Single(p => p.Method == LandscapeAnalysis.TargetOptimum);
         var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
-        star.LegendText = string.Create(CultureInfo.InvariantCulture, $"optimum 1 (full FT, own seed, stopped on the full-batch gradient at step {target.Step}): L = {target.Loss:0.00000}");
+        star.LegendText = string.Create(CultureInfo.InvariantCulture,
+            $"optimum 1 (full FT, own seed, stopped on the full-batch gradient at step {target.Step}): L = " +
+                $"{target.Loss:0.00000}");
         plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and optimum 1");
-        plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"x: towards optimum 1 ({plane.ExplainedX:P1} of the squared displacement)"));
-        plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"y: top residual principal direction ({plane.ExplainedY:P1})"));
+        plot.XLabel(string.Create(CultureInfo.InvariantCulture,
+            $"x: towards optimum 1 ({plane.ExplainedX:P1} of the squared displacement)"));
+        plot.YLabel(string.Create(CultureInfo.InvariantCulture,
+            $"y: top residual principal direction ({plane.ExplainedY:P1})"));
         plot.Axes.SetLimits(xs[0], xs[^1], ys[0], ys[^1]);
         plot.ShowLegend(Alignment.UpperLeft);   // inside: an edge legend crops its last entry (the optimum)
         return Figures.Save(plot, folder, MnistFiles.LandscapeFigure, 1000, 850);
     }
 
-    /// <summary>Test accuracy on the new digits 8-9, the old digits 0-7 (retention) and all ten, mean over seeds with std error bars.</summary>
+    /// <summary>Test accuracy on the new digits 8-9, the old digits 0-7 (retention) and all ten, mean over seeds with
+    /// std error bars.</summary>
     static string[] AccuracyBars(string folder)
     {
         var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, MnistFiles.Summary));
@@ -120,12 +131,15 @@ public sealed partial class MnistExperiment
             for (int k = 0; k < metrics.Length; k++)
             {
                 var (value, std) = metrics[k].Value(row);
-                bars.Add(group, k, 100 * value, metrics[k].Color, (100 * value).ToString("0.0", CultureInfo.InvariantCulture), 100 * std);
+                bars.Add(group, k, 100 * value, metrics[k].Color, (100 * value).ToString("0.0",
+                    CultureInfo.InvariantCulture), 100 * std);
             }
             bars.Label(group++, $"{label}\n({row.Params:N0} params)");
         }
-        foreach (var (name, _, color) in metrics) plot.Legend.ManualItems.Add(new LegendItem { LabelText = name, FillColor = color });
-        bars.Finish($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))", "accuracy (%)");
+        foreach (var (name, _, color) in metrics) plot.Legend.ManualItems.Add(new LegendItem { LabelText = name,
+            FillColor = color });
+        bars.Finish($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))",
+            "accuracy (%)");
         plot.Axes.SetLimitsY(0, 125);
         plot.ShowLegend(Alignment.UpperRight);
         return Figures.Save(plot, folder, MnistFiles.AccuracyFigure);
@@ -134,21 +148,9 @@ public sealed partial class MnistExperiment
     static string PaperNote(string method)
     {
         string path = ReferenceData.PathOf(MnistFiles.PaperReference);
-        var paper = File.Exists(path) ? CsvFiles.Read<PaperLossRow>(path).FirstOrDefault(p => p.Method == method) : null;
+        var paper = File.Exists(path)
+            ? CsvFiles.Read<PaperLossRow>(path).FirstOrDefault(p => p.Method == method) : null;
         return paper is null ? "" : string.Create(CultureInfo.InvariantCulture, $" (paper {paper.FinalLoss:0.0000})");
-    }
-
-    static double[] MovingAverage(double[] values, int window)
-    {
-        var result = new double[values.Length];
-        double sum = 0;
-        for (int i = 0; i < values.Length; i++)
-        {
-            sum += values[i];
-            if (i >= window) sum -= values[i - window];
-            result[i] = sum / Math.Min(i + 1, window);
-        }
-        return result;
     }
 
     static double[] Log10(double[] values) => [.. values.Select(Math.Log10)];
