@@ -30,6 +30,22 @@ public class ScopeTests
     }
 
     [Fact]
+    public void EachFigure_NamesArtefactsItsOwnExperimentCovers()
+    {
+        var cites = new System.Text.RegularExpressions.Regex(@"(Figure|Table|Theorem) \d+");
+        foreach (var e in Registry.CreateAll())
+            foreach (var figure in e.Info.Figures)
+            {
+                var refs = cites.Matches(figure.Artefact).Select(m => m.Value).ToArray();
+                Assert.True(refs.Length > 0, $"{e.Info.Name}/{figure.Name}: '{figure.Artefact}' names no paper artefact");
+                foreach (string r in refs.Where(r => !r.StartsWith("Theorem", StringComparison.Ordinal)))
+                    Assert.True(Coverage.Artefacts.Any(a => a.Experiment == e.Info.Name
+                                                             && (a.Name == r || a.Name.StartsWith(r + " ", StringComparison.Ordinal))),
+                        $"{e.Info.Name}/{figure.Name} cites {r}, which the coverage table does not give to {e.Info.Name}");
+            }
+    }
+
+    [Fact]
     public void Coverage_ListsTablesOneToTwelveAndFiguresOneToSix()
     {
         var names = Coverage.Artefacts.Select(a => a.Name.Split(' ')[0] + " " + a.Name.Split(' ')[1]).ToHashSet();
