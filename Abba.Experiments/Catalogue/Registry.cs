@@ -21,8 +21,8 @@ public static class Registry
         new LegacyExperiment(new MnistExperiment()),
         new LegacyExperiment(new AblationExperiment()),
         new LegacyExperiment(new DesignExperiment()),
-        new LegacyExperiment(new MemoryExperiment()),
-        new LegacyExperiment(new EfficiencyExperiment()),
+        new MemoryExperiment(),
+        new EfficiencyExperiment(),
     ];
 
     /// <summary>Experiment names in registry order.</summary>
