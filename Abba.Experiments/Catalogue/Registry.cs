@@ -21,8 +21,8 @@ public static class Registry
         new MnistExperiment(),
         new AblationExperiment(),
         new DesignExperiment(),
-        new LegacyExperiment(new MemoryExperiment()),
-        new LegacyExperiment(new EfficiencyExperiment()),
+        new MemoryExperiment(),
+        new EfficiencyExperiment(),
     ];
 
     /// <summary>Experiment names in registry order.</summary>

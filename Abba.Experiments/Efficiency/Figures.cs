@@ -1,6 +1,7 @@
 using System.Globalization;
 using Abba.Core.Efficiency;
 using Abba.Core.Memory;
+using Abba.Experiments.Memory;
 using Abba.Experiments.Output;
 using ScottPlot;
 using Abba.Experiments.Pipeline;
@@ -9,10 +10,10 @@ using Abba.Experiments.Units;
 namespace Abba.Experiments.Efficiency;
 
 /// <summary>Figures of the efficiency experiment, drawn from its CSVs.</summary>
-public sealed partial class EfficiencyExperiment
+public static class EfficiencyFigures
 {
-    /// <inheritdoc />
-    public IReadOnlyList<string> Plot(string folder)
+    /// <summary>Draws the figures from the CSVs in <paramref name="folder"/>; returns the files written.</summary>
+    public static IReadOnlyList<string> Save(string folder)
     {
         var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
         var anatomy = CsvFiles.Read<AnatomyRow>(Path.Combine(folder, EfficiencyFiles.Anatomy));
@@ -26,18 +27,20 @@ public sealed partial class EfficiencyExperiment
     {
         var plot = new Plot();
         var cases = rows.Select(r => r.Case).Distinct().ToArray();
-        string[] methods = ["base", .. CostMethod.TrainingMethodNames];
+        string[] methods = [.. CostArm.WithBase.Select(a => a.Name)];
         var bars = new GroupedBars(plot, methods.Length);
         for (int g = 0; g < cases.Length; g++)
         {
             for (int k = 0; k < methods.Length; k++)
                 if (rows.FirstOrDefault(r => r.Case == cases[g] && r.Method == methods[k]) is { } row)
-                    bars.Add(g, k, row.StepOverLora, MethodStyle.Colour(row.Method), row.StepOverLora.ToString("0.00", CultureInfo.InvariantCulture));
+                    bars.Add(g, k, row.StepOverLora, MethodStyle.Colour(row.Method), row.StepOverLora.ToString("0.00",
+                        CultureInfo.InvariantCulture));
             bars.Label(g, cases[g]);
         }
         var target = plot.Add.HorizontalLine(1.3, 1, Colors.Black);
         target.LegendText = "target for ABBA (Khatri-Rao): 1.3x LoRA";
-        foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodStyle.Label(m), FillColor = MethodStyle.Colour(m) });
+        foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodStyle.Label(m),
+            FillColor = MethodStyle.Colour(m) });
         bars.Finish($"Step time / LoRA's (forward + backward + AdamW, {rows[0].Tokens} tokens; interleaved medians)",
             "step time / LoRA's step time");
         plot.ShowLegend(Edge.Right);
@@ -55,7 +58,8 @@ public sealed partial class EfficiencyExperiment
         {
             var caseRows = rows.Where(r => r.Case == cases[p]).ToArray();
             StackedBars.Panel(multiplot.GetPlot(p), [.. caseRows.Select(r => MethodStyle.Label(r.Method))],
-                k => [caseRows[k].TimingForwardMs, caseRows[k].TimingBackwardMs, caseRows[k].TimingOptimiserMs], ["forward", "backward", "AdamW"],
+                k => [caseRows[k].TimingForwardMs, caseRows[k].TimingBackwardMs, caseRows[k].TimingOptimiserMs],
+                    ["forward", "backward", "AdamW"],
                 $"{cases[p]}: median phase times", "ms", legend: p == 0);
         }
         return multiplot;
@@ -76,7 +80,9 @@ public sealed partial class EfficiencyExperiment
                     bars.Add(g, k, row.TimingMs, palette.GetColor(k));
             bars.Label(g, cases[g]);
         }
-        for (int k = 0; k < pieces.Count; k++) plot.Legend.ManualItems.Add(new LegendItem { LabelText = pieces[k], FillColor = palette.GetColor(k) });
-        return bars.Finish("Forward pieces without autograd (median): ABBA's Khatri-Rao path vs LoRA's, beside W0 x", "ms", Alignment.UpperLeft);
+        for (int k = 0; k < pieces.Count; k++) plot.Legend.ManualItems.Add(new LegendItem { LabelText = pieces[k],
+            FillColor = palette.GetColor(k) });
+        return bars.Finish("Forward pieces without autograd (median): ABBA's Khatri-Rao path vs LoRA's, beside W0 x",
+            "ms", Alignment.UpperLeft);
     }
 }

@@ -35,5 +35,7 @@ public class MemoryFullScaleTests
         Assert.Equal(3, claims.Count);
         Assert.Equal(Verdict.Reproduced, claims[0].Verdict);          // 1025 / 1000 <= 1.03, the paper's own figure
         Assert.All(claims.Skip(1), c => Assert.Equal(Verdict.Reproduced, c.Verdict));
+        Assert.False(claims[0].Modelled);                              // measured on the reduced models
+        Assert.All(claims.Skip(1), c => Assert.True(c.Modelled));     // full scale: the analytic model
     }
 }
