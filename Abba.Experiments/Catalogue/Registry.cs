@@ -34,7 +34,7 @@ public static class Registry
     /// </summary>
     public static string SourceFolderOf(IExperiment experiment)
     {
-        var type = experiment is LegacyExperiment legacy ? legacy.Inner.GetType() : experiment.GetType();
+        var type = experiment.GetType();
         return type.Namespace![(type.Namespace!.LastIndexOf('.') + 1)..];
     }
 

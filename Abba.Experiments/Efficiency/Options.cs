@@ -12,7 +12,8 @@ public sealed record LayerShape(int In, int Out)
 
     /// <summary>Parses "INxOUT"; null when malformed or not positive.</summary>
     public static LayerShape? TryParse(string text) =>
-        text.Split('x') is [var a, var b] && int.TryParse(a, out int n) && int.TryParse(b, out int m) && n > 0 && m > 0 ? new(n, m) : null;
+        text.Split('x') is [var a, var b] && int.TryParse(a, out int n) && int.TryParse(b,
+            out int m) && n > 0 && m > 0 ? new(n, m) : null;
 }
 
 /// <summary>Settings of the efficiency experiment, recorded in the manifest.</summary>
@@ -38,7 +39,8 @@ public sealed record EfficiencyOptions
     public required int DecoderRepeats { get; init; }
 
     /// <summary>Seconds, for smoke tests: one 16 x 24 layer, 8 tokens, rank 4, two timed rounds, no decoder.</summary>
-    public static EfficiencyOptions Tiny => new() { Layers = [new(16, 24)], Tokens = 8, Rank = 4, Warmup = 0, Repeats = 2, DecoderRepeats = 1, DecoderModel = "" };
+    public static EfficiencyOptions Tiny => new() { Layers = [new(16, 24)], Tokens = 8, Rank = 4, Warmup = 0,
+        Repeats = 2, DecoderRepeats = 1, DecoderModel = "" };
 
     /// <summary>CPU-friendly: one warm-up round and 3 timed rounds per case.</summary>
     public static EfficiencyOptions Quick => new() { Warmup = 1, Repeats = 3, DecoderRepeats = 3 };
@@ -46,11 +48,14 @@ public sealed record EfficiencyOptions
     /// <summary>15 rounds per layer, 7 for a two-block decoder.</summary>
     public static EfficiencyOptions Paper => new() { Warmup = 2, Repeats = 15, DecoderRepeats = 7, DecoderLayers = 2 };
 
-    /// <summary>Where each setting comes from: stated by the paper, inferred from it, or chosen here (one entry per property;
-    /// a test fails when a property has none). Written to the manifest as <c>configuration_provenance</c>.</summary>
-    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } = new Dictionary<string, SettingProvenance>
+    /// <summary>Where each setting comes from: stated by the paper, inferred from it, or chosen here (one entry per
+    /// property; a test fails when a property has none). Written to the manifest as
+    /// <c>configuration_provenance</c>.</summary>
+    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } =
+        new Dictionary<string, SettingProvenance>
     {
-        ["Layers"] = SettingProvenance.Chosen("the paper times whole GPU runs; these are its models' projection shapes"),
+        ["Layers"] = SettingProvenance.Chosen("the paper times whole GPU runs; these are its models' projection " +
+            "shapes"),
         ["Tokens"] = SettingProvenance.Chosen("256, Figure 4's sequence length; Table 10 states no batch shape"),
         ["Rank"] = SettingProvenance.Inferred("not stated for Table 10; r = 32 as in the main tables"),
         ["Warmup"] = SettingProvenance.Chosen("timing rounds"),

@@ -66,36 +66,46 @@ public static class ChildMeasurement
         if (File.Exists(apphost)) return (apphost, []);
         string? process = Environment.ProcessPath;
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH")
-                      ?? (process is not null && Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? process : "dotnet");
+                      ?? (process is not null && Path.GetFileNameWithoutExtension(process).Equals("dotnet",
+                          StringComparison.OrdinalIgnoreCase) ? process : "dotnet");
         return (host, [dll]);
     }
 
-    /// <summary>Runs <paramref name="request"/> in a child process of <paramref name="executable"/> (default: this program).</summary>
-    /// <exception cref="ChildMeasurementException">The child could not start, timed out, failed, or printed no result.</exception>
-    public static MeasureResult Run(MeasureRequest request, TimeSpan timeout, (string FileName, IReadOnlyList<string> Prefix)? executable = null)
+    /// <summary>Runs <paramref name="request"/> in a child process of <paramref name="executable"/> (default: this
+    /// program).</summary>
+    /// <exception cref="ChildMeasurementException">The child could not start, timed out, failed, or printed no
+    /// result.</exception>
+    public static MeasureResult Run(MeasureRequest request, TimeSpan timeout,
+        (string FileName, IReadOnlyList<string> Prefix)? executable = null)
     {
         var (file, prefix) = executable ?? CurrentExecutable();
         string what = $"memory measurement of ({request.Model}, {request.Method})";
         string stdout = RunProcess(file, [.. prefix, CommandName, .. Arguments(request)], timeout, what);
         string? line = stdout.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith('{'));
-        if (line is null) throw new ChildMeasurementException($"{what}: the child exited normally but printed no JSON result. Its output: {Tail(stdout)}");
+        if (line is null) throw new ChildMeasurementException($"{what}: the child exited normally but printed no " +
+            $"JSON result. Its output: {Tail(stdout)}");
         try { return JsonSerializer.Deserialize<MeasureResult>(line, Json) ?? throw new JsonException("null"); }
-        catch (JsonException e) { throw new ChildMeasurementException($"{what}: unreadable result line '{line}': {e.Message}"); }
+        catch (JsonException e) { throw new ChildMeasurementException($"{what}: unreadable result line '{line}': " +
+            $"{e.Message}"); }
     }
 
     /// <summary>
-    /// Starts <paramref name="file"/> with <paramref name="arguments"/> and returns its stdout. glibc is told to serve every
-    /// allocation of 128 KiB or more with mmap, so freed tensors leave the resident set at once and its peak tracks live tensors.
+    /// Starts <paramref name="file"/> with <paramref name="arguments"/> and returns its stdout. glibc is told to serve
+    /// every allocation of 128 KiB or more with mmap, so freed tensors leave the resident set at once and its peak
+    /// tracks live tensors.
     /// </summary>
-    /// <exception cref="ChildMeasurementException">It could not start, ran past <paramref name="timeout"/>, or exited non-zero.</exception>
+    /// <exception cref="ChildMeasurementException">It could not start, ran past <paramref name="timeout"/>, or exited
+    /// non-zero.</exception>
     public static string RunProcess(string file, IEnumerable<string> arguments, TimeSpan timeout, string what)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false };
         foreach (string a in arguments) info.ArgumentList.Add(a);
         info.Environment["MALLOC_MMAP_THRESHOLD_"] = "131072";
         Process process;
         try { process = Process.Start(info) ?? throw new ChildMeasurementException($"{what}: '{file}' did not start"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new ChildMeasurementException($"{what}: cannot start '{file}': {e.Message}"); }
+        catch (System.ComponentModel.Win32Exception e) { throw new ChildMeasurementException($"{what}: cannot start " +
+            $"'{file}': {e.Message}"); }
         using (process)
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
@@ -103,11 +113,13 @@ public static class ChildMeasurement
             if (!process.WaitForExit(timeout))
             {
                 process.Kill(entireProcessTree: true);
-                throw new ChildMeasurementException($"{what}: the child ran past {timeout.TotalSeconds:0} s and was stopped");
+                throw new ChildMeasurementException($"{what}: the child ran past {timeout.TotalSeconds:0} s and was " +
+                    $"stopped");
             }
             process.WaitForExit();
             if (process.ExitCode != 0)
-                throw new ChildMeasurementException($"{what}: the child exited with code {process.ExitCode}: {Tail(stderr.Result)}");
+                throw new ChildMeasurementException($"{what}: the child exited with code {process.ExitCode}: " +
+                    $"{Tail(stderr.Result)}");
             return stdout.Result;
         }
     }
@@ -120,48 +132,61 @@ public static class ChildMeasurement
         [
             "--model", r.Model, "--method", r.Method, "--rank", $"{r.Rank}",
             "--vocab", $"{s.VocabSize}", "--hidden", $"{s.HiddenSize}", "--intermediate", $"{s.IntermediateSize}",
-            "--layers", $"{s.Layers}", "--heads", $"{s.Heads}", "--kv-heads", $"{s.KvHeads}", "--head-dim", $"{s.HeadDim}",
-            "--tied", s.TiedEmbeddings ? "true" : "false", "--seq", $"{r.SequenceLength}", "--warmup-steps", $"{r.WarmupSteps}",
-            "--steps", $"{r.MeasuredSteps}", "--seed", $"{r.Seed}", "--threads", $"{r.Threads}", "--device", r.Device, "--dtype", r.Dtype,
+            "--layers", $"{s.Layers}", "--heads", $"{s.Heads}", "--kv-heads", $"{s.KvHeads}", "--head-dim",
+                $"{s.HeadDim}",
+            "--tied", s.TiedEmbeddings ? "true" : "false", "--seq", $"{r.SequenceLength}", "--warmup-steps",
+                $"{r.WarmupSteps}",
+            "--steps", $"{r.MeasuredSteps}", "--seed", $"{r.Seed}", "--threads", $"{r.Threads}", "--device", r.Device,
+                "--dtype", r.Dtype,
         ];
     }
 
-    /// <summary>The hidden <c>internal-measure</c> command: runs <see cref="TrainingStepMeasurement"/> and prints one JSON line.</summary>
+    /// <summary>The hidden <c>internal-measure</c> command: runs <see cref="TrainingStepMeasurement"/> and prints one
+    /// JSON line.</summary>
     public static Command Command(TextWriter stdout, TextWriter stderr)
     {
         Option<T> Req<T>(string name) => new(name) { Required = true };
         var model = Req<string>("--model"); var method = Req<string>("--method"); var rank = Req<int>("--rank");
-        var vocab = Req<int>("--vocab"); var hidden = Req<int>("--hidden"); var intermediate = Req<int>("--intermediate");
+        var vocab = Req<int>("--vocab"); var hidden = Req<int>("--hidden");
+        var intermediate = Req<int>("--intermediate");
         var layers = Req<int>("--layers"); var heads = Req<int>("--heads"); var kvHeads = Req<int>("--kv-heads");
         var headDim = Req<int>("--head-dim"); var tied = Req<bool>("--tied"); var seq = Req<int>("--seq");
         var warmup = Req<int>("--warmup-steps"); var steps = Req<int>("--steps"); var seed = Req<long>("--seed");
         var threads = Req<int>("--threads"); var device = Req<string>("--device"); var dtype = Req<string>("--dtype");
-        var cmd = new Command(CommandName, "measure one (model, method) training step in this process and print a JSON line (used by the memory experiment)")
+        var cmd = new Command(CommandName,
+            "measure one (model, method) training step in this process and print a JSON line (used by the memory " +
+                "experiment)")
         {
             Hidden = true,
         };
-        foreach (Option o in new Option[] { model, method, rank, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, tied, seq, warmup, steps, seed, threads, device, dtype })
+        foreach (Option o in new Option[] { model, method, rank, vocab, hidden, intermediate, layers, heads, kvHeads,
+            headDim, tied, seq, warmup, steps, seed, threads, device, dtype })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             try
             {
-                var shape = new LlamaConfig(parse.GetValue(vocab), parse.GetValue(hidden), parse.GetValue(intermediate), parse.GetValue(layers),
-                    parse.GetValue(heads), parse.GetValue(kvHeads), parse.GetValue(headDim), parse.GetValue(tied), MaxPositions: Math.Max(2048, parse.GetValue(seq)));
+                var shape = new LlamaConfig(parse.GetValue(vocab), parse.GetValue(hidden),
+                    parse.GetValue(intermediate), parse.GetValue(layers),
+                    parse.GetValue(heads), parse.GetValue(kvHeads), parse.GetValue(headDim), parse.GetValue(tied),
+                        MaxPositions: Math.Max(2048, parse.GetValue(seq)));
                 var cost = CostMethod.ByName(parse.GetValue(method)!, parse.GetValue(rank));
                 if (cost.Config is null) throw new ArgumentException("the frozen base alone has nothing to train");
                 TorchRuntime.Initialise();
                 TorchRuntime.SetThreads(parse.GetValue(threads));
                 var dev = TorchRuntime.ResolveDevice(parse.GetValue(device)!);
                 using var probe = Probe(dev);
-                var m = TrainingStepMeasurement.Run(shape, cost.Config, parse.GetValue(seq), parse.GetValue(warmup), parse.GetValue(steps), probe, dev,
+                var m = TrainingStepMeasurement.Run(shape, cost.Config, parse.GetValue(seq), parse.GetValue(warmup),
+                    parse.GetValue(steps), probe, dev,
                     parse.GetValue(seed), Dtype(parse.GetValue(dtype)!));
-                var result = new MeasureResult(parse.GetValue(model)!, cost.Name, m.BaselineBytes, m.PeakBytes, m.StepBytes,
+                var result = new MeasureResult(parse.GetValue(model)!, cost.Name, m.BaselineBytes, m.PeakBytes,
+                    m.StepBytes,
                     m.TrainableParameters, [.. m.StepSeconds], m.Probe);
                 stdout.WriteLine(JsonSerializer.Serialize(result, Json));
                 return Ok;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchUnavailableException or ExternalException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException
+                                          or TorchUnavailableException or ExternalException)
             {
                 stderr.WriteLine($"error: {e.Message}");
                 return Failed;

@@ -5,17 +5,21 @@ using Abba.Experiments.Units;
 namespace Abba.Experiments.Mnist;
 
 /// <summary>
-/// One fine-tuning run (one seed, one method), scored after its last step: train_loss is the mean cross-entropy over the
+/// One fine-tuning run (one seed, one method), scored after its last step: train_loss is the mean cross-entropy over
+/// the
 /// whole 8-9 training split, test_loss over the held-out 8-9 test images.
 /// </summary>
 [CsvRecord]
 public sealed partial record MnistRunRow(
-    [CsvColumn("seed")] int Seed, [CsvColumn("method")] string Method, [CsvColumn("rank")] int Rank, [CsvColumn("params")] long Params,
-    [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("train_loss")] double TrainLoss, [CsvColumn("test_loss")] double TestLoss,
+    [CsvColumn("seed")] int Seed, [CsvColumn("method")] string Method, [CsvColumn("rank")] int Rank,
+        [CsvColumn("params")] long Params,
+    [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("train_loss")] double TrainLoss,
+        [CsvColumn("test_loss")] double TestLoss,
     [CsvColumn("acc_8_9")] double Acc89,
     [CsvColumn("acc_0_7")] double Acc07, [CsvColumn("acc_all")] double AccAll, [CsvColumn("seconds")] double Seconds);
 
-/// <summary>Per method: means, standard deviations and (losses) 95% t intervals over seeds, beside the paper's final loss.</summary>
+/// <summary>Per method: means, standard deviations and (losses) 95% t intervals over seeds, beside the paper's final
+/// loss.</summary>
 [CsvRecord]
 public sealed partial record MnistSummaryRow(
     [CsvColumn("method")] string Method, [CsvColumn("rank")] int Rank, [CsvColumn("params")] long Params,
@@ -31,7 +35,8 @@ public sealed partial record MnistSummaryRow(
 
 /// <summary>Mini-batch training loss at one step.</summary>
 [CsvRecord]
-public sealed partial record MnistCurveRow([CsvColumn("seed")] int Seed, [CsvColumn("method")] string Method, [CsvColumn("step")] int Step, [CsvColumn("loss")] double Loss);
+public sealed partial record MnistCurveRow([CsvColumn("seed")] int Seed, [CsvColumn("method")] string Method,
+    [CsvColumn("step")] int Step, [CsvColumn("loss")] double Loss);
 
 /// <summary>One learning rate tried for one method, scored on the validation split.</summary>
 [CsvRecord]
@@ -41,12 +46,14 @@ public sealed partial record MnistSweepRow(
 
 /// <summary>
 /// A checkpoint projected onto the landscape plane. loss: at the checkpoint's own weights; off_plane: distance to the
-/// plane / distance to the start; distance_to_target: Euclidean distance to the first reference optimum in the full parameter space.
+/// plane / distance to the start; distance_to_target: Euclidean distance to the first reference optimum in the full
+/// parameter space.
 /// </summary>
 [CsvRecord]
 public sealed partial record MnistTrajectoryRow(
     [CsvColumn("method")] string Method, [CsvColumn("checkpoint")] int Checkpoint, [CsvColumn("step")] int Step,
-    [CsvColumn("x")] double X, [CsvColumn("y")] double Y, [CsvColumn("loss")] double Loss, [CsvColumn("off_plane")] double OffPlane,
+    [CsvColumn("x")] double X, [CsvColumn("y")] double Y, [CsvColumn("loss")] double Loss,
+        [CsvColumn("off_plane")] double OffPlane,
     [CsvColumn("distance_to_target")] double DistanceToTarget);
 
 /// <summary>
@@ -56,36 +63,44 @@ public sealed partial record MnistTrajectoryRow(
 [CsvRecord]
 public sealed partial record MnistOptimumRow(
     [CsvColumn("optimum")] int Optimum, [CsvColumn("steps")] int Steps, [CsvColumn("max_steps")] int MaxSteps,
-    [CsvColumn("converged")] bool Converged, [CsvColumn("gradient_norm")] double GradientNorm, [CsvColumn("tolerance")] double Tolerance,
+    [CsvColumn("converged")] bool Converged, [CsvColumn("gradient_norm")] double GradientNorm,
+        [CsvColumn("tolerance")] double Tolerance,
     [CsvColumn("train_loss")] double TrainLoss, [CsvColumn("test_loss")] double TestLoss);
 
 /// <summary>
 /// How close one arm's final weights (first seed) are to one reference optimum. Primary: kl, the mean over the 8-9 test
-/// images of KL(optimum || arm) of the predicted class distributions (nats), with a 95% t interval over images; agreement:
+/// images of KL(optimum || arm) of the predicted class distributions (nats), with a 95% t interval over images;
+/// agreement:
 /// share of test images with the same predicted class; weight_distance: Euclidean distance of the flattened effective
 /// parameters. kl_rank and distance_rank order the arms (1 = closest).
 /// </summary>
 [CsvRecord]
 public sealed partial record MnistClosenessRow(
     [CsvColumn("optimum")] int Optimum, [CsvColumn("method")] string Method, [CsvColumn("kl")] double Kl,
-    [CsvColumn("kl_ci_low")] double KlCiLow, [CsvColumn("kl_ci_high")] double KlCiHigh, [CsvColumn("agreement")] double Agreement,
-    [CsvColumn("weight_distance")] double WeightDistance, [CsvColumn("kl_rank")] int KlRank, [CsvColumn("distance_rank")] int DistanceRank);
+    [CsvColumn("kl_ci_low")] double KlCiLow, [CsvColumn("kl_ci_high")] double KlCiHigh,
+        [CsvColumn("agreement")] double Agreement,
+    [CsvColumn("weight_distance")] double WeightDistance, [CsvColumn("kl_rank")] int KlRank,
+        [CsvColumn("distance_rank")] int DistanceRank);
 
 /// <summary>Loss at one point of the landscape grid.</summary>
 [CsvRecord]
-public sealed partial record MnistLandscapeRow([CsvColumn("x")] double X, [CsvColumn("y")] double Y, [CsvColumn("loss")] double Loss);
+public sealed partial record MnistLandscapeRow([CsvColumn("x")] double X, [CsvColumn("y")] double Y,
+    [CsvColumn("loss")] double Loss);
 
 /// <summary>The landscape plane: share of the checkpoints' squared displacement from W0 along each axis.</summary>
 [CsvRecord]
-public sealed partial record MnistPlaneRow([CsvColumn("explained_x")] double ExplainedX, [CsvColumn("explained_y")] double ExplainedY, [CsvColumn("points")] int Points);
+public sealed partial record MnistPlaneRow([CsvColumn("explained_x")] double ExplainedX,
+    [CsvColumn("explained_y")] double ExplainedY, [CsvColumn("points")] int Points);
 
 /// <summary>Pre-training result per seed.</summary>
 [CsvRecord]
-public sealed partial record MnistPretrainRow([CsvColumn("seed")] int Seed, [CsvColumn("test_acc_0_7")] double TestAcc07, [CsvColumn("test_loss_0_7")] double TestLoss07);
+public sealed partial record MnistPretrainRow([CsvColumn("seed")] int Seed,
+    [CsvColumn("test_acc_0_7")] double TestAcc07, [CsvColumn("test_loss_0_7")] double TestLoss07);
 
 /// <summary>A row of the paper's reference table (reference/fig1_mnist.csv).</summary>
 [CsvRecord]
-public sealed partial record PaperLossRow([CsvColumn("method")] string Method, [CsvColumn("final_loss")] double FinalLoss, [CsvColumn("source")] string Source);
+public sealed partial record PaperLossRow([CsvColumn("method")] string Method,
+    [CsvColumn("final_loss")] double FinalLoss, [CsvColumn("source")] string Source);
 
 /// <summary>The files the mnist experiment writes and reads.</summary>
 public static class MnistFiles
@@ -116,8 +131,10 @@ public static class MnistFiles
     public const string PaperReference = "fig1_mnist.csv";
 
     /// <summary>Every CSV a run writes, in the order it writes them.</summary>
-    public static readonly IReadOnlyList<string> Written = [Pretrain, Sweep, Runs, Curves, Summary, Trajectories, Plane, Landscape, Optima, Closeness, Comparisons];
+    public static readonly IReadOnlyList<string> Written = [Pretrain, Sweep, Runs, Curves, Summary, Trajectories,
+        Plane, Landscape, Optima, Closeness, Comparisons];
 
     /// <summary>Figure base names.</summary>
-    public const string LossFigure = "mnist_loss_curves", LandscapeFigure = "mnist_landscape", AccuracyFigure = "mnist_accuracy";
+    public const string LossFigure = "mnist_loss_curves", LandscapeFigure = "mnist_landscape",
+        AccuracyFigure = "mnist_accuracy";
 }

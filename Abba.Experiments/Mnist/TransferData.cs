@@ -7,7 +7,8 @@ using MnistData = Abba.Core.Data.Mnist;   // the simple name Mnist is this exper
 
 namespace Abba.Experiments.Mnist;
 
-/// <summary>The splits of the transfer protocol: pre-train on 0-7, fine-tune on 8-9 (minus a validation split), test on each.</summary>
+/// <summary>The splits of the transfer protocol: pre-train on 0-7, fine-tune on 8-9 (minus a validation split), test on
+/// each.</summary>
 public sealed class TransferData : IDisposable
 {
     /// <summary>Training images of 0-7.</summary>
@@ -26,7 +27,8 @@ public sealed class TransferData : IDisposable
     /// <summary>The pre-training and fine-tuning digits.</summary>
     public static readonly int[] OldDigits = [0, 1, 2, 3, 4, 5, 6, 7], NewDigits = [8, 9];
 
-    /// <summary>Loads MNIST and splits it; the validation split is a random <c>ValidationFraction</c> of the 8-9 training images drawn from <paramref name="seed"/>.</summary>
+    /// <summary>Loads MNIST and splits it; the validation split is a random <c>ValidationFraction</c> of the 8-9
+    /// training images drawn from <paramref name="seed"/>.</summary>
     public static TransferData Load(MnistOptions o, long seed)
     {
         using var mnist = MnistData.Load(o.DataFolder);

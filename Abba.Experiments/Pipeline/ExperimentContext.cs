@@ -48,12 +48,6 @@ public sealed class ExperimentContext(
     /// <summary>The run's profile.</summary>
     public Profile Profile => Settings.Profile;
 
-    /// <summary>The seeds this run uses, once <see cref="Seeds"/> has been called.</summary>
-    public IReadOnlyList<int>? SeedsUsed { get; private set; }
-
-    /// <summary>The seeds to run (<paramref name="profileDefault"/> of them unless --seeds says otherwise); recorded in
-    /// the manifest.</summary>
-    public IReadOnlyList<int> Seeds(int profileDefault) => SeedsUsed = Settings.SeedList(profileDefault);
 
     /// <summary>Throws <see cref="OperationCanceledException"/> when the user pressed Ctrl+C; call between units of
     /// work.</summary>

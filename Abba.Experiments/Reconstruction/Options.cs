@@ -98,8 +98,8 @@ public sealed record ReconstructionOptions
     /// <summary>Where each setting comes from: stated by the paper, inferred from it, or chosen here (one entry per
     /// property;
     /// a test fails when a property has none). Written to the manifest as <c>configuration_provenance</c>.</summary>
-    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } = new Dictionary<string,
-        SettingProvenance>
+    public static IReadOnlyDictionary<string, SettingProvenance> Provenance { get; } =
+        new Dictionary<string, SettingProvenance>
     {
         ["N"] = SettingProvenance.Inferred("the paper gives no size; its orthogonal LoRA curve is 1 - r/n with n " +
             "about 1000"),

@@ -78,10 +78,6 @@ public static class Coverage
     /// task.</summary>
     public static bool IsSynthetic(string experiment) => Of(experiment).Any(a => a.Synthetic);
 
-    /// <summary>Whether <paramref name="claim"/> is judged only from the analytic memory model.</summary>
-    public static bool IsModelled(Claim claim) =>
-        claim.Modelled || claim.MeasuredValue.StartsWith("modelled", StringComparison.Ordinal);
-
     static PaperArtefact Measured(string name, string content, string experiment, string basis) =>
         new(name, content, CoverageStatus.Covered, experiment, basis);
 

@@ -54,7 +54,7 @@ static class Markdown
         foreach (var (e, c) in claims)
         {
             string artefact = Coverage.IsSynthetic(e.Info.Name) ? $"{c.Artefact} (synthetic)" : c.Artefact;
-            string verdict = $"**{Word(c.Verdict)}**" + (Coverage.IsModelled(c) ? " (modelled)" : "");
+            string verdict = $"**{Word(c.Verdict)}**" + (c.Modelled ? " (modelled)" : "");
             string rules = c.Rules.ToString().ToLowerInvariant();
             md.AppendLine($"| {Cell(artefact)} | {Cell(c.Statement)} | {Cell(c.PaperValue)} | " +
                           $"{Cell(c.MeasuredValue)} | " +

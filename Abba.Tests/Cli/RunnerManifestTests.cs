@@ -9,7 +9,8 @@ using Abba.Tests.Support;
 namespace Abba.Tests.Cli;
 
 /// <summary>A test-only experiment (never registered) whose Run is supplied by the test.</summary>
-sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThreads = 0) : IExperiment, IPlannedRun
+sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThreads = 0, IReadOnlyList<int>? seeds = null)
+    : IExperiment, IPlannedRun
 {
     public ExperimentInfo Info { get; } = new("probe", "test-only experiment", "none (test)", [], [])
     {
@@ -22,7 +23,7 @@ sealed class ProbeExperiment(Action<ExperimentContext> run, int preferredCpuThre
     public Configured Configure(OptionValues values, RunSettings settings) => Configured.Ok(this);
     public IReadOnlyList<string> Plot(string folder) => [];
     object IPlannedRun.Options { get; } = new ProbeConfiguration(Steps: 3, LearningRate: 1e-3);
-    public IReadOnlyList<int> Seeds => [];
+    public IReadOnlyList<int> Seeds => seeds ?? [];
     public IReadOnlyList<UnitPlan> Units => [];
     public void Run(ExperimentContext context) => run(context);
 }
@@ -51,7 +52,7 @@ public class RunnerManifestTests : IDisposable
     {
         var settings = new RunSettings(Profile.Quick, Seed: 3, Seeds: 2, Device: "cpu", Threads: 0, OutputRoot: root.Path);
         using var log = new RunLog();
-        return new Runner(settings, log, CommandLine, cancel).Run(new ProbeExperiment(body));
+        return new Runner(settings, log, CommandLine, cancel).Run(new ProbeExperiment(body, seeds: settings.SeedList(5)));
     }
 
     JsonElement Manifest()
@@ -73,7 +74,7 @@ public class RunnerManifestTests : IDisposable
     {
         var outcome = Run(ctx =>
         {
-            var seeds = ctx.Seeds(profileDefault: 5);
+            var seeds = ctx.Settings.SeedList(5);
             ctx.WriteCsv("probe.csv", seeds.Select(s => new ProbeRow { Step = s, TrainLoss = 0.5, Method = "abba" }));
         });
 
