@@ -43,7 +43,7 @@ public static class Registry
 
     /// <summary>The hashes of the sources <paramref name="experiment"/>'s results depend on, in this build.</summary>
     public static SourceHashes SourcesOf(IExperiment experiment) =>
-        SourceHashes.For(SourceFolderOf(experiment), SourceFolders);
+        SourceHashes.For(SourceFolderOf(experiment), SourceFolders, experiment.Info.UsesFolders);
 
     /// <summary>A fresh instance of <paramref name="name"/>, or null when no experiment has that name.</summary>
     public static IExperiment? TryCreate(string name) => CreateAll().FirstOrDefault(e => e.Info.Name == name);

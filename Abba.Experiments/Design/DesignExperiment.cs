@@ -37,7 +37,10 @@ public sealed class DesignExperiment : IExperiment
     public ExperimentInfo Info { get; } = new("design",
         "ABBA's design choices ablated: init (Table 3), scaling and Theorem 2 (Fig. 5), alpha (Table 8), " +
         "r1/r2 split (Table 5), total rank (Table 9), chained pairs (Table 7, Fig. 6) (synthetic arithmetic stand-in)",
-        "Table 3", DesignFiles.Written, DesignFiles.Figures) { PreferredCpuThreads = 1 };
+        "Table 3", DesignFiles.Written, DesignFiles.Figures)
+    {
+        PreferredCpuThreads = 1, UsesFolders = ["Ablation"],
+    };
     /// <inheritdoc />
     public IReadOnlyList<Option> Options => [families, steps];
     /// <inheritdoc />

@@ -24,7 +24,10 @@ public sealed class EfficiencyExperiment : IExperiment
         "training-step time per method on single LLM-shaped layers and a reduced decoder, as ratios to LoRA",
         "Table 10", EfficiencyFiles.Written,
         [new(EfficiencyFiles.RatioFigure, "Table 10"), new(EfficiencyFiles.PhasesFigure, "Table 10"),
-         new(EfficiencyFiles.AnatomyFigure, "Table 10")]);
+         new(EfficiencyFiles.AnatomyFigure, "Table 10")])
+    {
+        UsesFolders = ["Memory"],
+    };
 
     /// <inheritdoc />
     public IReadOnlyList<Option> Options => [cases, repeats, noDecoder];

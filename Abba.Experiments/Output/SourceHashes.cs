@@ -23,11 +23,14 @@ public sealed record SourceHashes(string Hash, IReadOnlyDictionary<string, strin
 
     /// <summary>
     /// The sources of the experiment whose own folder is <paramref name="folder"/> (for example "Mnist"), leaving out
-    /// <paramref name="experimentFolders"/>, the folders of every registered experiment, except its own.
+    /// <paramref name="experimentFolders"/>, the folders of every registered experiment, except its own and the
+    /// folders it <paramref name="uses"/>.
     /// </summary>
-    public static SourceHashes For(string folder, IEnumerable<string> experimentFolders)
+    public static SourceHashes For(
+        string folder, IEnumerable<string> experimentFolders, IEnumerable<string>? uses = null)
     {
-        var others = experimentFolders.Where(f => f != folder).Select(f => $"{Project}{f}/").ToArray();
+        var kept = new HashSet<string>(uses ?? []) { folder };
+        var others = experimentFolders.Where(f => !kept.Contains(f)).Select(f => $"{Project}{f}/").ToArray();
         var files = Built.Value
             .Where(kv => !NotResults.Any(n => kv.Key.StartsWith(Project + n, StringComparison.Ordinal)))
             .Where(kv => !others.Any(o => kv.Key.StartsWith(o, StringComparison.Ordinal)))

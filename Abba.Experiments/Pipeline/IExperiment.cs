@@ -21,6 +21,12 @@ public sealed record ExperimentInfo(
     /// <c>--threads</c> always wins; the manifest records the count used.
     /// </summary>
     public int PreferredCpuThreads { get; init; }
+
+    /// <summary>
+    /// Folders of other experiments whose code this one uses (for example efficiency reuses memory's cost arms): their
+    /// sources count among this experiment's in the manifest's source hashes. A test checks it against the code.
+    /// </summary>
+    public IReadOnlyList<string> UsesFolders { get; init; } = [];
 }
 
 /// <summary>

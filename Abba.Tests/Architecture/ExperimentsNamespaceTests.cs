@@ -39,6 +39,19 @@ public class ExperimentsNamespaceTests
     }
 
     [Fact]
+    public void EachExperiment_DeclaresTheOtherExperimentsWhoseCodeItUses()
+    {
+        // The declared folders decide which sources a manifest hashes: an undeclared use would let a change go unseen.
+        foreach (var e in Abba.Experiments.Catalogue.Registry.CreateAll())
+        {
+            string own = "Abba.Experiments." + Abba.Experiments.Catalogue.Registry.SourceFolderOf(e);
+            var used = Graph.Edges[own].Where(d => d != own && ExperimentNamespaces.Contains(d))
+                .Select(d => d["Abba.Experiments.".Length..]).Order();
+            Assert.Equal(used, e.Info.UsesFolders.Order());
+        }
+    }
+
+    [Fact]
     public void SourceGraph_SeesUsingsQualifiedNamesAndEnclosingNamespaces()
     {
         using var folder = new TempFolder();

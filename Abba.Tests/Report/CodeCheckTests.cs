@@ -87,5 +87,15 @@ public class CodeCheckTests : IDisposable
         Assert.Equal(sha, Today.Files["Directory.Build.props"]);
     }
 
+    [Fact]
+    public void AnExperimentsSources_IncludeTheFoldersOfExperimentsItUses()
+    {
+        // efficiency times memory's cost arms, so a change to them must make efficiency's results "not today's".
+        var files = Registry.SourcesOf(Registry.TryCreate("efficiency")!).Files.Keys.ToArray();
+        Assert.Contains(files, f => f.StartsWith("Abba.Experiments/Memory/", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.StartsWith("Abba.Experiments/Efficiency/", StringComparison.Ordinal));
+        Assert.DoesNotContain(files, f => f.StartsWith("Abba.Experiments/Mnist/", StringComparison.Ordinal));
+    }
+
     public void Dispose() => root.Dispose();
 }
