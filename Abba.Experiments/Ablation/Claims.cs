@@ -50,8 +50,7 @@ public static class AblationClaims
             throw new FileNotFoundException($"{folder}/ablation.csv lacks some ABBA arms: the run did not finish.");
         var summary = CsvFiles.Read<ArmSummaryRow>(Path.Combine(folder, AblationFiles.Summary));
         var tests = CsvFiles.Read<ComparisonRow>(Path.Combine(folder, AblationFiles.Comparisons));
-        string profile = Manifest.ProfileOf(folder);
-        string label = profile == "paper" ? "" : $" ({profile} profile)";
+        string label = Profiles.LabelOf(folder);
         var (_, p) = AblationAnalysis.Correlation(rows, AblationAnalysis.PaperComponents(referenceBase), "gsm8k");
         ComparisonRow Test(string comparison) => tests.Single(t => t.Comparison == comparison);
         return [JudgeOrdering(Test(AblationAnalysis.SpearmanComparison), summary, p, label),

@@ -108,11 +108,7 @@ sealed class CommonOptions
     }
 
     static Profile? ParseProfile(string text) =>
-        text switch
-        {
-            "quick" => Pipeline.Profile.Quick, "paper" => Pipeline.Profile.Paper, "tiny" => Pipeline.Profile.Tiny,
-            _ => null,
-        };
+        Profiles.Parse(text);
 
     /// <summary>Why results cannot be written under <c>--out</c> (a file, or not writable), or null; creates the
     /// profile folder.</summary>

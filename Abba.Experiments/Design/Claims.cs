@@ -84,8 +84,8 @@ public static class DesignClaims
         var paper = PaperValues(referenceBase);
         var tests = Compare(rows, paper);
         var slopes = CsvFiles.Read<SlopeRow>(Path.Combine(folder, DesignFiles.Slopes));
-        string profile = Manifest.ProfileOf(folder);
-        string label = profile == "paper" ? "" : $" ({profile} profile)";
+        string label = Profiles.LabelOf(folder);
+        var profile = Profiles.Parse(Manifest.ProfileOf(folder)) ?? Profile.Quick;
         string Paper(string artefact, string metric = "gsm8k") => string.Join(", ",
             paper.Where(p => p.Artefact == artefact && p.Metric == metric)
                 .Select(p => Invariant($"{p.Setting} {p.Value}")));
@@ -145,12 +145,9 @@ public static class DesignClaims
 
     /// <summary>Where r1 r2 exceeds the layers' widths: the update's rank is then capped by min(m, n), not
     /// r1 r2.</summary>
-    static string RankNote(IReadOnlyList<DesignRow> rows, string arm, string profile)
+    static string RankNote(IReadOnlyList<DesignRow> rows, string arm, Profile profile)
     {
-        var o = profile switch
-        {
-            "paper" => DesignOptions.Paper, "tiny" => DesignOptions.Tiny, _ => DesignOptions.Quick,
-        };
+        var o = Profiles.Pick(profile, DesignOptions.Tiny, DesignOptions.Quick, DesignOptions.Paper);
         var widths = o.Model.ProjectionShapes().ToDictionary(kv => kv.Key, kv => Math.Min(kv.Value.In, kv.Value.Out));
         var ranks = PairRanks(FirstOf(rows, DesignFamily.Rank, arm));
         int product = ranks[0] * ranks[1];

@@ -33,7 +33,7 @@ public sealed record MemorySummary(IReadOnlyList<MemoryMeasuredRow> Failed, IRea
             {
                 var estimate = TrainingMemoryModel.Estimate(shapes[model], arm.At(o.Rank).Config!, settings);
                 double gb = estimate.PeakBytes / 1e9;
-                string? paperMethod = PaperModels.PaperMethod(arm.Name);
+                string? paperMethod = arm.PaperName;
                 double? paperGb = paper.FirstOrDefault(p => p.Model == model && p.Method == paperMethod)?.PeakMemoryGb;
                 rows.Add(new MemoryModelledRow(model, arm.Name, estimate.TrainableParameters, gb, paperGb, gb / paperGb,
                     estimate.PeakPhase, "modelled (analytic); paper_gb is the paper's measurement"));

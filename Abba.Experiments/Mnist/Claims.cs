@@ -33,8 +33,7 @@ public static class MnistClaims
         List<T> Read<T>(string file) => CsvFiles.Read<T>(Path.Combine(folder, file));
         var tests = Read<ComparisonRow>(MnistFiles.Comparisons);
         var optima = Read<MnistOptimumRow>(MnistFiles.Optima);
-        string profile = Manifest.ProfileOf(folder);
-        string label = profile == "paper" ? "" : $" ({profile} profile)";
+        string label = Profiles.LabelOf(folder);
         var arms = MnistArm.Legend;
         var proposed = MnistArm.ProposedOf(arms);
         var baselines = MnistArm.BaselinesOf(arms);

@@ -41,13 +41,4 @@ public static class PaperModels
 
     /// <summary>The paper's Figure 4 values.</summary>
     public static IReadOnlyList<PaperMemoryRow> Figure4() => ReferenceData.Read<PaperMemoryRow>(Figure4Reference);
-
-    /// <summary>The paper's name for one of our cost methods (ABBA's Khatri-Rao form is "abba"; dense ABBA has no paper
-    /// value).</summary>
-    public static string? PaperMethod(string costMethod) => costMethod switch
-    {
-        "abba_kr" => "abba",
-        "abba_dense" => null,
-        _ => costMethod,
-    };
 }

@@ -44,6 +44,24 @@ public sealed record RunSettings(
         Enumerable.Range(Seed, Seeds > 0 ? Seeds : profileDefault).ToArray();
 
     /// <summary>The preset of <see cref="Profile"/>: one of an experiment's three.</summary>
-    public T Preset<T>(T tiny, T quick, T paper) =>
-        Profile switch { Profile.Tiny => tiny, Profile.Paper => paper, _ => quick };
+    public T Preset<T>(T tiny, T quick, T paper) => Profiles.Pick(Profile, tiny, quick, paper);
+}
+
+/// <summary>Profiles by name, as the command line and the manifests write them.</summary>
+public static class Profiles
+{
+    /// <summary>The profile called <paramref name="name"/> ("quick", "paper" or "tiny"), or null.</summary>
+    public static Profile? Parse(string? name) =>
+        Enum.GetValues<Profile>().Cast<Profile?>().FirstOrDefault(p => p.ToString()!.ToLowerInvariant() == name);
+
+    /// <summary>The value of <paramref name="profile"/> among an experiment's three presets.</summary>
+    public static T Pick<T>(Profile profile, T tiny, T quick, T paper) =>
+        profile switch { Profile.Tiny => tiny, Profile.Paper => paper, _ => quick };
+
+    /// <summary>
+    /// What a claim's criterion adds for the run in <paramref name="folder"/>: nothing for the paper profile,
+    /// " (quick profile)" and the like for the others, so a verdict on a smaller run is never read as the paper's.
+    /// </summary>
+    public static string LabelOf(string folder) =>
+        Output.Manifest.ProfileOf(folder) is var name && Parse(name) == Profile.Paper ? "" : $" ({name} profile)";
 }

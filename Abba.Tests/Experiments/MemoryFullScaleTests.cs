@@ -23,7 +23,7 @@ public class MemoryFullScaleTests
         var paper = PaperModels.Figure4();
         CsvFiles.Write(root.File(MemoryFiles.FullScale), PaperModels.Names.SelectMany(m => new[] { "abba_kr", "hira", "full_ft" }.Select(method =>
         {
-            double gb = paper.Single(p => p.Model == m && p.Method == PaperModels.PaperMethod(method)).PeakMemoryGb;
+            double gb = paper.Single(p => p.Model == m && p.Method == CostArm.Of(method).PaperName).PeakMemoryGb;
             return new MemoryModelledRow(m, method, 1, gb, gb, 1.0, "forward_backward", "test");   // modelled = the paper's bars
         })).ToArray());
 
