@@ -1,3 +1,4 @@
+using Abba.Core.Models;
 using Abba.Experiments.Output;
 using Abba.Experiments.Pipeline;
 using Abba.Experiments.Protocol;
@@ -85,13 +86,13 @@ public static class DesignClaims
         var tests = Compare(rows, paper);
         var slopes = CsvFiles.Read<SlopeRow>(Path.Combine(folder, DesignFiles.Slopes));
         string label = Profiles.LabelOf(folder);
-        var profile = Profiles.Parse(Manifest.ProfileOf(folder)) ?? Profile.Quick;
+        var model = Manifest.SettingOf<LlamaConfig>(folder, "model");
         string Paper(string artefact, string metric = "gsm8k") => string.Join(", ",
             paper.Where(p => p.Artefact == artefact && p.Metric == metric)
                 .Select(p => Invariant($"{p.Setting} {p.Value}")));
         string Describe(DesignFamily family, string arm, DesignMetric metric) =>
             $"{arm} {Cell(summary, family, arm, metric)}" +
-            (family == DesignFamily.Rank ? RankNote(rows, arm, profile) : "");
+            (family == DesignFamily.Rank ? RankNote(rows, arm, model) : "");
         // Arms that end above the pre-trained model's CE on average did not train at the shared rate: said beside the
         // verdict, so that a verdict carried by divergence is not read as a small difference in quality.
         double floorCe = rows.Single(r => r.IsPretrained()).TestCe;
@@ -145,10 +146,10 @@ public static class DesignClaims
 
     /// <summary>Where r1 r2 exceeds the layers' widths: the update's rank is then capped by min(m, n), not
     /// r1 r2.</summary>
-    static string RankNote(IReadOnlyList<DesignRow> rows, string arm, Profile profile)
+    static string RankNote(IReadOnlyList<DesignRow> rows, string arm, LlamaConfig? model)
     {
-        var o = Profiles.Pick(profile, DesignOptions.Tiny, DesignOptions.Quick, DesignOptions.Paper);
-        var widths = o.Model.ProjectionShapes().ToDictionary(kv => kv.Key, kv => Math.Min(kv.Value.In, kv.Value.Out));
+        if (model is null) return "";
+        var widths = model.ProjectionShapes().ToDictionary(kv => kv.Key, kv => Math.Min(kv.Value.In, kv.Value.Out));
         var ranks = PairRanks(FirstOf(rows, DesignFamily.Rank, arm));
         int product = ranks[0] * ranks[1];
         var over = widths.Where(w => product > w.Value).ToArray();

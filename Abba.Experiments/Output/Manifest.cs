@@ -103,6 +103,21 @@ public sealed record Manifest
         return manifest.RootElement.TryGetProperty("profile", out var p) ? p.GetString() ?? "unknown" : "unknown";
     }
 
+    /// <summary>
+    /// The setting <paramref name="name"/> (snake_case) of the run in <paramref name="folder"/>, as its manifest's
+    /// <c>configuration</c> recorded it; default when there is no manifest or no such setting.
+    /// </summary>
+    public static T? SettingOf<T>(string folder, string name)
+    {
+        string path = Path.Combine(folder, "manifest.json");
+        if (!File.Exists(path)) return default;
+        using var manifest = Load(path);
+        return manifest.RootElement.TryGetProperty("configuration", out var c) && c.ValueKind == JsonValueKind.Object
+               && c.TryGetProperty(name, out var value)
+            ? value.Deserialize<T>(Json)
+            : default;
+    }
+
     /// <summary>A one-line description of this machine.</summary>
     public static string DescribeMachine() =>
         $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {Environment.ProcessorCount} cores; " +
