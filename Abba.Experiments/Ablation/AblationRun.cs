@@ -73,10 +73,10 @@ public sealed class AblationRun : IPlannedRun
         var pretraining = ctx.Unit<PretrainUnit>(Pretrain);
         ctx.WriteCsv(AblationFiles.PretrainLoss, pretraining.Losses);
         ctx.WriteCsv(AblationFiles.PretrainAccuracy, pretraining.Accuracy);
-        var sweep = RunAll(ctx, "learning-rate sweep", Sweep);
+        var sweep = ctx.UnitsOf<RunResult>("learning-rate sweep", Sweep, r => r.OneLine());
         var sweepRows = RateSweep.MarkChosen([.. sweep.Select(SweepRow)]);
         ctx.WriteCsv(AblationFiles.LrSweep, sweepRows);
-        var finals = RunAll(ctx, "fine-tuning arms", Finals);
+        var finals = ctx.UnitsOf<RunResult>("fine-tuning arms", Finals, r => r.OneLine());
         var headline = o.FixedRate is null ? RateChoice.Tuned : RateChoice.Fixed;
         List<AblationRow> rows = [pretraining.BeforeFineTuning, .. finals.Select(r => Row(r, headline)),
                                   .. sweep.Where(r => r.Rate == o.SharedRate).Select(r => Row(r, RateChoice.Shared))];
@@ -88,23 +88,8 @@ public sealed class AblationRun : IPlannedRun
         ctx.WriteCsv(AblationFiles.Comparisons, comparisons);
         string text = AblationAnalysis.SummaryText(
             o, rows, summary, sweepRows, comparisons, pretraining.Accuracy, paper);
-        AtomicFile.WriteText(ctx.PathOf(AblationFiles.SummaryText), text);
-        ctx.Record(AblationFiles.SummaryText);
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries)) ctx.Log.Info(line);
+        ctx.WriteSummary(AblationFiles.SummaryText, text);
         ctx.Record(AblationFigures.Plot(ctx.OutputDir, ProgramFiles.Folder));
-    }
-
-    static List<RunResult> RunAll(ExperimentContext ctx, string what, IReadOnlyList<UnitPlan> plans)
-    {
-        var results = new List<RunResult>();
-        using var progress = ctx.Progress.Start(what, plans.Count);
-        foreach (var unit in plans)
-        {
-            results.Add(ctx.Unit<RunResult>(unit));   // stored at once: an interrupted run resumes after its last unit
-            ctx.Log.Info(results[^1].OneLine());
-            progress.Advance();
-        }
-        return results;
     }
 
     static LrSweepRow SweepRow(RunResult r) => new()

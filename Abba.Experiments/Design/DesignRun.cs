@@ -99,9 +99,9 @@ public sealed class DesignRun : IPlannedRun
     {
         ctx.Log.Info(DesignExperiment.Disclaimer);
         var floor = ctx.Unit<DesignRow>(pretrain);
-        var swept = Each(ctx, "learning-rate sweep (reference arm)", sweep);
+        var swept = ctx.UnitsOf<RunResult>("learning-rate sweep (reference arm)", sweep, OneLine);
         ctx.WriteCsv(DesignFiles.LrSweep, RateSweep.MarkChosen([.. swept.Select(SweepRow)]));
-        var finished = Each(ctx, "fine-tuning arms", [.. finals.Select(f => f.Unit)]);
+        var finished = ctx.UnitsOf<RunResult>("fine-tuning arms", [.. finals.Select(f => f.Unit)], OneLine);
         var results = finals.Zip(finished).ToDictionary(p => (p.First.Variant, p.First.Seed), p => p.Second);
         List<DesignRow> rows =
             [floor, .. from arm in arms from seed in Seeds select Row(arm, results[(arm.Variant, seed)])];
@@ -114,24 +114,8 @@ public sealed class DesignRun : IPlannedRun
         var paper = DesignSummary.PaperValues(ProgramFiles.Folder);
         ctx.WriteCsv(DesignFiles.Comparisons, DesignSummary.Compare(rows, paper));
         string text = DesignSummary.SummaryText(ctx.OutputDir);
-        AtomicFile.WriteText(ctx.PathOf(DesignFiles.SummaryText), text);
-        ctx.Record(DesignFiles.SummaryText);
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries)) ctx.Log.Info(line);
+        ctx.WriteSummary(DesignFiles.SummaryText, text);
         ctx.Record(DesignFigures.Plot(ctx.OutputDir, ProgramFiles.Folder));
-    }
-
-    /// <summary>The units' results in order, each logged in one line, under one progress bar.</summary>
-    static List<RunResult> Each(ExperimentContext ctx, string what, IReadOnlyList<UnitPlan> units)
-    {
-        var results = new List<RunResult>();
-        using var progress = ctx.Progress.Start(what, units.Count);
-        foreach (var unit in units)
-        {
-            results.Add(ctx.Unit<RunResult>(unit));
-            ctx.Log.Info(OneLine(results[^1]));
-            progress.Advance();
-        }
-        return results;
     }
 
     IEnumerable<GradNormRow> GradNorms(Dictionary<(string Variant, int Seed), RunResult> results) =>

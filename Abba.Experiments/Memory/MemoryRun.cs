@@ -40,13 +40,13 @@ public sealed class MemoryRun : IPlannedRun
     /// <inheritdoc />
     public void Run(ExperimentContext ctx)
     {
-        var measured = MeasureAll<MemoryMeasuredRow>(ctx, Float32, "measuring reduced models, one process each");
+        var measured = ctx.UnitsOf<MemoryMeasuredRow>("measuring reduced models, one process each", Float32);
         ctx.WriteCsv(MemoryFiles.Measured, measured);
         foreach (var r in measured)
             ctx.Log.Info($"{r.Model} x{r.Layers} {r.Method,-10} measured {r.MeasuredBytes / 1e6,8:0.0} MB  " +
                          $"modelled {r.ModelledBytes / 1e6,8:0.0} MB  ratio {r.ModelledOverMeasured:0.000}");
-        var bf16 = MeasureAll<MemoryBFloat16Row>(ctx, BFloat16,
-            "measuring reduced models in bfloat16, one process each");
+        var bf16 = ctx.UnitsOf<MemoryBFloat16Row>(
+            "measuring reduced models in bfloat16, one process each", BFloat16);
         ctx.WriteCsv(MemoryFiles.BFloat16, bf16);
         foreach (var r in bf16)
             ctx.Log.Info($"{r.Model} x{r.Layers} {r.Method,-13} bf16 measured {r.MeasuredBytes / 1e6,8:0.0} MB  " +
@@ -69,17 +69,6 @@ public sealed class MemoryRun : IPlannedRun
     }
 
     static string Missed(MemoryMeasuredRow r) => $"{r.Model}/{r.Method} {r.ModelledOverMeasured:0.00}";
-
-    static List<T> MeasureAll<T>(ExperimentContext ctx, IReadOnlyList<UnitPlan> plans, string what)
-    {
-        using var progress = ctx.Progress.Start(what, plans.Count);
-        return [.. plans.Select(plan =>
-        {
-            var row = ctx.Unit<T>(plan);
-            progress.Advance();
-            return row;
-        })];
-    }
 
     /// <summary>One float32 measurement beside the analytic model under TorchSharp's float32 semantics.</summary>
     MemoryMeasuredRow MeasureFloat32(ExperimentContext ctx, string model, CostArm arm)

@@ -78,22 +78,13 @@ static class MnistLog
     }
 
     /// <summary>Every fine-tuning arm's result, logged as it comes.</summary>
-    public static IReadOnlyList<ArmUnit> Arms(ExperimentContext ctx, IReadOnlyList<UnitPlan> arms)
-    {
-        var results = new List<ArmUnit>();
-        using var task = ctx.Progress.Start("fine-tuning arms", arms.Count);
-        foreach (var arm in arms)
-        {
-            var unit = ctx.Unit<ArmUnit>(arm);
-            var r = unit.Row;
-            results.Add(unit);
-            ctx.Log.Info($"seed {r.Seed} {r.Method,-7} lr {r.LearningRate:g3}: train loss {r.TrainLoss:0.0000}, " +
-                $"test loss {r.TestLoss:0.0000}, acc 8-9 {r.Acc89:P1}, 0-7 {r.Acc07:P1}, all {r.AccAll:P1} " +
-                $"({r.Seconds:0.0}s)");
-            task.Advance();
-        }
-        return results;
-    }
+    public static IReadOnlyList<ArmUnit> Arms(ExperimentContext ctx, IReadOnlyList<UnitPlan> arms) =>
+        ctx.UnitsOf<ArmUnit>("fine-tuning arms", arms, unit => OneLine(unit.Row));
+
+    static string OneLine(MnistRunRow r) =>
+        $"seed {r.Seed} {r.Method,-7} lr {r.LearningRate:g3}: train loss {r.TrainLoss:0.0000}, " +
+        $"test loss {r.TestLoss:0.0000}, acc 8-9 {r.Acc89:P1}, 0-7 {r.Acc07:P1}, all {r.AccAll:P1} " +
+        $"({r.Seconds:0.0}s)";
 
     /// <summary>Each optimum's convergence and the plane's explained shares.</summary>
     public static void Landscape(ExperimentContext ctx, LandscapeUnit landscape)

@@ -36,6 +36,24 @@ public sealed class ExperimentContext(
     /// else computed and stored.</summary>
     public T Unit<T>(UnitPlan plan) => Units.Get<T>(plan.Identity, () => Compute(plan), Log);
 
+    /// <summary>
+    /// The results of <paramref name="plans"/> in order, under one progress bar named <paramref name="what"/>; each is
+    /// stored as it finishes, so an interrupted run resumes after its last unit. <paramref name="describe"/>, when
+    /// given, logs one line per result.
+    /// </summary>
+    public List<T> UnitsOf<T>(string what, IReadOnlyList<UnitPlan> plans, Func<T, string>? describe = null)
+    {
+        var results = new List<T>();
+        using var progress = Progress.Start(what, plans.Count);
+        foreach (var plan in plans)
+        {
+            results.Add(Unit<T>(plan));
+            if (describe is not null) Log.Info(describe(results[^1]));
+            progress.Advance();
+        }
+        return results;
+    }
+
     /// <summary>Makes sure unit <paramref name="plan"/> is stored (a shard's work); returns its payload JSON.</summary>
     public string Ensure(UnitPlan plan) => Units.Ensure(plan.Identity, () => Compute(plan), Log);
 
@@ -64,6 +82,15 @@ public sealed class ExperimentContext(
     {
         CsvFiles.Write(PathOf(fileName), rows);
         Record(fileName);
+    }
+
+    /// <summary>Writes a run's summary text to <paramref name="fileName"/> atomically, records it, and logs each of
+    /// its lines.</summary>
+    public void WriteSummary(string fileName, string text)
+    {
+        AtomicFile.WriteText(PathOf(fileName), text);
+        Record(fileName);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries)) Log.Info(line);
     }
 
     /// <summary>Records files written by a helper (figures, caches) for the manifest.</summary>

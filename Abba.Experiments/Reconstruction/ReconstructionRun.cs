@@ -61,9 +61,8 @@ public sealed class ReconstructionRun(ReconstructionOptions o, RunSettings setti
         ctx.WriteCsv(ReconstructionFiles.Csv, rows);
         ctx.WriteCsv(ReconstructionFiles.Settle, settleRows);
         string summary = ReconstructionSummary.Build(rows, settleRows, o.N);
-        AtomicFile.WriteText(ctx.PathOf(ReconstructionFiles.Summary), summary);
-        ctx.Record([ctx.PathOf(ReconstructionFiles.Summary), .. ReconstructionFigure.Save(ctx.OutputDir, rows)]);
-        foreach (var line in File.ReadAllLines(ctx.PathOf(ReconstructionFiles.Summary))) ctx.Log.Info(line);
+        ctx.WriteSummary(ReconstructionFiles.Summary, summary);
+        ctx.Record(ReconstructionFigure.Save(ctx.OutputDir, rows));
     }
 
     /// <summary>The options as JSON without the two settling fallbacks, which only remove units.</summary>
