@@ -66,8 +66,7 @@ static class SettingsTable
     /// <summary>The options the run's profile gives today, as the manifest would record them.</summary>
     static JsonElement? ProfileDefaults(IExperiment experiment, JsonElement manifest)
     {
-        if (!manifest.TryGetProperty("profile", out var p)
-            || !Enum.TryParse<Profile>(p.GetString(), true, out var profile))
+        if (!manifest.TryGetProperty("profile", out var p) || Profiles.Parse(p.GetString()) is not { } profile)
             return null;
         var defaults = new RunSettings(profile, 0, 0, "cpu", 0, RunSettings.DefaultOutputRoot);
         var plan = experiment.Configure(OptionValues.Defaults, defaults);
