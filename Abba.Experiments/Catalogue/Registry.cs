@@ -1,6 +1,7 @@
 using Abba.Experiments.Ablation;
 using Abba.Experiments.Design;
 using Abba.Experiments.Efficiency;
+using Abba.Experiments.Encoder;
 using Abba.Experiments.Memory;
 using Abba.Experiments.Mnist;
 using Abba.Experiments.Output;
@@ -21,6 +22,7 @@ public static class Registry
         new MnistExperiment(),
         new AblationExperiment(),
         new DesignExperiment(),
+        new EncoderExperiment(),
         new MemoryExperiment(),
         new EfficiencyExperiment(),
     ];

@@ -56,6 +56,11 @@ public class RegistrySmokeTests
         ["design_moments.csv"] = "exponent,r1,r2,seed,output_moment,gradient_moment,expected_output,expected_gradient",
         ["design_slopes.csv"] = "exponent,moment,expected_slope,n,slope,ci_low,ci_high,within_tolerance",
         ["design_summary.csv"] = "method,target,rate_choice,rate,params,metric,n,mean,std,ci_low,ci_high,interval",
+        ["encoder_lr_sweep.csv"] = "arm,rate,seed,validation_ce,validation_accuracy,chosen,at_edge",
+        ["encoder_runs.csv"] = "arm,method,target,rate_choice,rate,rank,params,seed,test_ce,test_accuracy,test_macro_f1,validation_ce,final_loss,steps,seconds," +
+                               "timing_tokens_per_second,padded_share,peak_extra_mib,batch_digest",
+        ["encoder_summary.csv"] = "arm,method,target,rank,rate,params,metric,n,mean,std,ci_low,ci_high",
+        ["encoder_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
         ["design_lr_sweep.csv"] = "method,target,rate,seed,validation_ce,validation_exact_match,chosen",
     };
 
@@ -122,6 +127,16 @@ public class RegistrySmokeTests
                 Assert.Equal(Verdict.Reproduced, claims.Single(c => c.Statement.StartsWith("Both pairs LoRA-style", StringComparison.Ordinal)).Verdict);
                 Assert.DoesNotContain(claims, c => c.Verdict == Verdict.NotRun);
                 Assert.Equal(4 * 2, CsvFiles.Read<SlopeRow>(Path.Combine(folder, DesignFiles.Slopes)).Count);
+                break;
+            case "encoder":
+                var runs = CsvFiles.Read<Abba.Experiments.Encoder.EncoderRow>(Path.Combine(folder, Abba.Experiments.Encoder.EncoderFiles.Runs));
+                Assert.Equal(["head_only", "abba_all", "lora", "lora_quarter", "abba_query"], runs.Select(r => r.Arm).Distinct());
+                // Equal budget: ABBA r1 = r2 = r/2 and LoRA r train the same parameters (the same head included); the head alone is 384 x C + C.
+                Assert.Equal(runs.First(r => r.Arm == "lora").Params, runs.First(r => r.Arm == "abba_all").Params);
+                long head = runs.First(r => r.Arm == "head_only").Params;
+                Assert.Equal(0, head % 385);
+                Assert.All(runs.GroupBy(r => r.Seed), g => Assert.Single(g.Select(r => r.BatchDigest).Distinct()));
+                Assert.Equal(2, runs.Select(r => r.Seed).Distinct().Count());
                 break;
             case "efficiency":
                 var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
