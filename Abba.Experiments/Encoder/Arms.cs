@@ -69,8 +69,8 @@ public sealed record EncoderArm(string Label, string Method, string Target, IRea
     public static IReadOnlyList<EncoderArm> All(EncoderOptions o) =>
         [.. Candidates(o).Where(a => o.Arms.Contains(a.Label))];
 
-    /// <summary>Every arm label the options can name.</summary>
-    public static IReadOnlyList<string> Labels(EncoderOptions o) => [.. Candidates(o).Select(a => a.Label)];
+    /// <summary>Every arm label <c>--arms</c> can name (labels do not depend on the rank).</summary>
+    public static IReadOnlyList<string> Labels { get; } = [.. Candidates(EncoderOptions.Paper).Select(a => a.Label)];
 
     static List<EncoderArm> Candidates(EncoderOptions o)
     {

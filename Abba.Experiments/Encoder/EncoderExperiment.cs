@@ -70,7 +70,7 @@ public sealed class EncoderExperiment : IExperiment
         if (o.Rank < 2 || o.Rank % 2 != 0 || 4 * o.Rank > 384)
             errors.Add($"--rank must be even and between 2 and 96, so that the rank curve's 4r fits the encoder's " +
                        $"width 384 (got {o.Rank})");
-        if (ListOption.Names(values.Get(armList), "--arms", EncoderArm.Labels(o), errors) is { } named)
+        if (ListOption.Names(values.Get(armList), "--arms", EncoderArm.Labels, errors) is { } named)
             o = o with { Arms = named };
         if (o.Steps < 1) errors.Add($"--steps must be at least 1 (got {o.Steps})");
         if (o.FixedRate is { } lr && !(lr > 0 && lr < 1)) errors.Add($"--lr must be in (0, 1) (got {lr})");

@@ -66,6 +66,21 @@ public class CliBadInputTests : IDisposable
         Assert.All(new[] { "--seed", "--threads", "--profile" }, option => Assert.Single(errors, e => e.Contains(option)));
     }
 
+    [Theory]
+    [InlineData("--rank", "3", "--rank must be even")]
+    [InlineData("--rank", "128", "--rank must be even")]
+    [InlineData("--arms", "lora,nope", "--arms: unknown value 'nope'")]
+    [InlineData("--steps", "0", "--steps must be at least 1")]
+    [InlineData("--lr", "2", "--lr must be in (0, 1)")]
+    public void Run_Encoder_InvalidOption_Exits2WithOneLineNamingIt(string option, string value, string message)
+    {
+        var (code, _, errors) = Abba("run", "encoder", "--out", results.File("out"), option, value);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(message, Assert.Single(errors));
+        Assert.False(Directory.Exists(results.File("out")), "bad input must not start any work");
+    }
+
     [Fact]
     public void All_CudaWithoutCudaDevice_Exits2WithOneLine()
     {
