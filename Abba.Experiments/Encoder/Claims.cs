@@ -67,11 +67,18 @@ public static class EncoderClaims
             StringComparison.Ordinal)), r => r.Comparison);
         var floor = tests.FirstOrDefault(t => t.Comparison == EncoderAnalysis.Paired("head_only", abba));
         string floorText = floor is null ? "" : $"; the head alone is {Estimate(floor)} worse than ABBA";
+        var runs = CsvFiles.Read<EncoderRow>(Path.Combine(folder, EncoderFiles.Runs));
+        var edges = CsvFiles.Read<EncoderSweepRow>(Path.Combine(folder, EncoderFiles.LrSweep))
+            .Where(r => r.Chosen && r.AtEdge).Select(r => Invariant($"{r.Arm} {r.Rate}")).Distinct().ToArray();
+        string edgeText = edges.Length == 0 ? "" : "; chosen rate at the edge of its grid (the optimum may lie " +
+                                                   $"outside it): {string.Join(", ", edges)}";
         var claims = new List<Claim>
         {
             Judged(Baselines, baselines,
                 $"test CE (accuracy): {string.Join(", ", new[] { abba, "lora", "hira", "dora", "full_ft", "head_only" }
-                    .Select(Cell))}; paired {Text(baselines)}{floorText}", label),
+                    .Select(Cell))}; paired {Text(baselines)}{floorText}; effect size, accuracy of ABBA minus the " +
+                $"baseline's in points beside the paper's GSM8K gap: {AccuracyGaps(runs, baselines)}{edgeText}",
+                label),
             Judged(Capacity, steps, $"test CE (accuracy): {string.Join(", ",
                 new[] { "lora_quarter", "lora", "lora_quadruple" }.Select(Cell))}; paired {Text(steps)}", label),
         };
@@ -87,6 +94,31 @@ public static class EncoderClaims
     static Claim Judged(ClaimSpec spec, (string Name, ComparisonRow Row)[] parts, string measured, string label) =>
         parts.Length == 0 ? spec.NotRun("the arms this claim compares were not run")
             : spec.Judge(measured, Verdicts.Combine([.. parts.Select(p => Comparisons.VerdictOf(p.Row))]), label);
+
+    /// <summary>The paper's GSM8K accuracy gap (Table 2, Mistral-7B): ABBA r = 32 minus each baseline, in
+    /// points.</summary>
+    static readonly Dictionary<string, double> PaperGaps = new()
+    {
+        ["lora"] = 66.26 - 61.94, ["hira"] = 66.26 - 63.15, ["dora"] = 66.26 - 62.65, ["full_ft"] = 66.26 - 63.87,
+    };
+
+    /// <summary>"lora +0.4 [-0.3, 1.1] (paper +4.3)": ABBA's paired test-accuracy gain over each baseline, in
+    /// points, with its 95% t interval.</summary>
+    static string AccuracyGaps(IReadOnlyList<EncoderRow> runs, IEnumerable<(string Name, ComparisonRow Row)> parts)
+    {
+        Dictionary<int, double> Accuracy(string arm) =>
+            runs.Where(r => r.Arm == arm).ToDictionary(r => r.Seed, r => r.TestAccuracy);
+        var abba = Accuracy(EncoderArm.AbbaAllLabel);
+        return string.Join("; ", parts.Select(p =>
+        {
+            var other = Accuracy(p.Name);
+            int[] seeds = [.. abba.Keys.Intersect(other.Keys).Order()];
+            var gap = Core.Statistics.Intervals.PairedDifference(
+                [.. seeds.Select(s => abba[s])], [.. seeds.Select(s => other[s])]);
+            string paper = PaperGaps.TryGetValue(p.Name, out double g) ? Invariant($" (paper {g:+0.0;-0.0})") : "";
+            return $"{p.Name} {Comparisons.Format(gap.Estimate, gap.Low, gap.High, "+0.0;-0.0", 100)}{paper}";
+        }));
+    }
 
     static string Estimate(ComparisonRow c) => Comparisons.Format(c.Estimate, c.CiLow, c.CiHigh);
 
