@@ -50,8 +50,8 @@ public sealed record EncoderArm(string Label, string Method, string Target, IRea
     /// <summary>The arm label of ABBA on all projections: the arm every claim compares with.</summary>
     public const string AbbaAllLabel = "abba_all";
 
-    /// <summary>Colour in figures: the method's own (the head alone in grey).</summary>
-    public string Colour => Config?.Colour ?? (Training == EncoderTraining.Full ? "#2ca02c" : "#7f7f7f");
+    /// <summary>Colour in figures: the method's own (full fine-tuning brown, the head alone grey).</summary>
+    public string Colour => Config?.Colour ?? (Training == EncoderTraining.Full ? "#8c564b" : "#7f7f7f");
 
     /// <summary>The short name of a projection kind (<c>attention.output.dense</c> is <c>attn_out</c>).</summary>
     public static string ShortKind(string kind) => ShortKinds.GetValueOrDefault(kind, kind);

@@ -51,7 +51,7 @@ public static class EncoderFigures
         var top = multiplot.GetPlot(0);
         Bars(top, rows, summary, arms, EncoderMetrics.TestCe, 1, "test cross-entropy (nats), lower is better");
         top.Title(title + "\n" + Invariant($"each arm at its tuned learning rate, {seeds} paired seed(s), ") +
-                  "mean with 95% t interval, seeds as dots");
+                  "mean (diamond) with 95% t interval, seeds as dots");
         top.Axes.Title.Label.FontSize = 14;
         var bottom = multiplot.GetPlot(1);
         Bars(bottom, rows, summary, arms, EncoderMetrics.Accuracy, 100, "test accuracy (%)");
@@ -67,11 +67,12 @@ public static class EncoderFigures
         {
             var s = summary.Single(s => s.Arm == arms[k].Label && s.Metric == metric.Name);
             double error = double.IsNaN(s.CiHigh) ? 0 : scale * (s.CiHigh - s.Mean);
-            plot.Add.Bar(new Bar
-            {
-                Position = k, Value = scale * s.Mean, Error = error, FillColor = Color.FromHex(arms[k].Colour),
-                Size = 0.7,
-            });
+            // A point with its interval, not a bar: the axis does not start at zero, so bar lengths would mislead.
+            var mean = plot.Add.Marker(k, scale * s.Mean, MarkerShape.FilledDiamond, 16, Color.FromHex(arms[k].Colour));
+            mean.LegendText = "";
+            var interval = plot.Add.ErrorBar([(double)k], [scale * s.Mean], [error]);
+            interval.Color = Color.FromHex(arms[k].Colour);
+            interval.LineWidth = 2;
             double[] values = [.. rows.Where(r => r.Arm == arms[k].Label).Select(r => scale * metric.Of(r))];
             plot.Add.Markers(Enumerable.Repeat((double)k, values.Length).ToArray(), values, MarkerShape.OpenCircle,
                 5, Colors.Black);
@@ -81,6 +82,7 @@ public static class EncoderFigures
         }
         double pad = 0.1 * Math.Max(high - low, 1e-6);
         plot.Axes.SetLimitsY(Math.Max(0, low - pad), high + pad);
+        plot.Axes.SetLimitsX(-0.6, arms.Count - 0.4);
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
         plot.YLabel(label);
     }
@@ -91,10 +93,10 @@ public static class EncoderFigures
     {
         var plot = new Plot();
         var curve = arms.Where(a => a.Roles.HasFlag(ArmRole.RankCurve)).OrderBy(a => a.Rank).ToArray();
-        void Points(IReadOnlyList<EncoderArm> points, string colour, string legend, MarkerShape shape)
+        void Points(IReadOnlyList<EncoderArm> points, string colour, string legend, MarkerShape shape, double shift)
         {
             var cells = points.Select(a => summary.Single(s => s.Arm == a.Label && s.Metric == "test_ce")).ToArray();
-            double[] xs = [.. points.Select(a => Math.Log2(a.Rank))];
+            double[] xs = [.. points.Select(a => Math.Log2(a.Rank) + shift)];
             double[] ys = [.. cells.Select(c => c.Mean)];
             double[] errors = [.. cells.Select(c => double.IsNaN(c.CiHigh) ? 0 : c.CiHigh - c.Mean)];
             var scatter = plot.Add.Scatter(xs, ys, Color.FromHex(colour));
@@ -105,13 +107,14 @@ public static class EncoderFigures
             bars.Color = Color.FromHex(colour);
         }
         if (curve.Length > 0) Points(curve, curve[0].Colour, "LoRA at rank r (mean, 95% t interval)",
-            MarkerShape.FilledCircle);
+            MarkerShape.FilledCircle, 0);
         var abba = arms.Where(a => a.Label == EncoderArm.AbbaAllLabel).ToArray();
         if (abba.Length > 0) Points(abba, abba[0].Colour, "ABBA r1 = r2 = r/2 (the parameters of LoRA r)",
-            MarkerShape.FilledDiamond);
+            MarkerShape.FilledDiamond, 0.1);
         plot.Axes.Bottom.TickGenerator = new NumericManual(
             [.. curve.Select(a => new Tick(Math.Log2(a.Rank), Invariant($"{a.Rank}")))]);
-        plot.Title("Does capacity matter on this task? LoRA rank curve (REAL model, not the paper's)");
+        plot.Title("Does capacity matter on this task? LoRA rank curve (REAL model, not the paper's)\n" +
+                   "intervals over seeds, unpaired; the paired rank steps are tested in encoder_comparisons.csv");
         plot.XLabel("rank r (log scale)");
         plot.YLabel("test cross-entropy (nats)");
         plot.ShowLegend(Alignment.UpperRight);
