@@ -114,6 +114,6 @@ public sealed class EncoderRun : IPlannedRun
         Rank = arm.Rank, Params = r.Params, Seed = r.Seed, TestCe = r.Test.CrossEntropy,
         TestAccuracy = r.Test.Accuracy, TestMacroF1 = r.Test.MacroF1, ValidationCe = r.Validation.CrossEntropy,
         FinalLoss = r.FinalLoss, Steps = r.Steps, Seconds = r.Seconds, TokensPerSecond = r.TokensPerSecond,
-        PaddedShare = r.PaddedShare, PeakExtraMib = r.PeakExtraBytes / (1024.0 * 1024), BatchDigest = r.BatchDigest,
+        PaddedShare = r.PaddedShare, BatchDigest = r.BatchDigest,
     };
 }

@@ -76,8 +76,6 @@ public partial record EncoderRow
     [CsvColumn("timing_tokens_per_second")] public double TokensPerSecond { get; init; }
     /// <summary>Fraction of training token slots that are padding.</summary>
     [CsvColumn("padded_share")] public double PaddedShare { get; init; }
-    /// <summary>Peak resident memory during training above that before it, MiB (machine-dependent).</summary>
-    [CsvColumn("peak_extra_mib")] public double PeakExtraMib { get; init; }
     /// <summary>SHA-256 (12 hex digits) of the training example order: equal for all arms of a seed.</summary>
     [CsvColumn("batch_digest")] public string BatchDigest { get; init; } = "";
 }

@@ -27,8 +27,10 @@ namespace Abba.Experiments.Encoder;
 /// <param name="Seconds">Wall time of the training loop.</param>
 /// <param name="TokensPerSecond">Real (unpadded) training tokens per second of the training loop.</param>
 /// <param name="PaddedShare">Fraction of the training batches' token slots that are padding.</param>
-/// <param name="PeakExtraBytes">Peak resident memory during training above the resident memory before it (0 where
-/// the kernel cannot report it).</param>
+/// <param name="PeakExtraBytes">Growth of the process's resident memory during training (0 where the kernel cannot
+/// report it). Not reported as a method's peak: after the first run of a process the allocator reuses memory freed by
+/// earlier runs, so it is 0 for most runs; a per-method peak needs a fresh process per measurement, as the memory
+/// experiment does.</param>
 /// <param name="BatchDigest">SHA-256 (12 hex digits) of every training example index, in order: equal for all arms
 /// of a seed (paired data).</param>
 public sealed record EncoderRunResult(string Arm, double Rate, int Seed, long Params, TextScore Validation,

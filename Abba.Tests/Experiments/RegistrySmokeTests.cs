@@ -58,7 +58,7 @@ public class RegistrySmokeTests
         ["design_summary.csv"] = "method,target,rate_choice,rate,params,metric,n,mean,std,ci_low,ci_high,interval",
         ["encoder_lr_sweep.csv"] = "arm,rate,seed,validation_ce,validation_accuracy,chosen,at_edge",
         ["encoder_runs.csv"] = "arm,method,target,rate_choice,rate,rank,params,seed,test_ce,test_accuracy,test_macro_f1,validation_ce,final_loss,steps,seconds," +
-                               "timing_tokens_per_second,padded_share,peak_extra_mib,batch_digest",
+                               "timing_tokens_per_second,padded_share,batch_digest",
         ["encoder_summary.csv"] = "arm,method,target,rank,rate,params,metric,n,mean,std,ci_low,ci_high",
         ["encoder_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
         ["design_lr_sweep.csv"] = "method,target,rate,seed,validation_ce,validation_exact_match,chosen",
