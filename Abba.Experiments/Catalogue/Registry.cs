@@ -27,6 +27,13 @@ public static class Registry
         new EfficiencyExperiment(),
     ];
 
+    /// <summary>
+    /// The experiments that time steps or measure memory: <c>abba all</c> runs them one at a time with nothing beside
+    /// them, after the ones it may run side by side.
+    /// </summary>
+    public static IReadOnlySet<string> RunsAlone { get; } =
+        new HashSet<string> { new MemoryExperiment().Info.Name, new EfficiencyExperiment().Info.Name };
+
     /// <summary>Experiment names in registry order.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. CreateAll().Select(e => e.Info.Name)];
 

@@ -47,6 +47,12 @@ sealed class CommonOptions
         Description = "another results root whose units to merge (a shard's --out); repeat for each",
         AllowMultipleArgumentsPerToken = false,
     };
+    public readonly Option<int> Jobs = new("--jobs")
+    {
+        Description = "experiments run side by side, each in its own process with cores/jobs libtorch threads (or " +
+                      "--threads); memory and efficiency then run alone. 0 = one per core on the CPU, 1 on a GPU",
+        DefaultValueFactory = _ => 0,
+    };
     public readonly Option<string?> Readme = new("--readme")
     {
         Description = "also rewrite the generated results section (runs, claims, figures) of this README",

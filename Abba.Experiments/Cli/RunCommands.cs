@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Abba.Core.Native;
+using Abba.Experiments.Catalogue;
 using Abba.Experiments.Output;
 using Abba.Experiments.Pipeline;
 using Abba.Experiments.Report;
@@ -39,6 +40,7 @@ sealed class RunCommands(CliContext cli)
         var cmd = new Command("all",
             "run every experiment in registry order, then print a summary and write the report");
         Options.AddRunOptions(cmd);
+        cmd.Options.Add(Options.Jobs);
         cmd.Options.Add(Options.Readme);
         cmd.SetAction(parse => RunExperiments(parse, Defaults(), summary: true));
         return cmd;
@@ -78,6 +80,10 @@ sealed class RunCommands(CliContext cli)
         var settings = Options.Read(parse, problems);
         string? readmePath = summary ? parse.GetValue(Options.Readme) : null;
         if (CommonOptions.ReadmeProblem(readmePath) is { } readmeProblem) problems.Add(readmeProblem);
+        int jobs = summary && !merge ? parse.GetValue(Options.Jobs) : 1;
+        if (jobs < 0) problems.Add($"--jobs must be 0 or more (got {jobs})");
+        if (jobs > 1 && settings?.Shard is not null)
+            problems.Add("--jobs runs whole experiments side by side; with --shard, run one shard per process");
         var planned = new List<(IExperiment Experiment, IPlannedRun Plan)>();
         if (settings is not null)
             foreach (var (e, values) in chosen)
@@ -91,14 +97,15 @@ sealed class RunCommands(CliContext cli)
             foreach (var p in problems) cli.Error.WriteLine("error: " + p);
             return ExitCodes.BadInput;
         }
-        return cli.WithTorch(() => Execute(parse, settings!, planned, readmePath, summary, merge));
+        return cli.WithTorch(() => Execute(parse, settings!, planned, readmePath, summary, merge, jobs));
     }
 
     int Execute(
         ParseResult parse, RunSettings settings, IReadOnlyList<(IExperiment Experiment, IPlannedRun Plan)> planned,
-        string? readmePath, bool summary, bool merge)
+        string? readmePath, bool summary, bool merge, int jobs)
     {
-        try { TorchRuntime.ResolveDevice(settings.Device); }
+        TorchSharp.torch.Device device;
+        try { device = TorchRuntime.ResolveDevice(settings.Device); }
         catch (ArgumentException e) { return cli.BadInput(e.Message); }
         if (CommonOptions.OutputProblem(settings) is { } outProblem) return cli.BadInput(outProblem);
         if (planned.Count == 0)
@@ -111,6 +118,18 @@ sealed class RunCommands(CliContext cli)
         var runner = new Runner(settings, log, commandLine, cli.Cancel);
         var outcomes = new List<RunOutcome>();
         var sources = merge ? parse.GetValue(Options.From) ?? [] : [];
+        var together = planned.Where(p => !Registry.RunsAlone.Contains(p.Experiment.Info.Name)).ToArray();
+        var lanes = Lanes.Choose(jobs, settings, device.type == TorchSharp.DeviceType.CPU, Environment.ProcessorCount,
+            together.Length);
+        if (!merge && settings.Shard is null && lanes.Jobs > 1)
+        {
+            log.Info($"{together.Length} experiments side by side, {lanes.Jobs} at a time, each in its own process " +
+                     $"with {lanes.ThreadsEach} libtorch thread(s); then, alone: " +
+                     string.Join(", ", planned.Except(together).Select(p => p.Experiment.Info.Name)));
+            outcomes.AddRange(new SideBySide(settings, lanes, log, cli.Cancel)
+                .Run([.. together.Select(p => p.Experiment.Info.Name)]));
+            planned = [.. planned.Except(together)];
+        }
         foreach (var (e, run) in planned)
         {
             if (cli.Cancel.IsCancellationRequested) break;
