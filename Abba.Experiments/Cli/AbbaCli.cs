@@ -65,6 +65,7 @@ public sealed class AbbaCli(TextWriter stdout, TextWriter stderr)
         Command[] commands = [List(), runs.Run(), runs.All(), runs.Merge(), results.Plot(), results.Report(), Info()];
         foreach (var command in commands) root.Subcommands.Add(command);
         root.Subcommands.Add(ChildMeasurement.Command(stdout, stderr));
+        root.Subcommands.Add(Encoder.EncoderMemory.Command(stdout, stderr));
         root.Subcommands.Add(DataCommands.Command(stdout, stderr));
         return root;
     }

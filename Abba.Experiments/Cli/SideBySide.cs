@@ -10,7 +10,7 @@ namespace Abba.Experiments.Cli;
 /// side, each with <paramref name="ThreadsEach"/> libtorch threads.</summary>
 /// <param name="Jobs">Experiments run at once (1: one after another, in this process).</param>
 /// <param name="ThreadsEach">libtorch threads of each side-by-side process.</param>
-sealed record Lanes(int Jobs, int ThreadsEach)
+public sealed record Lanes(int Jobs, int ThreadsEach)
 {
     /// <summary>
     /// The lanes for <c>--jobs</c> = <paramref name="jobs"/> (0: as many as the cores allow, one thread each, or
@@ -35,7 +35,7 @@ sealed record Lanes(int Jobs, int ThreadsEach)
 /// lines are relayed as they come and the rest of what it prints when it ends, and its outcome is read from the manifest it wrote. Ctrl+C stops the children; their finished
 /// units are stored, so the same command resumes.
 /// </summary>
-sealed class SideBySide(RunSettings settings, Lanes lanes, RunLog log, CancellationToken cancel)
+public sealed class SideBySide(RunSettings settings, Lanes lanes, RunLog log, CancellationToken cancel)
 {
     readonly Lock errors = new();
 

@@ -46,7 +46,7 @@ public sealed class EncoderExperiment : IExperiment
             new FigureInfo(EncoderFiles.MethodsFigure, "Table 2"),
             new FigureInfo(EncoderFiles.ProjectionsFigure, "Figure 3"),
             new FigureInfo(EncoderFiles.RankCurveFigure, "Table 2"),
-        ]);
+        ]) { UsesFolders = ["Memory"] };
 
     /// <inheritdoc />
     public IReadOnlyList<Option> Options => [armList, rank, steps, learningRate];

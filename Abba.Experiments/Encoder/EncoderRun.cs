@@ -42,7 +42,12 @@ public sealed class EncoderRun : IPlannedRun
                        return ctx.Unit<EncoderRunResult>(RunPlan(arm, rate, seed));
                    }),
         ];
-        Units = [.. Sweep, .. Finals];
+        Memory =
+        [
+            .. arms.Select(arm => new UnitPlan($"encoder/memory/arm={arm.Label}", MemoryCost,
+                ctx => EncoderMemory.Measure(o, arm, TorchSharp.torch.get_num_threads(), ctx.Device))),
+        ];
+        Units = [.. Sweep, .. Finals, .. Memory];
     }
 
     /// <inheritdoc />
@@ -56,6 +61,11 @@ public sealed class EncoderRun : IPlannedRun
 
     IReadOnlyList<UnitPlan> Sweep { get; }
     IReadOnlyList<UnitPlan> Finals { get; }
+    IReadOnlyList<UnitPlan> Memory { get; }
+
+    /// <summary>A memory measurement's cost in training steps: a process start, the model's load and a few
+    /// steps.</summary>
+    const double MemoryCost = 10;
 
     /// <inheritdoc />
     public void Run(ExperimentContext ctx)
@@ -71,9 +81,13 @@ public sealed class EncoderRun : IPlannedRun
         var comparisons = EncoderAnalysis.Compare(rows, arms);
         ctx.WriteCsv(EncoderFiles.Summary, summary);
         ctx.WriteCsv(EncoderFiles.Comparisons, comparisons);
+        var memory = ctx.UnitsOf<EncoderMemoryResult>("peak memory, one process per arm", Memory,
+            m => $"{m.Arm}: peak {m.PeakBytes / 1e6:0} MB above the baseline");
+        List<EncoderMemoryRow> memoryRows = [.. memory.Select(m => MemoryRow(byLabel[m.Arm], m, rows))];
+        ctx.WriteCsv(EncoderFiles.Memory, memoryRows);
         int classes = EncodedSplits.Of(o.MaxTokens).Classes.Count;
         ctx.WriteSummary(EncoderFiles.SummaryText,
-            EncoderAnalysis.SummaryText(o, arms, rows, summary, comparisons, classes));
+            EncoderAnalysis.SummaryText(o, arms, rows, summary, comparisons, memoryRows, classes));
         ctx.Record(EncoderFigures.Plot(ctx.OutputDir));
     }
 
@@ -115,5 +129,14 @@ public sealed class EncoderRun : IPlannedRun
         TestAccuracy = r.Test.Accuracy, TestMacroF1 = r.Test.MacroF1, ValidationCe = r.Validation.CrossEntropy,
         FinalLoss = r.FinalLoss, Steps = r.Steps, Seconds = r.Seconds, TokensPerSecond = r.TokensPerSecond,
         PaddedShare = r.PaddedShare, BatchDigest = r.BatchDigest,
+    };
+
+    static EncoderMemoryRow MemoryRow(EncoderArm arm, EncoderMemoryResult m, IReadOnlyList<EncoderRow> rows) => new()
+    {
+        Arm = arm.Label, Method = arm.Method, Target = arm.Target, Params = m.Params, BatchSize = m.BatchSize,
+        SequenceLength = m.SequenceLength, Steps = m.Steps, BaselineBytes = m.BaselineBytes, ModelBytes = m.ModelBytes,
+        PeakBytes = m.PeakBytes, TrainingBytes = m.PeakBytes - m.ModelBytes,
+        TokensPerSecond = rows.Where(r => r.Arm == arm.Label).Select(r => r.TokensPerSecond).DefaultIfEmpty().Average(),
+        Probe = m.Probe,
     };
 }

@@ -14,6 +14,8 @@ public static class EncoderFiles
     public const string Summary = "encoder_summary.csv";
     /// <summary>Every tested effect with its interval and verdict.</summary>
     public const string Comparisons = "encoder_comparisons.csv";
+    /// <summary>One row per arm: peak memory of its training, measured in a fresh process, and its speed.</summary>
+    public const string Memory = "encoder_memory.csv";
     /// <summary>The summary text.</summary>
     public const string SummaryText = "encoder_summary.txt";
     /// <summary>Methods at the shared budget, with intervals.</summary>
@@ -24,7 +26,7 @@ public static class EncoderFiles
     public const string RankCurveFigure = "encoder_rank_curve";
 
     /// <summary>The CSVs, in the order they are written.</summary>
-    public static readonly IReadOnlyList<string> Written = [LrSweep, Runs, Summary, Comparisons];
+    public static readonly IReadOnlyList<string> Written = [LrSweep, Runs, Summary, Comparisons, Memory];
 }
 
 /// <summary>How an arm's learning rate was set.</summary>
@@ -128,4 +130,37 @@ public partial record EncoderSummaryRow
     [CsvColumn("ci_low")] public double CiLow { get; init; }
     /// <summary>Upper bound.</summary>
     [CsvColumn("ci_high")] public double CiHigh { get; init; }
+}
+
+/// <summary>One arm's training memory (measured in its own process on one fixed batch) and speed (from its
+/// runs).</summary>
+[CsvRecord]
+public partial record EncoderMemoryRow
+{
+    /// <summary>The arm.</summary>
+    [CsvColumn("arm")] public string Arm { get; init; } = "";
+    /// <summary>Its method.</summary>
+    [CsvColumn("method")] public string Method { get; init; } = "";
+    /// <summary>Its target.</summary>
+    [CsvColumn("target")] public string Target { get; init; } = "";
+    /// <summary>Trainable parameters, the head included.</summary>
+    [CsvColumn("params")] public long Params { get; init; }
+    /// <summary>Glosses in the measured batch (the first training glosses).</summary>
+    [CsvColumn("batch_size")] public int BatchSize { get; init; }
+    /// <summary>The measured batch's padded length in tokens.</summary>
+    [CsvColumn("seq_len")] public int SequenceLength { get; init; }
+    /// <summary>Training steps in the measured window.</summary>
+    [CsvColumn("steps")] public int Steps { get; init; }
+    /// <summary>Memory in use before the model was built (measured).</summary>
+    [CsvColumn("baseline_bytes")] public long BaselineBytes { get; init; }
+    /// <summary>What building the classifier (weights, head, adapters) added (measured).</summary>
+    [CsvColumn("model_bytes")] public long ModelBytes { get; init; }
+    /// <summary>Peak during training above the baseline (measured).</summary>
+    [CsvColumn("peak_bytes")] public long PeakBytes { get; init; }
+    /// <summary>Peak above the built model: gradients, AdamW's moments and saved activations (measured).</summary>
+    [CsvColumn("training_bytes")] public long TrainingBytes { get; init; }
+    /// <summary>Mean real training tokens per second over the arm's final runs (timing column).</summary>
+    [CsvColumn("timing_tokens_per_second")] public double TokensPerSecond { get; init; }
+    /// <summary>What measured the memory.</summary>
+    [CsvColumn("probe")] public string Probe { get; init; } = "";
 }

@@ -98,7 +98,8 @@ public static class EncoderAnalysis
     /// <summary>The summary text (also logged): setting, rates, every arm with its intervals, every tested
     /// effect.</summary>
     public static string SummaryText(EncoderOptions o, IReadOnlyList<EncoderArm> arms, IReadOnlyList<EncoderRow> rows,
-        IReadOnlyList<EncoderSummaryRow> summary, IReadOnlyList<ComparisonRow> comparisons, int classes)
+        IReadOnlyList<EncoderSummaryRow> summary, IReadOnlyList<ComparisonRow> comparisons,
+        IReadOnlyList<EncoderMemoryRow> memory, int classes)
     {
         int seeds = rows.Select(r => r.Seed).Distinct().Count();
         var lines = new List<string>
@@ -113,7 +114,9 @@ public static class EncoderAnalysis
             o.FixedRate is { } lr ? Invariant($"Learning rate: {lr} for every arm (--lr; no sweep).")
                 : "Learning rate per arm: the lowest validation CE on the first seed over the method's grid " +
                   "(a grid of one rate is not tuned: rate_choice single).",
-            "Per arm, mean [95% t interval] over seeds: test CE (primary), accuracy, macro-F1; rate; step cost:",
+            "Per arm, mean [95% t interval] over seeds: test CE (primary), accuracy, macro-F1; rate; step cost; " +
+            "training peak memory above the process's baseline (one process per arm, one fixed batch) and, within " +
+            "it, what training adds to the built model:",
         };
         foreach (var arm in arms.Where(a => Has(rows, a.Label)))
         {
@@ -123,7 +126,10 @@ public static class EncoderAnalysis
                       $"CE {C(EncoderMetrics.TestCe)}; " +
                       $"accuracy {C(EncoderMetrics.Accuracy)}; macro-F1 {C(EncoderMetrics.MacroF1)}; " +
                       Invariant($"{runs.Average(r => r.Seconds) / o.Steps:0.000} s/step, ") +
-                      Invariant($"{runs.Average(r => r.TokensPerSecond):0} tokens/s"));
+                      Invariant($"{runs.Average(r => r.TokensPerSecond):0} tokens/s") +
+                      (memory.FirstOrDefault(m => m.Arm == arm.Label) is { } m
+                          ? Invariant($"; peak {m.PeakBytes / 1e6:0} MB ({m.TrainingBytes / 1e6:0} MB training)")
+                          : ""));
         }
         lines.Add("Tested effects (estimate [interval], verdict by the interval rules):");
         lines.AddRange(comparisons.Select(c =>

@@ -105,7 +105,12 @@ sealed class EncodedSplits
 
     /// <summary>Examples <paramref name="indices"/> of (<paramref name="ids"/>, <paramref name="labels"/>) padded to
     /// their longest, on <paramref name="device"/>.</summary>
-    public TextBatch Batch(int[][] ids, int[] labels, IReadOnlyList<int> indices, Device device)
+    public TextBatch Batch(int[][] ids, int[] labels, IReadOnlyList<int> indices, Device device) =>
+        Pad(ids, labels, indices, PadId, device);
+
+    /// <summary>Examples <paramref name="indices"/> of (<paramref name="ids"/>, <paramref name="labels"/>) padded to
+    /// their longest with <paramref name="padId"/>, on <paramref name="device"/>.</summary>
+    public static TextBatch Pad(int[][] ids, int[] labels, IReadOnlyList<int> indices, int padId, Device device)
     {
         int length = indices.Max(i => ids[i].Length);
         var tokens = new long[indices.Count * length];
@@ -115,7 +120,7 @@ sealed class EncodedSplits
             var row = ids[indices[b]];
             for (int t = 0; t < length; t++)
             {
-                tokens[b * length + t] = t < row.Length ? row[t] : PadId;
+                tokens[b * length + t] = t < row.Length ? row[t] : padId;
                 mask[b * length + t] = t < row.Length ? 1 : 0;
             }
         }
@@ -174,7 +179,7 @@ static class EncoderFineTuning
     }
 
     /// <summary>The classifier of <paramref name="arm"/>: pre-trained encoder, seeded head, and what trains.</summary>
-    static BertClassifier Build(Device device, EncoderArm arm, int seed, int classes)
+    internal static BertClassifier Build(Device device, EncoderArm arm, int seed, int classes)
     {
         var encoder = MiniLm.LoadEncoder(device);
         using var generator = Core.Randomness.UnitSeed.NewGenerator(EncoderSeeds.Head(seed));

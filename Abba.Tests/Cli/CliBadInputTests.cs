@@ -44,6 +44,7 @@ public class CliBadInputTests : IDisposable
     [InlineData("--profile", "huge")]
     [InlineData("--device", "tpu")]
     [InlineData("--threads", "-2")]
+    [InlineData("--jobs", "-1")]
     [InlineData("--seed", "abc")]
     [InlineData("--out", " ")]
     public void All_InvalidOption_Exits2WithOneLineNamingIt(string option, string value)

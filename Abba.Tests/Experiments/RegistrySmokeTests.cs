@@ -61,6 +61,7 @@ public class RegistrySmokeTests
                                "timing_tokens_per_second,padded_share,batch_digest",
         ["encoder_summary.csv"] = "arm,method,target,rank,rate,params,metric,n,mean,std,ci_low,ci_high",
         ["encoder_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
+        ["encoder_memory.csv"] = "arm,method,target,params,batch_size,seq_len,steps,baseline_bytes,model_bytes,peak_bytes,training_bytes,timing_tokens_per_second,probe",
         ["design_lr_sweep.csv"] = "method,target,rate,seed,validation_ce,validation_exact_match,chosen",
     };
 
@@ -137,6 +138,15 @@ public class RegistrySmokeTests
                 Assert.Equal(0, head % 385);
                 Assert.All(runs.GroupBy(r => r.Seed), g => Assert.Single(g.Select(r => r.BatchDigest).Distinct()));
                 Assert.Equal(2, runs.Select(r => r.Seed).Distinct().Count());
+                // Peak memory, one child process per arm: the model's own float32 copy of the 22.7M encoder weights
+                // is resident once it is built, and at the peak every trainable parameter's gradient and two AdamW
+                // moments are too.
+                var memory = CsvFiles.Read<Abba.Experiments.Encoder.EncoderMemoryRow>(Path.Combine(folder, Abba.Experiments.Encoder.EncoderFiles.Memory));
+                Assert.Equal(runs.Select(r => r.Arm).Distinct(), memory.Select(m => m.Arm));
+                long weightBytes = 4 * Abba.Core.Models.BertConfig.MiniLmL6.EncoderParameterCount();
+                Assert.All(memory, m => Assert.InRange(m.ModelBytes, weightBytes, 2 * weightBytes));
+                Assert.All(memory, m => Assert.True(m.TrainingBytes >= 12 * m.Params, $"{m.Arm}: {m.TrainingBytes} bytes for {m.Params} parameters"));
+                Assert.All(memory, m => Assert.Equal(runs.First(r => r.Arm == m.Arm).Params, m.Params));
                 break;
             case "efficiency":
                 var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
