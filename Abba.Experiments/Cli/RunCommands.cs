@@ -117,6 +117,7 @@ sealed class RunCommands(CliContext cli)
         string commandLine = "abba " + string.Join(' ', parse.Tokens.Select(t => t.Value));
         var runner = new Runner(settings, log, commandLine, cli.Cancel);
         var outcomes = new List<RunOutcome>();
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         var sources = merge ? parse.GetValue(Options.From) ?? [] : [];
         var together = planned.Where(p => !Registry.RunsAlone.Contains(p.Experiment.Info.Name)).ToArray();
         var lanes = Lanes.Choose(jobs, settings, device.type == TorchSharp.DeviceType.CPU, Environment.ProcessorCount,
@@ -147,6 +148,8 @@ sealed class RunCommands(CliContext cli)
         if (summary)
         {
             PrintSummary(outcomes);
+            string minutes = wall.Elapsed.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture);
+            cli.Out.WriteLine($"{outcomes.Count} experiment(s) in {minutes} minutes wall");
             if (!cli.Cancel.IsCancellationRequested)
             {
                 cli.Out.WriteLine($"wrote {ReportWriter.Write(settings.ProfileRoot, cli.Experiments)}");

@@ -31,9 +31,9 @@ public sealed record Lanes(int Jobs, int ThreadsEach)
 /// <summary>
 /// Runs experiments side by side, each as its own <c>abba run NAME</c> process, so that experiments which train small
 /// models on one thread use every core. Each child writes its folder, run.log, units and manifest exactly as
-/// <c>abba run NAME --threads T</c> does (the same seed, device and thread count give the same CSVs), its progress
-/// lines are relayed as they come and the rest of what it prints when it ends, and its outcome is read from the manifest it wrote. Ctrl+C stops the children; their finished
-/// units are stored, so the same command resumes.
+/// <c>abba run NAME --threads T</c> does (the same seed, device and thread count give the same CSVs). Its progress
+/// lines are relayed as they come, the rest of what it prints when it ends, and its outcome is read from the manifest
+/// it wrote. Ctrl+C stops the children; their finished units are stored, so the same command resumes.
 /// </summary>
 public sealed class SideBySide(RunSettings settings, Lanes lanes, RunLog log, CancellationToken cancel)
 {

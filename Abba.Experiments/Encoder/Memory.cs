@@ -138,7 +138,7 @@ public static class EncoderMemory
         var data = SupersenseDataset.Load(EncodedSplits.DataPath);
         var tokenizer = MiniLm.Tokenizer();
         var first = data.Train.Take(o.BatchSize).ToArray();
-        return ([.. first.Select(g => tokenizer.Encode(g.Text, o.MaxTokens).ToArray())], [.. first.Select(g => g.Label)],
-            data.Classes.Count, tokenizer.PadId);
+        int[][] ids = [.. first.Select(g => tokenizer.Encode(g.Text, o.MaxTokens).ToArray())];
+        return (ids, [.. first.Select(g => g.Label)], data.Classes.Count, tokenizer.PadId);
     }
 }

@@ -32,7 +32,8 @@ public class SideBySideTests
     {
         var settings = new RunSettings(Profile.Quick, 3, 4, "cpu", 0, "out", Fresh: true);
         Assert.Equal(["run", "mnist", "--profile", "quick", "--seed", "3", "--seeds", "4", "--device", "cpu",
-            "--threads", "1", "--out", Path.GetFullPath("out"), "--fresh"], SideBySide.ArgumentsOf("mnist", settings, 1));
+            "--threads", "1", "--out", Path.GetFullPath("out"), "--fresh"],
+            SideBySide.ArgumentsOf("mnist", settings, 1));
     }
 
     [Fact]
