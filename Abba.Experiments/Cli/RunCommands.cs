@@ -124,12 +124,12 @@ sealed class RunCommands(CliContext cli)
             together.Length);
         if (!merge && settings.Shard is null && lanes.Jobs > 1)
         {
+            planned = [.. planned.Except(together)];
             log.Info($"{together.Length} experiments side by side, {lanes.Jobs} at a time, each in its own process " +
                      $"with {lanes.ThreadsEach} libtorch thread(s); then, alone: " +
-                     string.Join(", ", planned.Except(together).Select(p => p.Experiment.Info.Name)));
+                     string.Join(", ", planned.Select(p => p.Experiment.Info.Name)));
             outcomes.AddRange(new SideBySide(settings, lanes, log, cli.Cancel)
                 .Run([.. together.Select(p => p.Experiment.Info.Name)]));
-            planned = [.. planned.Except(together)];
         }
         foreach (var (e, run) in planned)
         {
