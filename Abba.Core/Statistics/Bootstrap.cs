@@ -31,6 +31,24 @@ public static class Bootstrap
             n, method);
     }
 
+    /// <summary>
+    /// The share of <paramref name="resamples"/> bootstrap resamples of <paramref name="n"/> replicates for which
+    /// <paramref name="holds"/> is true (how often a finding survives resampling the replicates); seeded.
+    /// </summary>
+    public static double Share(int n, Func<int[], bool> holds, int resamples = 2000, long seed = 0)
+    {
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "need at least one replicate");
+        var rng = new Random((int)(seed & int.MaxValue));
+        var indices = new int[n];
+        int count = 0;
+        for (int b = 0; b < resamples; b++)
+        {
+            for (int i = 0; i < n; i++) indices[i] = rng.Next(n);
+            if (holds(indices)) count++;
+        }
+        return (double)count / resamples;
+    }
+
     /// <summary>Linear-interpolation quantile (type 7, as numpy's default) of sorted values.</summary>
     public static double Quantile(IReadOnlyList<double> sorted, double p)
     {

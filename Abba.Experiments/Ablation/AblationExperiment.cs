@@ -38,6 +38,15 @@ public sealed class AblationExperiment : IExperiment
         Description = "one fine-tuning learning rate for every arm, no sweep " +
                       "(default: a rate per method and target, chosen on the validation split)",
     };
+    readonly Option<bool> rankCurveOnly = new("--rank-curve-only")
+    {
+        Description = "run only LoRA's rank curve (r/4 to 4r on all seven): the method-neutral calibration, " +
+                      "in which no ABBA arm runs",
+    };
+    readonly Option<int?> pretrainModels = new("--pretrain-models")
+    {
+        Description = "independently pre-trained models; seed i fine-tunes model i mod this (default: the profile's)",
+    };
     readonly Option<double?> pretrainMix = new("--pretrain-mix")
     {
         Description = "fraction of pre-training problems that are subtraction (task F), 0-0.5 (default: the profile's)",
@@ -54,13 +63,16 @@ public sealed class AblationExperiment : IExperiment
         [
             new FigureInfo(AblationFiles.ComponentsFigure, "Figure 3"),
             new FigureInfo(AblationFiles.PretrainingFigure, "Figure 3"),
+            new FigureInfo(AblationFiles.RankCurveFigure, "Table 2"),
+            new FigureInfo(AblationFiles.SpectraFigure, "Table 2"),
         ])
     {
         PreferredCpuThreads = 1,
     };
 
     /// <inheritdoc />
-    public IReadOnlyList<Option> Options => [methods, rank, steps, learningRate, pretrainMix];
+    public IReadOnlyList<Option> Options =>
+        [methods, rank, steps, learningRate, pretrainMix, pretrainModels, rankCurveOnly];
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, SettingProvenance> Provenance => AblationOptions.Provenance;
@@ -84,11 +96,17 @@ public sealed class AblationExperiment : IExperiment
             FinetuneSteps = values.Get(steps) ?? o.FinetuneSteps,
             FixedRate = values.Get(learningRate) ?? o.FixedRate,
             PretrainMix = values.Get(pretrainMix) ?? o.PretrainMix,
+            PretrainModels = values.Get(pretrainModels) ?? o.PretrainModels,
+            RankCurveOnly = values.Get(rankCurveOnly) || o.RankCurveOnly,
         };
         int smallest = o.Model.ProjectionShapes().Values.Min(s => Math.Min(s.In, s.Out));
         if (o.Rank < 2 || o.Rank % 2 != 0 || o.Rank > smallest || (o.Rank / 2) * (o.Rank / 2) > smallest)
             errors.Add($"--rank must be even, at least 2, and fit the narrowest projection ({smallest}): " +
                        $"r <= {smallest} and ABBA's r1 r2 = (r/2)^2 <= {smallest} (got {o.Rank})");
+        else if (o.CurveRanks.Max() > smallest || o.CurveRanks.Min() < 1)
+            errors.Add($"--rank: LoRA's rank curve ({string.Join(", ", o.CurveRanks)}) must fit the narrowest " +
+                       $"projection ({smallest}): r <= {smallest / o.RankCurve.Append(1).Max()} (got {o.Rank})");
+        if (o.PretrainModels < 1) errors.Add($"--pretrain-models must be at least 1 (got {o.PretrainModels})");
         if (o.FinetuneSteps < 10) errors.Add($"--finetune-steps must be at least 10 (got {o.FinetuneSteps})");
         if (o.FixedRate is { } lr && !(lr > 0 && lr < 1)) errors.Add($"--lr must be in (0, 1) (got {lr})");
         if (!(o.PretrainMix >= 0 && o.PretrainMix <= 0.5))

@@ -26,31 +26,38 @@ public sealed class AblationRun : IPlannedRun
     {
         o = options;
         Seeds = settings.SeedList(o.DefaultSeeds);
+        var model = Seeds.Select((seed, i) => (seed, i)).ToDictionary(x => x.seed, x => o.ModelOf(x.i));
         var sweepSeeds = Seeds.Take(o.SweepSeeds).ToArray();
         var training = new AblationTraining(o, Seeds[0]);
-        Pretrain = new UnitPlan($"ablation/pretrain/seed={Seeds[0]}", o.PretrainSteps, training.PretrainUnit);
-        UnitPlan RunPlan(Arm arm, double rate, int seed) => new(AblationSeeds.RunIdentity(arm, rate, seed),
-            o.FinetuneSteps, ctx => training.FineTune(ctx, arm, rate, seed));
+        Pretrain = [.. Enumerable.Range(0, Math.Min(o.PretrainModels, Seeds.Count)).Select(m => new UnitPlan(
+            $"ablation/pretrain/seed={Seeds[0] + m}", o.PretrainSteps, ctx => training.PretrainUnit(ctx, m)))];
+        UnitPlan RunPlan(Arm arm, double rate, int seed) => new(
+            AblationSeeds.RunIdentity(arm, rate, model[seed], seed), o.FinetuneSteps,
+            ctx => training.FineTune(ctx, arm, rate, model[seed], seed));
         var arms = Arm.Of(o);
+        // the noise twin runs at ABBA-on-all's chosen rate: its sweep is ABBA's
+        Arm SweptAs(Arm arm) => arm.Method.OwnSweep ? arm : Arm.AbbaAll;
         Sweep = o.FixedRate is not null ? [] :
-            [.. from seed in sweepSeeds from arm in arms from rate in o.RateGrids[arm.Method.Name]
-                select RunPlan(arm, rate, seed)];
+            [.. from seed in sweepSeeds from arm in arms.Where(a => a.Method.OwnSweep)
+                from rate in o.RateGrids[arm.Method.Family] select RunPlan(arm, rate, seed)];
         Finals =
         [
             .. from seed in Seeds
                from arm in arms
-               select new UnitPlan($"ablation/final/method={arm.Method.Name}/target={arm.Target.Name}/seed={seed}",
-                   o.FixedRate is null && sweepSeeds.Contains(seed) ? 1 : o.FinetuneSteps, ctx =>
+               select new UnitPlan(
+                   $"ablation/final/method={arm.Method.Name}/target={arm.Target.Name}/model={model[seed]}/seed={seed}",
+                   o.FixedRate is null && sweepSeeds.Contains(seed) && arm.Method.OwnSweep ? 1 : o.FinetuneSteps, ctx =>
                    {
+                       var swept = SweptAs(arm);
                        double rate = o.FixedRate ?? RateSweep.Choose(
                            from s in sweepSeeds
-                           from r in o.RateGrids[arm.Method.Name]
-                           select SweepRow(ctx.Unit<RunResult>(RunPlan(arm, r, s))))
-                           [(arm.Method.Name, arm.Target.Name)];
+                           from r in o.RateGrids[swept.Method.Family]
+                           select SweepRow(ctx.Unit<RunResult>(RunPlan(swept, r, s))))
+                           [(swept.Method.Name, swept.Target.Name)];
                        return ctx.Unit<RunResult>(RunPlan(arm, rate, seed));
                    }),
         ];
-        Units = [Pretrain, .. Sweep, .. Finals];
+        Units = [.. Pretrain, .. Sweep, .. Finals];
     }
 
     /// <inheritdoc />
@@ -62,7 +69,7 @@ public sealed class AblationRun : IPlannedRun
     /// <inheritdoc />
     public IReadOnlyList<UnitPlan> Units { get; }
 
-    UnitPlan Pretrain { get; }
+    IReadOnlyList<UnitPlan> Pretrain { get; }
     IReadOnlyList<UnitPlan> Sweep { get; }
     IReadOnlyList<UnitPlan> Finals { get; }
 
@@ -70,24 +77,28 @@ public sealed class AblationRun : IPlannedRun
     public void Run(ExperimentContext ctx)
     {
         ctx.Log.Info(AblationExperiment.Disclaimer);
-        var pretraining = ctx.Unit<PretrainUnit>(Pretrain);
-        ctx.WriteCsv(AblationFiles.PretrainLoss, pretraining.Losses);
-        ctx.WriteCsv(AblationFiles.PretrainAccuracy, pretraining.Accuracy);
+        var pretraining = ctx.UnitsOf<PretrainUnit>("pre-training", Pretrain, p =>
+            $"model {p.BeforeFineTuning.Model}: F test CE {p.BeforeFineTuning.TestCe:0.0000}");
+        ctx.WriteCsv(AblationFiles.PretrainLoss, pretraining.SelectMany(p => p.Losses));
+        ctx.WriteCsv(AblationFiles.PretrainAccuracy, pretraining.SelectMany(p => p.Accuracy));
         var sweep = ctx.UnitsOf<RunResult>("learning-rate sweep", Sweep, r => r.OneLine());
         var sweepRows = RateSweep.MarkChosen([.. sweep.Select(SweepRow)]);
         ctx.WriteCsv(AblationFiles.LrSweep, sweepRows);
         var finals = ctx.UnitsOf<RunResult>("fine-tuning arms", Finals, r => r.OneLine());
         var headline = o.FixedRate is null ? RateChoice.Tuned : RateChoice.Fixed;
-        List<AblationRow> rows = [pretraining.BeforeFineTuning, .. finals.Select(r => Row(r, headline)),
+        List<AblationRow> rows = [.. pretraining.Select(p => p.BeforeFineTuning),
+                                  .. finals.Select(r => Row(r, headline)),
                                   .. sweep.Where(r => r.Rate == o.SharedRate).Select(r => Row(r, RateChoice.Shared))];
         ctx.WriteCsv(AblationFiles.Runs, rows);
+        var spectra = AblationSpectra.Rows(finals);
+        ctx.WriteCsv(AblationFiles.Spectra, spectra);
+        ctx.WriteCsv(AblationFiles.SpectrumCurves, AblationSpectra.Curves(finals));
         var paper = AblationAnalysis.PaperComponents(ProgramFiles.Folder);
         var summary = AblationAnalysis.Summarise(rows);
-        var comparisons = AblationAnalysis.Compare(rows, paper);
+        var comparisons = AblationAnalysis.Compare(rows, spectra, paper);
         ctx.WriteCsv(AblationFiles.Summary, summary);
         ctx.WriteCsv(AblationFiles.Comparisons, comparisons);
-        string text = AblationAnalysis.SummaryText(
-            o, rows, summary, sweepRows, comparisons, pretraining.Accuracy, paper);
+        string text = AblationText.Summary(o, rows, summary, sweepRows, comparisons, pretraining, paper);
         ctx.WriteSummary(AblationFiles.SummaryText, text);
         ctx.Record(AblationFigures.Plot(ctx.OutputDir, ProgramFiles.Folder));
     }
@@ -101,7 +112,7 @@ public sealed class AblationRun : IPlannedRun
     static AblationRow Row(RunResult r, string rateChoice) => new()
     {
         Method = r.Method, Target = r.Target, RateChoice = rateChoice, Rate = r.Rate, Rank = r.Rank, Params = r.Params,
-        Seed = r.Seed, TestCe = r.Test.CrossEntropy, DigitAccuracy = r.Test.DigitAccuracy,
+        Model = r.Model, Seed = r.Seed, TestCe = r.Test.CrossEntropy, DigitAccuracy = r.Test.DigitAccuracy,
         ExactMatch = r.Test.ExactMatch,
         FinalLoss = r.FinalLoss, Steps = r.Steps, Seconds = r.Seconds, BatchDigest = r.BatchDigest,
     };

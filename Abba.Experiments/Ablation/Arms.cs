@@ -3,6 +3,7 @@ using Abba.Core.Models;
 using Abba.Experiments.Output;
 using Abba.Experiments.Protocol;
 using ScottPlot;
+using static System.FormattableString;
 
 namespace Abba.Experiments.Ablation;
 
@@ -47,12 +48,15 @@ public sealed record Budget(int Rank, double AbbaAlpha, double LoraAlpha)
 }
 
 /// <summary>A fine-tuning method of the ablation: how the budget configures it and how figures draw it.</summary>
-/// <param name="Name">The CSV name: the config's <see cref="AdapterConfig.Method"/>.</param>
+/// <param name="Name">The CSV name: the config's <see cref="AdapterConfig.Method"/> for the four methods, a variant's
+/// own name otherwise (lora_r2, abba_released, abba_dense).</param>
 /// <param name="Build">The method's configuration at a budget.</param>
 /// <param name="LegendNote">Appended to the method's display name in legends.</param>
 /// <param name="TextName">The method's name in running text, when not its display name.</param>
-public sealed record AblationMethod(
-    string Name, Func<Budget, AdapterConfig> Build, string LegendNote = "", string? TextName = null)
+/// <param name="OwnSweep">Whether the method sweeps its own rate; the noise twin runs at ABBA's chosen rate
+/// instead.</param>
+public sealed record AblationMethod(string Name, Func<Budget, AdapterConfig> Build, string LegendNote = "",
+    string? TextName = null, bool OwnSweep = true)
 {
     static AblationMethod Of(Func<Budget, AdapterConfig> build, string note = "", string? text = null) =>
         new(build(new Budget(2, 1, 1)).Method, build, note, text);
@@ -70,23 +74,50 @@ public sealed record AblationMethod(
     public static readonly AblationMethod FullFineTune =
         Of(_ => new FullFineTuneConfig(), " (every parameter)", "full FT");
 
-    /// <summary>The adapter methods, in the order their arms run (--methods chooses among these).</summary>
+    /// <summary>
+    /// ABBA as the released scripts run it: r1 = r2 = r and s = alpha (twice LoRA rank r's parameters); r1 r2 may
+    /// exceed a layer's narrow side, as it does there.
+    /// </summary>
+    public static readonly AblationMethod AbbaReleased = new("abba_released",
+        b => new AbbaConfig(b.Rank, b.Rank, b.AbbaAlpha, AbbaScaling.OfficialCode, AllowRankAboveFull: true),
+        " r1 = r2 = r, s = alpha (released code: 2x budget)", "ABBA (released code's setting)");
+
+    /// <summary>
+    /// The noise twin: ABBA exactly as <see cref="Abba"/> (same factors, init, scale, rate and batches), with the
+    /// update formed densely instead of through the Khatri-Rao node. The two are one function in exact arithmetic; what
+    /// separates them is floating-point summation order, amplified by training: the measured noise floor.
+    /// </summary>
+    public static readonly AblationMethod AbbaDense = new("abba_dense",
+        b => new AbbaConfig(b.Rank / 2, b.Rank / 2, b.AbbaAlpha, Forward: AbbaForward.Dense),
+        " (dense forward: the noise twin)", "ABBA (dense forward)", OwnSweep: false);
+
+    /// <summary>LoRA on all seven at rank <paramref name="rank"/> (the rank curve); rank r is
+    /// <see cref="Lora"/>.</summary>
+    public static AblationMethod LoraAt(int rank) => new($"lora_r{rank}", b => new LoraConfig(rank, b.LoraAlpha),
+        Invariant($" r = {rank}"), Invariant($"LoRA r = {rank}"));
+
+    /// <summary>The adapter methods run on single projections (--methods chooses among these).</summary>
     public static readonly IReadOnlyList<AblationMethod> Adapters = [Abba, Lora, Hira];
 
-    /// <summary>Every method in legend order.</summary>
+    /// <summary>The four methods in legend order.</summary>
     public static readonly IReadOnlyList<AblationMethod> All = [.. Adapters, FullFineTune];
 
     /// <summary>The adapter methods by CSV name, for --methods.</summary>
     public static readonly IReadOnlyDictionary<string, AblationMethod> ByName = All.ToDictionary(m => m.Name);
 
     /// <summary>The legend label: the config's display name and the note.</summary>
-    public string Label => MethodStyle.Label(Name) + LegendNote;
+    public string Label => Style.DisplayName + LegendNote;
 
     /// <summary>The method's name in running text ("LoRA", "full FT").</summary>
-    public string InText => TextName ?? MethodStyle.Label(Name);
+    public string InText => TextName ?? Style.DisplayName;
 
     /// <summary>The method's colour in every figure.</summary>
-    public Color Colour => MethodStyle.Colour(Name);
+    public Color Colour => MethodStyle.Colour(Style);
+
+    /// <summary>The config's method (abba, lora, hira, full_ft): which rate grid the method sweeps.</summary>
+    public string Family => Style.Method;
+
+    AdapterConfig Style => Build(new Budget(4, 1, 1));
 }
 
 /// <summary>One fine-tuning arm: a method on a target.</summary>
@@ -117,18 +148,62 @@ public sealed record Arm(AblationMethod Method, Target Target)
         new(AblationMethod.FullFineTune, Target.Model),
     ];
 
+    /// <summary>ABBA in the released code's setting, on all seven.</summary>
+    public static readonly Arm Released = new(AblationMethod.AbbaReleased, Target.All);
+
+    /// <summary>ABBA's noise twin on all seven: <see cref="AbbaAll"/> under another summation order.</summary>
+    public static readonly Arm NoiseTwin = new(AblationMethod.AbbaDense, Target.All);
+
+    /// <summary>What the released code's setting is compared with, of the arms in <paramref name="rows"/>: LoRA r
+    /// (the paper's budget) and the LoRA of its own parameter count (2r), when they ran.</summary>
+    public static IReadOnlyList<Arm> ReleasedAgainst(IReadOnlyList<AblationRow> rows)
+    {
+        var released = rows.FirstOrDefault(Released.Matches);
+        if (released is null) return [];
+        var curve = RankCurveIn(rows);
+        return [.. curve.Where(a => a.Method == AblationMethod.Lora
+                                    || rows.Any(r => a.Matches(r) && r.Params == released.Params))];
+    }
+
+    static bool IsLora(string method) =>
+        method == AblationMethod.Lora.Name || method.StartsWith("lora_r", StringComparison.Ordinal);
+
+    /// <summary>LoRA's rank curve among the arms in <paramref name="rows"/>, ascending in rank.</summary>
+    public static IReadOnlyList<Arm> RankCurveIn(IReadOnlyList<AblationRow> rows) =>
+        [.. rows.Where(r => r.Target == Target.All.Name && IsLora(r.Method))
+            .GroupBy(r => r.Method).OrderBy(g => g.First().Rank)
+            .Select(g => g.Key == AblationMethod.Lora.Name ? new Arm(AblationMethod.Lora, Target.All)
+                : new Arm(AblationMethod.LoraAt(g.First().Rank), Target.All))];
+
+    /// <summary>The arms on all seven or on every parameter among <paramref name="rows"/>, the noise twin left out
+    /// (it repeats ABBA): what the effective-rank tracking ranks.</summary>
+    public static IReadOnlyList<Arm> WholeModelIn(IReadOnlyList<AblationRow> rows)
+    {
+        var fixedArms = new[] { AbbaAll, Released, Baselines[1], Baselines[2] };
+        return [.. RankCurveIn(rows), .. fixedArms.Where(a => rows.Any(a.Matches))];
+    }
+
     /// <summary>
-    /// The arms of a run: the per-component methods on each projection in the paper's order, then every adapter method
-    /// on all seven, then full fine-tuning.
+    /// The arms of a run: the per-component methods on each projection in the paper's order, every adapter method on
+    /// all seven, full fine-tuning, LoRA's rank curve, ABBA in the released code's setting and ABBA's noise twin; only
+    /// LoRA's rank curve under --rank-curve-only.
     /// </summary>
-    public static IReadOnlyList<Arm> Of(AblationOptions o) =>
+    public static IReadOnlyList<Arm> Of(AblationOptions o) => o.RankCurveOnly ? RankCurve(o) :
     [
         .. from name in o.PerComponentMethods
            from t in Target.PaperOrder
            select new Arm(AblationMethod.ByName[name], t),
         .. AblationMethod.Adapters.Select(m => new Arm(m, Target.All)),
         new(AblationMethod.FullFineTune, Target.Model),
+        .. RankCurve(o).Where(a => a.Method != AblationMethod.Lora),
+        new(AblationMethod.AbbaReleased, Target.All),
+        new(AblationMethod.AbbaDense, Target.All),
     ];
+
+    /// <summary>LoRA on all seven at every rank of the curve, ascending (rank r is the LoRA arm itself).</summary>
+    public static IReadOnlyList<Arm> RankCurve(AblationOptions o) =>
+        [.. o.CurveRanks.Select(r =>
+            new Arm(r == o.Rank ? AblationMethod.Lora : AblationMethod.LoraAt(r), Target.All))];
 }
 
 /// <summary>The metrics every run reports, as typed values: the primary one first.</summary>

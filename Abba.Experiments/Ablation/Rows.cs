@@ -22,7 +22,10 @@ public partial record AblationRow
     [CsvColumn("rank")] public int Rank { get; init; }
     /// <summary>Trainable parameters.</summary>
     [CsvColumn("params")] public long Params { get; init; }
-    /// <summary>Fine-tuning seed (pre-training seed for the pretrained row).</summary>
+    /// <summary>The pre-trained model fine-tuned (0, 1, ...: each pre-trained from its own seed).</summary>
+    [CsvColumn("model")] public int Model { get; init; }
+    /// <summary>Fine-tuning seed: the replicate, paired across arms (pre-training seed for the pretrained
+    /// row).</summary>
     [CsvColumn("seed")] public int Seed { get; init; }
     /// <summary>Primary metric: teacher-forced answer-token cross-entropy on the held-out F test set (nats per
     /// token).</summary>
@@ -46,6 +49,8 @@ public partial record AblationRow
 [CsvRecord]
 public partial record PretrainLossRow
 {
+    /// <summary>The pre-trained model.</summary>
+    [CsvColumn("model")] public int Model { get; init; }
     /// <summary>Step, from 1.</summary>
     [CsvColumn("step")] public int Step { get; init; }
     /// <summary>Answer-token cross-entropy of the step's batch.</summary>
@@ -56,12 +61,31 @@ public partial record PretrainLossRow
 [CsvRecord]
 public partial record PretrainAccuracyRow
 {
+    /// <summary>The pre-trained model.</summary>
+    [CsvColumn("model")] public int Model { get; init; }
     /// <summary>Step, from 1.</summary>
     [CsvColumn("step")] public int Step { get; init; }
     /// <summary>add (task P) or subtract (task F).</summary>
     [CsvColumn("task")] public string Task { get; init; } = "";
     /// <summary>Exact-match accuracy on the held-out problems.</summary>
     [CsvColumn("accuracy")] public double Accuracy { get; init; }
+}
+
+/// <summary>One point of an arm's mean normalised spectrum: sigma_i / sigma_1 averaged over modules and
+/// seeds.</summary>
+[CsvRecord]
+public partial record SpectrumCurveRow
+{
+    /// <summary>Method.</summary>
+    [CsvColumn("method")] public string Method { get; init; } = "";
+    /// <summary>What the arm adapts.</summary>
+    [CsvColumn("target")] public string Target { get; init; } = "";
+    /// <summary>i, from 1.</summary>
+    [CsvColumn("index")] public int Index { get; init; }
+    /// <summary>Mean of sigma_i / sigma_1 over the arm's modules and seeds.</summary>
+    [CsvColumn("normalised_sigma")] public double NormalisedSigma { get; init; }
+    /// <summary>Modules x seeds averaged.</summary>
+    [CsvColumn("n")] public int N { get; init; }
 }
 
 /// <summary>One bar of the paper's Fig. 3 (reference/fig3_components.csv).</summary>
@@ -95,6 +119,10 @@ public static class AblationFiles
     public const string PretrainLoss = "pretrain_loss.csv";
     /// <summary>Held-out accuracy during pre-training.</summary>
     public const string PretrainAccuracy = "pretrain_accuracy.csv";
+    /// <summary>The spectrum of every learned update of every tuned run.</summary>
+    public const string Spectra = "ablation_spectra.csv";
+    /// <summary>Each arm's mean normalised singular spectrum.</summary>
+    public const string SpectrumCurves = "ablation_spectrum_curves.csv";
     /// <summary>The summary text, also logged.</summary>
     public const string SummaryText = "summary.txt";
     /// <summary>The paper's Fig. 3 bars, under reference/.</summary>
@@ -102,8 +130,9 @@ public static class AblationFiles
 
     /// <summary>Every CSV a run writes.</summary>
     public static readonly IReadOnlyList<string> Written =
-        [PretrainLoss, PretrainAccuracy, LrSweep, Runs, Summary, Comparisons];
+        [PretrainLoss, PretrainAccuracy, LrSweep, Runs, Summary, Comparisons, Spectra, SpectrumCurves];
 
     /// <summary>Figure base names.</summary>
-    public const string ComponentsFigure = "ablation", PretrainingFigure = "pretraining";
+    public const string ComponentsFigure = "ablation", PretrainingFigure = "pretraining",
+        RankCurveFigure = "rank_curve", SpectraFigure = "spectra";
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Abba.Core.Adapters;
+using Abba.Core.Analysis;
 using Abba.Core.Data;
 using Abba.Core.Models;
 using Abba.Core.Randomness;
@@ -36,8 +37,11 @@ public sealed record DecoderSetup(LlamaConfig Model, int Digits, int TestSize, i
 /// <param name="Params">Trainable parameters.</param>
 /// <param name="Seconds">Wall time of the training loop.</param>
 /// <param name="BatchDigest">SHA-256 (12 hex digits) of every problem trained on, in order.</param>
+/// <param name="Spectra">The singular spectrum of every learned projection update dW, by module name, when asked
+/// for (empty otherwise).</param>
 public sealed record FineTuneOutcome(ArithmeticScore Validation, ArithmeticScore Test, double[] Losses,
-    double[] GradientNorms, long Params, double Seconds, string BatchDigest);
+    double[] GradientNorms, long Params, double Seconds, string BatchDigest,
+    IReadOnlyDictionary<string, UpdateSpectrum> Spectra);
 
 /// <summary>
 /// The pieces the arithmetic experiments share: pre-training from scratch, the pre-trained model's cache key, loading
@@ -108,11 +112,13 @@ public static class DecoderRuns
     /// Fine-tunes the pre-trained model on subtraction: <paramref name="config"/> on the projections
     /// <paramref name="targets"/> (adapters drawn from <paramref name="adapterSeed"/>), or every parameter when the
     /// config trains the base weights; batches from <paramref name="batchSeed"/> (the same for every arm of a seed).
-    /// Scores the validation and test splits.
+    /// Scores the validation and test splits; with <paramref name="spectrumRank"/>, also the singular spectrum of
+    /// every learned update (energy of the top <paramref name="spectrumRank"/>).
     /// </summary>
     public static FineTuneOutcome FineTune(ExperimentContext ctx, LlamaConfig modelConfig, ArithmeticTask task,
         ArithmeticSplit split, Dictionary<string, Tensor> pretrained, IReadOnlyList<string> targets,
-        AdapterConfig config, long adapterSeed, long batchSeed, int steps, int batchSize, double rate)
+        AdapterConfig config, long adapterSeed, long batchSeed, int steps, int batchSize, double rate,
+        int? spectrumRank = null)
     {
         using var model = Load(modelConfig, pretrained, ctx.Device);
         var rng = UnitSeed.NewRandom(batchSeed);
@@ -130,7 +136,10 @@ public static class DecoderRuns
         var validation = task.Score(model, split.Validation(ArithmeticOperation.Subtract), ctx.Device);
         var test = task.Score(model, split.Test(ArithmeticOperation.Subtract), ctx.Device);
         string batches = Convert.ToHexStringLower(digest.GetHashAndReset())[..12];
-        return new FineTuneOutcome(validation, test, losses, [.. norms], trainable, seconds, batches);
+        var spectra = spectrumRank is { } r
+            ? UpdateSpectrum.OfLearnedUpdates(model, pretrained, LlamaConfig.ProjectionNames, r)
+            : new Dictionary<string, UpdateSpectrum>();
+        return new FineTuneOutcome(validation, test, losses, [.. norms], trainable, seconds, batches, spectra);
     }
 
     /// <summary>Adds <paramref name="problems"/> to <paramref name="digest"/> (the record of what a run trained on) and

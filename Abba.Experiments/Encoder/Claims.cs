@@ -41,6 +41,13 @@ public static class EncoderClaims
         new ByInterval("CE(LoRA lower rank) - CE(LoRA higher rank) per seed", +1, PerPart: "rank step",
             Note: "if no step is reproduced, this task cannot test expressivity"));
 
+    /// <summary>The paper's central argument, measured on what the real encoder learned.</summary>
+    public static readonly ClaimSpec EffectiveRank = new("Table 2 (real model)",
+        "ABBA's learned updates have a higher effective rank than LoRA's at the same budget",
+        "ABBA's update can reach rank r1 r2 (256 at r = 32) against LoRA's r (32)",
+        new ByInterval("mean stable rank ||dW||_F^2 / sigma_1^2 over the adapted modules, ABBA minus LoRA, per seed",
+            +1));
+
     /// <summary>The claims judged from the CSVs in <paramref name="folder"/>.</summary>
     /// <exception cref="FileNotFoundException">The experiment has not been run, or did not finish.</exception>
     public static IReadOnlyList<Claim> Judge(string folder)
@@ -84,11 +91,34 @@ public static class EncoderClaims
         };
         if (singles.Length > 0)
             claims.Add(Judged(AllBeatsEach, singles, $"paired {Text(singles)}", label));
+        claims.Add(JudgeEffectiveRank(folder, tests, label));
         if (tests.FirstOrDefault(t => t.Comparison == EncoderAnalysis.ExtremesComparison) is { } extremes)
             claims.Add(Extremes.Judge($"{Estimate(extremes)} ({extremes.Interval}); CE per kind: " +
                 string.Join(", ", EncoderAnalysis.Least.Concat(EncoderAnalysis.Most).Select(Cell)),
                 Comparisons.VerdictOf(extremes), label));
         return claims;
+    }
+
+    /// <summary>ABBA's stable rank against LoRA's, with each one's spectrum; not run for results written before the
+    /// spectra were.</summary>
+    static Claim JudgeEffectiveRank(string folder, IReadOnlyList<ComparisonRow> tests, string label)
+    {
+        string path = Path.Combine(folder, EncoderFiles.Spectra);
+        if (!File.Exists(path) || tests.FirstOrDefault(t => t.Comparison == EncoderAnalysis.StableRankComparison)
+                is not { } d)
+            return EffectiveRank.NotRun("no spectra of the learned updates in these results");
+        var spectra = CsvFiles.Read<SpectrumRow>(path);
+        string Describe(string arm)
+        {
+            var mine = spectra.Where(r => r.Method == arm).ToArray();
+            return Invariant($"{arm}: stable rank {mine.Average(r => r.StableRank):0.00}, ") +
+                   Invariant($"{mine.Average(r => r.AboveOnePercent):0.0} singular values above 1% of the largest, ") +
+                   Invariant($"top-{mine[0].BudgetRank} energy {mine.Average(r => r.TopEnergy):0.000}");
+        }
+        var arms = new[] { EncoderArm.AbbaAllLabel, "lora", "hira", "dora", "full_ft" }
+            .Where(a => spectra.Any(r => r.Method == a));
+        return EffectiveRank.Judge($"ABBA - LoRA mean stable rank {Estimate(d)} ({d.Interval}); " +
+                                   string.Join("; ", arms.Select(Describe)), Comparisons.VerdictOf(d), label);
     }
 
     static Claim Judged(ClaimSpec spec, (string Name, ComparisonRow Row)[] parts, string measured, string label) =>

@@ -77,8 +77,12 @@ public sealed class EncoderRun : IPlannedRun
         var byLabel = arms.ToDictionary(a => a.Label);
         List<EncoderRow> rows = [.. finals.Select(r => Row(byLabel[r.Arm], r))];
         ctx.WriteCsv(EncoderFiles.Runs, rows);
+        List<SpectrumRow> spectra = [.. finals.SelectMany(r => SpectrumRows.Of(r.Arm, byLabel[r.Arm].Target, 0, r.Seed,
+            r.Spectra ?? new Dictionary<string, Core.Analysis.UpdateSpectrum>()))];
+        ctx.WriteCsv(EncoderFiles.Spectra, spectra);
         var summary = EncoderAnalysis.Summarise(rows);
-        var comparisons = EncoderAnalysis.Compare(rows, arms);
+        List<ComparisonRow> comparisons =
+            [.. EncoderAnalysis.Compare(rows, arms), .. EncoderAnalysis.StableRank(spectra)];
         ctx.WriteCsv(EncoderFiles.Summary, summary);
         ctx.WriteCsv(EncoderFiles.Comparisons, comparisons);
         var memory = ctx.UnitsOf<EncoderMemoryResult>("peak memory, one process per arm", Memory,

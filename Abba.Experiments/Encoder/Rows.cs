@@ -16,6 +16,8 @@ public static class EncoderFiles
     public const string Comparisons = "encoder_comparisons.csv";
     /// <summary>One row per arm: peak memory of its training, measured in a fresh process, and its speed.</summary>
     public const string Memory = "encoder_memory.csv";
+    /// <summary>The singular spectrum of every learned update of every final run.</summary>
+    public const string Spectra = "encoder_spectra.csv";
     /// <summary>The summary text.</summary>
     public const string SummaryText = "encoder_summary.txt";
     /// <summary>Methods at the shared budget, with intervals.</summary>
@@ -26,7 +28,7 @@ public static class EncoderFiles
     public const string RankCurveFigure = "encoder_rank_curve";
 
     /// <summary>The CSVs, in the order they are written.</summary>
-    public static readonly IReadOnlyList<string> Written = [LrSweep, Runs, Summary, Comparisons, Memory];
+    public static readonly IReadOnlyList<string> Written = [LrSweep, Runs, Spectra, Summary, Comparisons, Memory];
 }
 
 /// <summary>How an arm's learning rate was set.</summary>

@@ -51,6 +51,25 @@ public static class EncoderAnalysis
 
     static bool Has(IReadOnlyList<EncoderRow> rows, string arm) => rows.Any(r => r.Arm == arm);
 
+    /// <summary>The comparison of the learned updates' mean stable rank, ABBA on all kinds minus LoRA.</summary>
+    public static string StableRankComparison => $"stable_rank({EncoderArm.AbbaAllLabel}) - stable_rank(lora)";
+
+    /// <summary>
+    /// ABBA's learned updates against LoRA's (both on every kind, at the same budget): the per-seed mean stable rank
+    /// over the adapted modules, paired by seed (paper sign +1: ABBA's is higher). None when either did not run.
+    /// </summary>
+    public static List<ComparisonRow> StableRank(IReadOnlyList<SpectrumRow> spectra)
+    {
+        Dictionary<int, double> Of(string arm) => spectra.Where(r => r.Method == arm).GroupBy(r => r.Seed)
+            .ToDictionary(g => g.Key, g => g.Average(r => r.StableRank));
+        var abba = Of(EncoderArm.AbbaAllLabel);
+        var lora = Of("lora");
+        int[] seeds = [.. abba.Keys.Intersect(lora.Keys).Order()];
+        if (seeds.Length == 0) return [];
+        return [Comparisons.Row("spectrum", StableRankComparison, "stable_rank", +1,
+            Intervals.PairedDifference([.. seeds.Select(s => abba[s])], [.. seeds.Select(s => lora[s])]))];
+    }
+
     /// <summary>
     /// Every effect the claims test, paired over seeds on test cross-entropy (lower is better): each baseline against
     /// ABBA on all kinds (Table 2), each single kind against all (Figure 3), q/k against o/FFN, and the LoRA rank

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Abba.Core.Adapters;
+using Abba.Core.Analysis;
 using Abba.Core.Data;
 using Abba.Core.Memory;
 using Abba.Core.Models;
@@ -35,7 +36,7 @@ namespace Abba.Experiments.Encoder;
 /// of a seed (paired data).</param>
 public sealed record EncoderRunResult(string Arm, double Rate, int Seed, long Params, TextScore Validation,
     TextScore Test, double FinalLoss, int Steps, double Seconds, double TokensPerSecond, double PaddedShare,
-    long PeakExtraBytes, string BatchDigest)
+    long PeakExtraBytes, string BatchDigest, IReadOnlyDictionary<string, UpdateSpectrum>? Spectra = null)
 {
     /// <summary>The run in one log line.</summary>
     public string OneLine() =>
@@ -175,8 +176,25 @@ static class EncoderFineTuning
             Score(data.Validation, data.ValidationLabels, o.ValidationSize),
                 Score(data.Test, data.TestLabels, o.TestSize),
             losses.TakeLast(10).Average(), o.Steps, seconds, real / seconds, 1 - (double)real / slots, peak,
-            Digest(plan));
+            Digest(plan), Spectra(model, arm, o.Rank));
     }
+
+    /// <summary>The spectrum of every update the encoder learned (an adapter's dW, or W - W0 of every projection
+    /// under full fine-tuning), with the energy share of the top <paramref name="rank"/>; none for the head
+    /// alone.</summary>
+    static IReadOnlyDictionary<string, UpdateSpectrum> Spectra(BertClassifier model, EncoderArm arm, int rank)
+    {
+        if (arm.Training == EncoderTraining.HeadOnly) return new Dictionary<string, UpdateSpectrum>();
+        var modules = BertConfig.ProjectionKinds.SelectMany(model.Encoder.Config.ModulesOf).ToArray();
+        return UpdateSpectrum.OfLearnedUpdates(model.Encoder, PretrainedWeights.Value, modules, rank);
+    }
+
+    /// <summary>The pre-trained encoder's weights on the CPU, read once per process.</summary>
+    static readonly Lazy<Dictionary<string, Tensor>> PretrainedWeights = new(() =>
+    {
+        using var encoder = MiniLm.LoadEncoder(CPU);
+        return encoder.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    });
 
     /// <summary>The classifier of <paramref name="arm"/>: pre-trained encoder, seeded head, and what trains.</summary>
     internal static BertClassifier Build(Device device, EncoderArm arm, int seed, int classes)

@@ -1,10 +1,12 @@
+using Abba.Core.Analysis;
 using Abba.Experiments.Pipeline;
 using Abba.Experiments.Protocol;
 
 namespace Abba.Experiments.Mnist;
 
-/// <summary>A fine-tuning arm's stored result: its row and its per-step losses.</summary>
-public sealed record ArmUnit(MnistRunRow Row, float[] Losses);
+/// <summary>A fine-tuning arm's stored result: its row, its per-step losses and the singular spectrum of each update
+/// it learned (fc1, fc2).</summary>
+public sealed record ArmUnit(MnistRunRow Row, float[] Losses, IReadOnlyDictionary<string, UpdateSpectrum> Spectra);
 
 /// <summary>The landscape's stored result: projected checkpoints, the plane, the loss grid, the reference optima, each
 /// arm's closeness to them and the closeness effects.</summary>
@@ -85,6 +87,17 @@ static class MnistLog
         $"seed {r.Seed} {r.Method,-7} lr {r.LearningRate:g3}: train loss {r.TrainLoss:0.0000}, " +
         $"test loss {r.TestLoss:0.0000}, acc 8-9 {r.Acc89:P1}, 0-7 {r.Acc07:P1}, all {r.AccAll:P1} " +
         $"({r.Seconds:0.0}s)";
+
+    /// <summary>Each method's learned updates in one line: mean stable rank and singular values above 1% over its
+    /// modules and seeds.</summary>
+    public static void Spectra(ExperimentContext ctx, IReadOnlyList<SpectrumRow> rows)
+    {
+        foreach (var g in rows.GroupBy(r => r.Method))
+            ctx.Log.Info($"{g.Key,-7} learned updates: stable rank {g.Average(r => r.StableRank):0.00}, " +
+                         $"{g.Average(r => r.AboveOnePercent):0.0} singular values above 1% of the largest, " +
+                         $"top-{g.First().BudgetRank} energy {g.Average(r => r.TopEnergy):0.000} " +
+                         $"(mean over {g.Count()} modules x seeds)");
+    }
 
     /// <summary>Each optimum's convergence and the plane's explained shares.</summary>
     public static void Landscape(ExperimentContext ctx, LandscapeUnit landscape)

@@ -48,6 +48,10 @@ public sealed class MnistRun : IPlannedRun
             .ToList();
         ctx.WriteCsv(MnistFiles.Runs, runs);
         ctx.WriteCsv(MnistFiles.Curves, curves);
+        List<SpectrumRow> spectra =
+            [.. arms.SelectMany(a => SpectrumRows.Of(a.Row.Method, "fc1,fc2", a.Row.Seed, a.Row.Seed, a.Spectra))];
+        ctx.WriteCsv(MnistFiles.Spectra, spectra);
+        MnistLog.Spectra(ctx, spectra);
         ctx.WriteCsv(MnistFiles.Summary, MnistSummary.Of(runs,
             ReferenceData.Read<PaperLossRow>(MnistFiles.PaperReference)));
         var landscape = ctx.Unit<LandscapeUnit>(plan.Landscape);

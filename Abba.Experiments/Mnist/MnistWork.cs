@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Abba.Core.Analysis;
 using Abba.Core.Training;
 using Abba.Experiments.Output;
 using Abba.Experiments.Pipeline;
@@ -9,7 +10,7 @@ namespace Abba.Experiments.Mnist;
 
 /// <summary>One fine-tuning arm's row, its per-step losses, and (when kept) its checkpoints.</summary>
 public sealed record ArmResult(MnistRunRow Row, float[] Losses,
-    IReadOnlyList<(int Step, Tensor Parameters)>? Checkpoints);
+    IReadOnlyList<(int Step, Tensor Parameters)>? Checkpoints, IReadOnlyDictionary<string, UpdateSpectrum> Spectra);
 
 /// <summary>
 /// What the units of one planned run compute. It remembers, within this process only, what is expensive and
@@ -81,7 +82,7 @@ public sealed class MnistWork(MnistOptions o, int firstSeed)
     {
         var run = FineTuneArm(o, Data, Weights(ctx, seed), arm, rate, seed, keepCheckpoints);
         if (run.Checkpoints is { } c) checkpoints[arm.Method] = c;
-        return new ArmUnit(run.Row, run.Losses);
+        return new ArmUnit(run.Row, run.Losses, run.Spectra);
     }
 
     /// <summary>The landscape of the first seed, from the kept checkpoints (or retrained arms).</summary>
@@ -120,7 +121,9 @@ public sealed class MnistWork(MnistOptions o, int firstSeed)
                 Acc07: Classifier.Accuracy(m, split.Test07.Images, split.Test07.Labels),
                 AccAll: Classifier.Accuracy(m, split.TestAll.Images, split.TestAll.Labels),
                 Seconds: clock.Elapsed.TotalSeconds);
-            return new ArmResult(row, run.StepLosses, keepCheckpoints ? run.Checkpoints : null);
+            // the energy share is that of LoRA's rank at the run's budget, r, for every method
+            var spectra = UpdateSpectrum.OfLearnedUpdates(m, weights, MlpTransfer.Targets, o.Rank);
+            return new ArmResult(row, run.StepLosses, keepCheckpoints ? run.Checkpoints : null, spectra);
         }
     }
 }

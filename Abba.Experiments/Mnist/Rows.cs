@@ -113,6 +113,9 @@ public static class MnistFiles
     public const string Runs = "mnist_runs.csv";
     /// <summary>Mini-batch loss per step.</summary>
     public const string Curves = "mnist_curves.csv";
+    /// <summary>The singular spectrum of every learned update (fc1, fc2) of every run; model = seed (each seed
+    /// pre-trains its own model).</summary>
+    public const string Spectra = "mnist_spectra.csv";
     /// <summary>Per method, over seeds.</summary>
     public const string Summary = "mnist_summary.csv";
     /// <summary>Checkpoints projected onto the landscape plane.</summary>
@@ -131,8 +134,8 @@ public static class MnistFiles
     public const string PaperReference = "fig1_mnist.csv";
 
     /// <summary>Every CSV a run writes, in the order it writes them.</summary>
-    public static readonly IReadOnlyList<string> Written = [Pretrain, Sweep, Runs, Curves, Summary, Trajectories,
-        Plane, Landscape, Optima, Closeness, Comparisons];
+    public static readonly IReadOnlyList<string> Written = [Pretrain, Sweep, Runs, Curves, Spectra, Summary,
+        Trajectories, Plane, Landscape, Optima, Closeness, Comparisons];
 
     /// <summary>Figure base names.</summary>
     public const string LossFigure = "mnist_loss_curves", LandscapeFigure = "mnist_landscape",

@@ -122,7 +122,9 @@ public static class Verdicts
         "**interval** (the comparison protocol: paired seeds, tuned learning rates, 95% intervals): " +
         "**reproduced** when the measured effect has the paper's sign and its interval excludes zero; " +
         "**not reproduced** when the interval lies wholly on the other side of zero; " +
-        "**inconclusive** when it includes zero (or fewer than two seeds give no interval); " +
+        "**inconclusive** when it includes zero (or fewer than two seeds give no interval), or when the effect's " +
+        "size is within the measured noise floor (where one is measured: the largest effect that two mathematically " +
+        "identical arms show, from floating-point summation order alone); " +
         "**partly** only for multi-part claims where some parts are reproduced and others are not, naming which. " +
         "**criterion** (claims decided by a stated threshold or property rather than a paired comparison): " +
         "the claim's own criterion column decides; **reproduced** when it holds, **partly** " +
@@ -146,12 +148,16 @@ public static class Verdicts
     /// <summary>
     /// Interval rule for one effect whose paper sign is <paramref name="paperSign"/> (+1 or -1): reproduced when the
     /// interval excludes zero on the paper's side, not reproduced when it lies wholly on the other side, inconclusive
-    /// when it includes zero or does not exist.
+    /// when it includes zero or does not exist, and inconclusive whatever its interval when the effect's size is
+    /// within <paramref name="noiseFloor"/> (the largest effect two mathematically identical arms showed, where one is
+    /// measured).
     /// </summary>
-    public static Verdict FromInterval(ConfidenceInterval effect, int paperSign)
+    public static Verdict FromInterval(ConfidenceInterval effect, int paperSign, double noiseFloor = 0)
     {
         if (paperSign is not (1 or -1))
             throw new ArgumentOutOfRangeException(nameof(paperSign), paperSign, "the paper's sign is +1 or -1");
+        ArgumentOutOfRangeException.ThrowIfNegative(noiseFloor);
+        if (Math.Abs(effect.Estimate) <= noiseFloor) return Verdict.Inconclusive;
         int sign = effect.SignExcludingZero;
         return sign == 0 ? Verdict.Inconclusive : sign == paperSign ? Verdict.Reproduced : Verdict.NotReproduced;
     }

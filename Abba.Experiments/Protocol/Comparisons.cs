@@ -81,13 +81,14 @@ public static class Comparisons
         };
     }
 
-    /// <summary>One effect as a row, with its verdict under <see cref="Verdicts.FromInterval"/>.</summary>
+    /// <summary>One effect as a row, with its verdict under <see cref="Verdicts.FromInterval"/> (inconclusive within
+    /// <paramref name="noiseFloor"/>, when one is measured).</summary>
     public static ComparisonRow Row(string artefact, string comparison, string metric, int paperSign,
-        ConfidenceInterval effect) => new()
+        ConfidenceInterval effect, double noiseFloor = 0) => new()
     {
         Artefact = artefact, Comparison = comparison, Metric = metric, PaperSign = paperSign, N = effect.N,
         Estimate = effect.Estimate, CiLow = effect.Low, CiHigh = effect.High, Interval = effect.Method,
-        Verdict = Word(Verdicts.FromInterval(effect, paperSign)),
+        Verdict = Word(Verdicts.FromInterval(effect, paperSign, noiseFloor)),
     };
 
     /// <summary>The verdict a row stores.</summary>

@@ -60,7 +60,8 @@ public static class Coverage
         NotCovered("Table 1", "commonsense reasoning, Llama-3.2 1B/3B, 8 benchmarks, 9 methods", RealModels),
         StandIn("Table 2", "arithmetic reasoning, Mistral-7B / Gemma-2 9B, GSM8K / MATH, 9 methods", "ablation",
             "synthetic, partly: ABBA vs LoRA, HiRA and full FT on all seven projections of the arithmetic " +
-            "stand-in; the real models, benchmarks and other methods are not run: " + RealModels),
+            "stand-in, with LoRA's rank curve, the released code's budget, a noise floor and the learned updates' " +
+            "spectra; the real models, benchmarks and other methods are not run: " + RealModels),
         Measured("Table 2 (real model)", "ABBA vs LoRA, HiRA, DoRA and full FT at one budget, on a real pretrained " +
             "encoder", "encoder", RealEncoder),
         StandIn("Table 3", "initialisation ablation (Mistral-7B)", "design", OnDecoder),

@@ -19,34 +19,57 @@ public class AblationSmokeTests
             // One thread: results are then bit-reproducible; with more, MKL may change its blocking between runs.
             ExperimentRun.Ok(experiment, root.Path, threads: 1, profile: Profile.Tiny, seeds: 2);
             var claims = experiment.Claims(folder);
-            Assert.Equal(4, claims.Count);
-            Assert.All(claims, c => Assert.Equal(RuleSet.Interval, c.Rules));
+            Assert.Equal(8, claims.Count);
             Assert.All(claims, c => Assert.EndsWith("(tiny profile)", c.Criterion, StringComparison.Ordinal));
             return CsvFiles.Read<AblationRow>(Path.Combine(folder, AblationFiles.Runs));
         }
 
         var first = Run();
-        string[] arms = [.. Enumerable.Repeat("abba", 8), "lora", "hira", "full_ft"];
-        // pretrained floor; per seed 7 ABBA components, ABBA/LoRA/HiRA on all seven, full fine-tuning; then the
-        // shared-rate rows of the sweep seed
-        Assert.Equal(["pretrained", .. arms, .. arms, .. arms], first.Select(r => r.Method));
-        Assert.Equal(["none", .. Enumerable.Repeat("tuned", 22), .. Enumerable.Repeat("shared", 11)],
+        // per seed: 7 ABBA components, ABBA/LoRA/HiRA on all seven, full fine-tuning, LoRA's rank curve (r/2, 2r),
+        // the released code's ABBA and ABBA's noise twin
+        string[] arms = [.. Enumerable.Repeat("abba", 8), "lora", "hira", "full_ft", "lora_r2", "lora_r8",
+                         "abba_released", "abba_dense"];
+        // the pretrained floor, both seeds' arms, then the shared-rate rows of the sweep seed: the arms whose grid
+        // holds the shared rate 1e-2 (ABBA's and LoRA's; the twin sweeps none)
+        string[] shared = [.. Enumerable.Repeat("abba", 8), "lora", "lora_r2", "lora_r8", "abba_released"];
+        Assert.Equal(["pretrained", .. arms, .. arms, .. shared], first.Select(r => r.Method));
+        Assert.Equal(["none", .. Enumerable.Repeat("tuned", 30), .. Enumerable.Repeat("shared", 12)],
             first.Select(r => r.RateChoice));
         Assert.Equal([.. Target.PaperOrder.Select(t => t.Name), "all"],
             first.Where(r => r.Method == "abba" && r.Seed == 0 && r.RateChoice == "tuned").Select(r => r.Target));
-        Assert.Single(first.Where(r => r.Target == "all").Select(r => r.Params).Distinct());   // equal budgets
+        // equal budgets: ABBA r1 = r2 = r/2, LoRA r, HiRA r; the released setting has twice LoRA r's parameters
+        var lora = first.First(r => r.Method == "lora");
+        Assert.Single(first.Where(r => r.Method is "abba" or "lora" or "hira" or "abba_dense" && r.Target == "all")
+            .Select(r => r.Params).Distinct());
+        Assert.Equal(2 * lora.Params, first.First(r => r.Method == "lora_r8").Params);
+        Assert.Equal(new[] { 2, 4, 8 }, first.Where(r => r.Method.StartsWith("lora", StringComparison.Ordinal))
+            .Select(r => r.Rank).Distinct().Order());
         Assert.Contains("SYNTHETIC STAND-IN", File.ReadAllText(Path.Combine(folder, AblationFiles.SummaryText)));
         Assert.Single(Directory.GetFiles(Path.Combine(folder, "cache"), "*.safetensors"));
 
-        // each (method, target) runs at the one rate its sweep chose
+        // each (method, target) runs at the one rate its sweep chose; the noise twin at ABBA-on-all's
         var sweep = CsvFiles.Read<LrSweepRow>(Path.Combine(folder, AblationFiles.LrSweep));
         foreach (var arm in first.Where(r => r.RateChoice == "tuned"))
             Assert.Equal(arm.Rate, Assert.Single(sweep
-                .Where(s => s.Method == arm.Method && s.Target == arm.Target && s.Chosen)
+                .Where(s => s.Method == (arm.Method == "abba_dense" ? "abba" : arm.Method) && s.Target == arm.Target
+                            && s.Chosen)
                 .Select(s => s.Rate).Distinct()));
 
+        // spectra: one row per adapted module of every tuned run; any LoRA update has rank <= r, so its top-r energy
+        // is 1 and its stable rank at most its own rank
+        var spectra = CsvFiles.Read<SpectrumRow>(Path.Combine(folder, AblationFiles.Spectra));
+        Assert.Equal(7, spectra.Count(r => r.Method == "lora" && r.Seed == 0));   // one block, seven projections
+        Assert.Equal(7, spectra.Count(r => r.Method == "full_ft" && r.Seed == 0));
+        Assert.All(spectra.Where(r => r.Method is "lora" or "lora_r2"), r =>
+        {
+            Assert.Equal(1, r.TopEnergy, 1e-5);
+            Assert.InRange(r.StableRank, 1 - 1e-6, r.Method == "lora" ? 4 : 2);
+        });
+        Assert.Contains(spectra, r => r.Method == "abba" && r.Target == "q_proj");
+
         var second = Run();   // resumes: every unit loaded, identical results
-        Assert.Contains("44 units loaded", File.ReadAllText(Path.Combine(folder, "run.log")));
+        // 1 pre-training, 14 arms x 2 rates of sweep, 30 final runs
+        Assert.Contains("59 units loaded", File.ReadAllText(Path.Combine(folder, "run.log")));
         Assert.Equal(first.Select(r => (r.Method, r.Target, r.ExactMatch, r.TestCe)),
             second.Select(r => (r.Method, r.Target, r.ExactMatch, r.TestCe)));
     }

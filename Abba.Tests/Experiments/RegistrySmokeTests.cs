@@ -19,6 +19,8 @@ namespace Abba.Tests.Experiments;
 public class RegistrySmokeTests
 {
     /// <summary>The documented header of every CSV an experiment declares (a column change must show up here).</summary>
+    const string Spectra = "method,target,model,seed,module,stable_rank,above_1pct,budget_rank,top_r_energy";
+
     static readonly Dictionary<string, string> Headers = new()
     {
         ["reconstruction.csv"] = "matrix_type,n,method,budget,rank,r1,r2,params,seed,rel_sq_error,rank_bound_error,paper_value,steps,hit_cap,settle," +
@@ -36,12 +38,16 @@ public class RegistrySmokeTests
         ["mnist_optima.csv"] = "optimum,steps,max_steps,converged,gradient_norm,tolerance,train_loss,test_loss",
         ["mnist_closeness.csv"] = "optimum,method,kl,kl_ci_low,kl_ci_high,agreement,weight_distance,kl_rank,distance_rank",
         ["mnist_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
-        ["ablation.csv"] = "method,target,rate_choice,rate,rank,params,seed,test_ce,digit_accuracy,exact_match,final_loss,steps,seconds,batch_digest",
+        ["ablation.csv"] = "method,target,rate_choice,rate,rank,params,model,seed,test_ce,digit_accuracy,exact_match,final_loss,steps,seconds,batch_digest",
         ["ablation_summary.csv"] = "method,target,rate_choice,rate,params,metric,n,mean,std,ci_low,ci_high,interval",
         ["ablation_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
         ["lr_sweep.csv"] = "method,target,rate,seed,validation_ce,validation_exact_match,chosen",
-        ["pretrain_loss.csv"] = "step,loss",
-        ["pretrain_accuracy.csv"] = "step,task,accuracy",
+        ["pretrain_loss.csv"] = "model,step,loss",
+        ["pretrain_accuracy.csv"] = "model,step,task,accuracy",
+        ["ablation_spectra.csv"] = Spectra,
+        ["ablation_spectrum_curves.csv"] = "method,target,index,normalised_sigma,n",
+        ["mnist_spectra.csv"] = Spectra,
+        ["encoder_spectra.csv"] = Spectra,
         ["measured_reduced.csv"] = "model,method,layers,vocab,seq_len,trainable_params,modelled_trainable_params,measured_bytes,modelled_bytes," +
                                    "modelled_over_measured,within_tolerance,baseline_bytes,modelled_peak_phase,timing_step_seconds,probe",
         ["measured_bf16.csv"] = "model,method,layers,vocab,seq_len,dtype,measured_bytes,modelled_bytes,modelled_over_measured,within_tolerance," +

@@ -19,6 +19,18 @@ public class VerdictRuleTests
     public void FromInterval_FollowsTheSignOfTheWholeInterval(double low, double high, int paperSign, Verdict expected) =>
         Assert.Equal(expected, Verdicts.FromInterval(Ci(low, high), paperSign));
 
+    [Theory]
+    [InlineData(0.01, 0.05, 0.02, Verdict.Reproduced)]       // estimate 0.03 above a floor of 0.02
+    [InlineData(0.01, 0.05, 0.035, Verdict.Inconclusive)]    // estimate 0.03 within a floor of 0.035
+    [InlineData(-0.05, -0.01, 0.04, Verdict.Inconclusive)]   // a refutation inside the floor is no refutation
+    [InlineData(-0.05, -0.01, 0.02, Verdict.NotReproduced)]
+    public void FromInterval_WithinTheNoiseFloor_IsInconclusive(double low, double high, double floor, Verdict expected) =>
+        Assert.Equal(expected, Verdicts.FromInterval(Ci(low, high), +1, floor));
+
+    [Fact]
+    public void FromInterval_RefusesANegativeFloor() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Verdicts.FromInterval(Ci(0.1, 0.2), +1, -0.01));
+
     [Fact]
     public void FromInterval_WithoutAnInterval_IsInconclusive() =>
         Assert.Equal(Verdict.Inconclusive, Verdicts.FromInterval(Intervals.StudentTMean([0.3]), +1));
