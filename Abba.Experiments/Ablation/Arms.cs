@@ -53,11 +53,17 @@ public sealed record Budget(int Rank, double AbbaAlpha, double LoraAlpha)
 /// <param name="Build">The method's configuration at a budget.</param>
 /// <param name="LegendNote">Appended to the method's display name in legends.</param>
 /// <param name="TextName">The method's name in running text, when not its display name.</param>
-/// <param name="OwnSweep">Whether the method sweeps its own rate; the noise twin runs at ABBA's chosen rate
-/// instead.</param>
+/// <param name="Copies">The method whose adapter initialisation and chosen rate this one takes instead of its own
+/// (the noise twin: ABBA's); null for every other method.</param>
 public sealed record AblationMethod(string Name, Func<Budget, AdapterConfig> Build, string LegendNote = "",
-    string? TextName = null, bool OwnSweep = true)
+    string? TextName = null, string? Copies = null)
 {
+    /// <summary>Whether the method sweeps its own rate.</summary>
+    public bool OwnSweep => Copies is null;
+
+    /// <summary>The name its adapter initialisation is seeded by: its own, or the copied method's.</summary>
+    public string SeedName => Copies ?? Name;
+
     static AblationMethod Of(Func<Budget, AdapterConfig> build, string note = "", string? text = null) =>
         new(build(new Budget(2, 1, 1)).Method, build, note, text);
 
@@ -83,13 +89,13 @@ public sealed record AblationMethod(string Name, Func<Budget, AdapterConfig> Bui
         " r1 = r2 = r, s = alpha (released code: 2x budget)", "ABBA (released code's setting)");
 
     /// <summary>
-    /// The noise twin: ABBA exactly as <see cref="Abba"/> (same factors, init, scale, rate and batches), with the
-    /// update formed densely instead of through the Khatri-Rao node. The two are one function in exact arithmetic; what
-    /// separates them is floating-point summation order, amplified by training: the measured noise floor.
+    /// The noise twin: ABBA exactly as <see cref="Abba"/> (same factors, initial values, scale, rate and batches), with
+    /// the update formed densely instead of through the Khatri-Rao node. The two are one function in exact arithmetic;
+    /// what separates them is floating-point summation order, amplified by training: the measured noise floor.
     /// </summary>
     public static readonly AblationMethod AbbaDense = new("abba_dense",
         b => new AbbaConfig(b.Rank / 2, b.Rank / 2, b.AbbaAlpha, Forward: AbbaForward.Dense),
-        " (dense forward: the noise twin)", "ABBA (dense forward)", OwnSweep: false);
+        " (dense forward: the noise twin)", "ABBA (dense forward)", Copies: "abba");
 
     /// <summary>LoRA on all seven at rank <paramref name="rank"/> (the rank curve); rank r is
     /// <see cref="Lora"/>.</summary>

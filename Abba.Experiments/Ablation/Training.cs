@@ -40,12 +40,13 @@ static class AblationSeeds
     public static long PretrainBatches(int seed) => UnitSeeds.Of(seed, "ablation/pretrain/batches");
     public static long FineTuneBatches(int seed) => UnitSeeds.Of(seed, "ablation/finetune/batches");
     public static long Adapters(Arm arm, int seed) =>
-        UnitSeeds.Of(seed, $"ablation/finetune/method={arm.Method.Name}/target={arm.Target.Name}");
+        UnitSeeds.Of(seed, $"ablation/finetune/method={arm.Method.SeedName}/target={arm.Target.Name}");
 
     /// <summary>A run's unit identity; its adapter seed leaves the rate out, so the arms of a sweep start from the
     /// same adapters.</summary>
     public static string RunIdentity(Arm arm, double rate, int model, int seed) => FormattableString.Invariant(
-        $"ablation/run/method={arm.Method.Name}/target={arm.Target.Name}/lr={rate:R}/model={model}/seed={seed}");
+        $"ablation/run/method={arm.Method.Name}/target={arm.Target.Name}/lr={rate:R}/model={model}/seed={seed}") +
+        (arm.Method.Copies is { } copied ? $"/adapters={copied}" : "");
 }
 
 /// <summary>

@@ -55,6 +55,16 @@ public class AblationSmokeTests
                             && s.Chosen)
                 .Select(s => s.Rate).Distinct()));
 
+        // the noise twin is ABBA on all seven from the same initial factors at the same rate: after 10 steps the two
+        // differ by summation order alone, far less than two different initialisations would
+        foreach (var twin in first.Where(r => r.Method == "abba_dense"))
+        {
+            var abba = first.Single(r => r.Method == "abba" && r.Target == "all" && r.Seed == twin.Seed
+                                         && r.RateChoice == "tuned");
+            Assert.Equal(abba.Rate, twin.Rate);
+            Assert.Equal(abba.TestCe, twin.TestCe, 1e-3);
+        }
+
         // spectra: one row per adapted module of every tuned run; any LoRA update has rank <= r, so its top-r energy
         // is 1 and its stable rank at most its own rank
         var spectra = CsvFiles.Read<SpectrumRow>(Path.Combine(folder, AblationFiles.Spectra));
