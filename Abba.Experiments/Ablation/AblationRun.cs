@@ -45,7 +45,7 @@ public sealed class AblationRun : IPlannedRun
             .. from seed in Seeds
                from arm in arms
                select new UnitPlan(
-                   $"ablation/final/method={arm.Method.Name}/target={arm.Target.Name}/model={model[seed]}/seed={seed}",
+                   AblationSeeds.FinalIdentity(arm, model[seed], seed),
                    o.FixedRate is null && sweepSeeds.Contains(seed) && arm.Method.OwnSweep ? 1 : o.FinetuneSteps, ctx =>
                    {
                        var swept = SweptAs(arm);

@@ -46,7 +46,14 @@ static class AblationSeeds
     /// same adapters.</summary>
     public static string RunIdentity(Arm arm, double rate, int model, int seed) => FormattableString.Invariant(
         $"ablation/run/method={arm.Method.Name}/target={arm.Target.Name}/lr={rate:R}/model={model}/seed={seed}") +
-        (arm.Method.Copies is { } copied ? $"/adapters={copied}" : "");
+        Copied(arm);
+
+    /// <summary>A final run's unit identity: the arm at its chosen rate.</summary>
+    public static string FinalIdentity(Arm arm, int model, int seed) =>
+        $"ablation/final/method={arm.Method.Name}/target={arm.Target.Name}/model={model}/seed={seed}" + Copied(arm);
+
+    // an arm that takes another method's initialisation says so in its identities
+    static string Copied(Arm arm) => arm.Method.Copies is { } copied ? $"/adapters={copied}" : "";
 }
 
 /// <summary>
