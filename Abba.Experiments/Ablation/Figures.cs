@@ -175,7 +175,7 @@ public static class AblationFigures
         {
             MinorTickGenerator = new LogMinorTickGenerator(), IntegerTicksOnly = true, LabelFormatter = y => $"1e{y:0}",
         };
-        left.Title("Pre-training on addition (task P), from scratch: each independently pre-trained model");
+        left.Title("Pre-training on addition (task P) from scratch, per model");
         left.XLabel("step");
         left.YLabel("cross-entropy (log scale)");
         left.ShowLegend(Alignment.UpperRight);
