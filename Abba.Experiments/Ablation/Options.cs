@@ -143,5 +143,6 @@ public sealed record AblationOptions(
         ["RankCurve"] = SettingProvenance.Chosen(
             "r/4 to 4r: whether more rank helps on this task, judged on LoRA alone"),
         ["RankCurveOnly"] = SettingProvenance.Chosen("set only by --rank-curve-only: the calibration runs"),
+        ["CurveRanks"] = SettingProvenance.Chosen("derived: r times each multiple of the rank curve, and r itself"),
     };
 }
