@@ -74,8 +74,7 @@ public static class AblationAnalysis
     /// <summary>The noise floor of a paired comparison's rows: the largest effect size inside the 95% interval of
     /// the difference between the two identical arms (0 when the twin did not run).</summary>
     public static double Floor(IReadOnlyList<ComparisonRow> comparisons, string floorComparison) =>
-        comparisons.FirstOrDefault(c => c.Comparison == floorComparison) is { } f && !double.IsNaN(f.CiLow)
-            ? Math.Max(Math.Abs(f.CiLow), Math.Abs(f.CiHigh)) : 0;
+        Comparisons.Floor(comparisons.FirstOrDefault(c => c.Comparison == floorComparison));
 
     /// <summary>
     /// Every effect the claims test, on the headline rows. First the noise floors (the identical twins), then, with

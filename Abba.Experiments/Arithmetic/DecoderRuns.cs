@@ -39,9 +39,11 @@ public sealed record DecoderSetup(LlamaConfig Model, int Digits, int TestSize, i
 /// <param name="BatchDigest">SHA-256 (12 hex digits) of every problem trained on, in order.</param>
 /// <param name="Spectra">The singular spectrum of every learned projection update dW, by module name, when asked
 /// for (empty otherwise).</param>
+/// <param name="UpdateMoments">When asked for, the mean squared entry of dW (averaged over the adapted projections)
+/// after every k-th step: the second moment an isotropic unit-variance input sees, per input dimension.</param>
 public sealed record FineTuneOutcome(ArithmeticScore Validation, ArithmeticScore Test, double[] Losses,
     double[] GradientNorms, long Params, double Seconds, string BatchDigest,
-    IReadOnlyDictionary<string, UpdateSpectrum> Spectra);
+    IReadOnlyDictionary<string, UpdateSpectrum> Spectra, double[] UpdateMoments);
 
 /// <summary>
 /// The pieces the arithmetic experiments share: pre-training from scratch, the pre-trained model's cache key, loading
@@ -113,12 +115,13 @@ public static class DecoderRuns
     /// <paramref name="targets"/> (adapters drawn from <paramref name="adapterSeed"/>), or every parameter when the
     /// config trains the base weights; batches from <paramref name="batchSeed"/> (the same for every arm of a seed).
     /// Scores the validation and test splits; with <paramref name="spectrumRank"/>, also the singular spectrum of
-    /// every learned update (energy of the top <paramref name="spectrumRank"/>).
+    /// every learned update (energy of the top <paramref name="spectrumRank"/>); with <paramref name="momentEvery"/>,
+    /// the adapters' mean squared update entry after every that-many steps.
     /// </summary>
     public static FineTuneOutcome FineTune(ExperimentContext ctx, LlamaConfig modelConfig, ArithmeticTask task,
         ArithmeticSplit split, Dictionary<string, Tensor> pretrained, IReadOnlyList<string> targets,
         AdapterConfig config, long adapterSeed, long batchSeed, int steps, int batchSize, double rate,
-        int? spectrumRank = null)
+        int? spectrumRank = null, int momentEvery = 0)
     {
         using var model = Load(modelConfig, pretrained, ctx.Device);
         var rng = UnitSeed.NewRandom(batchSeed);
@@ -130,8 +133,13 @@ public static class DecoderRuns
         var clock = Stopwatch.StartNew();
         ArithmeticProblem[] Batch() =>
             Recorded(split.SampleTraining(ArithmeticOperation.Subtract, batchSize, rng), digest);
+        var moments = new List<double>();
+        void Probe(int step, double _)
+        {
+            if (momentEvery > 0 && (step + 1) % momentEvery == 0) moments.Add(MeanSquaredUpdate(model));
+        }
         var losses = LanguageModelTrainer.Train(model, _ => task.Batch(Batch(), ctx.Device),
-            new TrainingSchedule(steps, rate), cancel: ctx.Cancel, gradientNorms: norms);
+            new TrainingSchedule(steps, rate), Probe, ctx.Cancel, gradientNorms: norms);
         double seconds = clock.Elapsed.TotalSeconds;
         var validation = task.Score(model, split.Validation(ArithmeticOperation.Subtract), ctx.Device);
         var test = task.Score(model, split.Test(ArithmeticOperation.Subtract), ctx.Device);
@@ -139,7 +147,18 @@ public static class DecoderRuns
         var spectra = spectrumRank is { } r
             ? UpdateSpectrum.OfLearnedUpdates(model, pretrained, LlamaConfig.ProjectionNames, r)
             : new Dictionary<string, UpdateSpectrum>();
-        return new FineTuneOutcome(validation, test, losses, [.. norms], trainable, seconds, batches, spectra);
+        return new FineTuneOutcome(validation, test, losses, [.. norms], trainable, seconds, batches, spectra,
+            [.. moments]);
+    }
+
+    /// <summary>The mean over the injected adapters of the mean squared entry of their update dW.</summary>
+    static double MeanSquaredUpdate(nn.Module model)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var adapters = Injector.Adapters(model);
+        return adapters.Count == 0 ? 0
+            : adapters.Values.Average(a => a.DeltaWeight().to(float64).square().mean().item<double>());
     }
 
     /// <summary>Adds <paramref name="problems"/> to <paramref name="digest"/> (the record of what a run trained on) and

@@ -25,7 +25,8 @@ public sealed class DesignExperiment : IExperiment
 
     readonly Option<string?> families = new("--families")
     {
-        Description = "families to run, comma-separated from init, scaling, alpha, split, rank, chained (default: all)",
+        Description = "families to run, comma-separated from init, scaling, alpha, alpha_code, split, rank, chained " +
+            "(default: all)",
     };
     readonly Option<int?> steps = new("--finetune-steps")
     {

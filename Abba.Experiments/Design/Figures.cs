@@ -3,15 +3,15 @@ using Abba.Experiments.Protocol;
 using Abba.Experiments.Output;
 using ScottPlot;
 using ScottPlot.TickGenerators;
-using Abba.Experiments.Pipeline;
 using Abba.Experiments.Units;
 using static System.FormattableString;
 using static Abba.Experiments.Design.DesignSummary;
 
 namespace Abba.Experiments.Design;
 
-/// <summary>Figures of the design experiment, drawn from its CSVs: one per family, each with the paper's values
-/// beside.</summary>
+/// <summary>Figures of the design experiment, drawn from its CSVs: one per family, each captioned with the paper's
+/// table or figure it tests and the paper's values beside. Outcomes can be bimodal (runs that did not train), so each
+/// arm shows every seed and the median, not a mean with a symmetric interval.</summary>
 public static class DesignFigures
 {
     /// <summary>ABBA's colour (the reference adapter's) and the reference arm's.</summary>
@@ -24,11 +24,13 @@ public static class DesignFigures
     /// <returns>The files written.</returns>
     public static IReadOnlyList<string> Plot(string folder, string referenceBase)
     {
-        var rows = CsvFiles.Read<DesignRow>(Path.Combine(folder, DesignFiles.Runs));
+        var all = CsvFiles.Read<DesignRow>(Path.Combine(folder, DesignFiles.Runs));
+        var rows = TunedRows(all);
         var norms = CsvFiles.Read<GradNormRow>(Path.Combine(folder, DesignFiles.GradNorms));
         var moments = CsvFiles.Read<MomentRow>(Path.Combine(folder, DesignFiles.Moments));
+        var updates = CsvFiles.Read<UpdateMomentRow>(Path.Combine(folder, DesignFiles.UpdateMoments));
+        var sweep = CsvFiles.Read<LrSweepRow>(Path.Combine(folder, DesignFiles.LrSweep));
         var paper = PaperValues(referenceBase);
-        var summary = Summarise(rows);
         var files = new List<string>();
         int TotalOfReference(DesignFamily f) =>
             rows.FirstOrDefault(r => r.Of(f) && r.Reference) is { } x ? TotalRank(x) : 0;
@@ -38,77 +40,77 @@ public static class DesignFigures
             if (!rows.Ran(family)) return;
             var plot = new Plot();
             var values = paper.Where(p => p.Artefact == artefact && p.Metric == "gsm8k").ToList();
-            BarPanel(plot, rows, summary, family, values, toPaper);
-            plot.Title(title + "\n" + Subtitle(rows, family));
-            files.AddRange(Figures.Save(plot, folder, name, 1200, 650));
-        }
-        void Curves(DesignFamily family, string artefact, string name, string title)
-        {
-            if (!rows.Ran(family)) return;
-            var plot = CurvesAndBars(rows, summary, norms, paper, family, artefact, title);
-            files.AddRange(Figures.Save(plot, folder, name, 1600, 600));
+            BarPanel(plot, rows, family, ArmsOf(rows, family), values, toPaper);
+            plot.Title($"{artefact}: {title}\n" + Subtitle(rows, family));
+            files.AddRange(Figures.Save(plot, folder, name, 1300, 680));
         }
         Bars(DesignFamily.Init, "Table 3", DesignFiles.InitFigure,
-            "Initialisation (paper Table 3); both pairs LoRA-style not drawn (zero gradients, pre-trained CE)",
-            a => a.Arm);
-        Curves(DesignFamily.Scaling, "Figure 5", DesignFiles.ScalingFigure,
-            "Scaling of s (paper Fig. 5): s = alpha^2 (r1 r2)^-e");
+            "initialisation; both pairs LoRA-style not drawn (zero gradients, pre-trained CE)", a => a.Arm);
+        if (rows.Ran(DesignFamily.Scaling))
+        {
+            files.AddRange(Figures.Save(ScalingPlot(rows, norms, paper), folder, DesignFiles.ScalingFigure, 1600, 650));
+            files.AddRange(Figures.Save(StabilityPlot(rows, sweep, updates), folder, DesignFiles.StabilityFigure, 1800,
+                600));
+        }
         if (moments.Count > 0)
             files.AddRange(Figures.Save(TheoremPlot(moments), folder, DesignFiles.TheoremFigure, 900, 650));
-        Bars(DesignFamily.Alpha, "Table 8", DesignFiles.AlphaFigure, "alpha (paper Table 8)", a => a.Arm);
+        Bars(DesignFamily.Alpha, "Table 8", DesignFiles.AlphaFigure,
+            "alpha at the paper's s = alpha^2 / 16 (its r1 = r2 = 16)", a => a.Arm);
+        Bars(DesignFamily.AlphaCode, "Table 8", DesignFiles.AlphaCodeFigure,
+            "alpha at the released code's s = alpha", a => a.Arm);
         Bars(DesignFamily.Split, "Table 5", DesignFiles.SplitFigure,
-            Invariant($"Rank split at r1 + r2 = {splitTotal} ") +
-            "(paper Table 5 at r1 + r2 = 32, matched by r1 / (r1 + r2))",
+            Invariant($"rank split at r1 + r2 = {splitTotal} ") + "(paper at r1 + r2 = 32, matched by r1 / (r1 + r2))",
             a => Invariant($"r1={FirstRank(a) * 32 / Math.Max(1, splitTotal)}"));
         Bars(DesignFamily.Rank, "Table 9", DesignFiles.RankFigure,
-            "Total rank r, r1 = r2 = r/2 " +
-            Invariant($"(paper Table 9, matched by r / reference r: ours {refRank} = paper 32)"),
+            "total rank r, r1 = r2 = r/2 " + Invariant($"(matched by r / reference r: ours {refRank} = paper 32)"),
             a => Invariant($"r={TotalRank(a) * 32 / Math.Max(1, refRank)}"));
-        Curves(DesignFamily.Chained, "Figure 6", DesignFiles.ChainedFigure,
-            "Chained ABBA (paper Table 7, Fig. 6): 2 pairs vs 4 at the same budget");
+        if (rows.Ran(DesignFamily.Chained))
+            files.AddRange(Figures.Save(CurvesAndBars(rows, norms, paper, DesignFamily.Chained,
+                    ArmsOf(rows, DesignFamily.Chained), "Figure 6",
+                    "Table 7, Figure 6: chained ABBA, 2 pairs vs 4 at the same budget"),
+                folder, DesignFiles.ChainedFigure, 1600, 650));
         return files;
     }
 
     static string Subtitle(IReadOnlyList<DesignRow> rows, DesignFamily family, bool paper = true)
     {
-        double rate = rows.First(r => r.Of(family)).Rate, floor = rows.Single(r => r.IsPretrained()).TestCe;
-        int seeds = rows.Where(r => r.Of(family)).Select(r => r.Seed).Distinct().Count();
-        return Invariant($"SYNTHETIC stand-in; lr {rate} for every arm; {seeds} paired seeds; ") +
-               Invariant($"pre-trained CE {floor:0.###}\n") +
-               "mean, 95% t interval (black: reference), seeds as open dots; lower is better" +
+        var mine = rows.Where(r => r.Of(family)).ToList();
+        int seeds = mine.Select(r => r.Seed).Distinct().Count(), models = mine.Select(r => r.Model).Distinct().Count();
+        return Invariant($"SYNTHETIC stand-in; each arm at its own tuned rate (under its label); {seeds} paired ") +
+               Invariant($"seeds over {models} pre-trained model(s), pre-trained CE {FloorText(rows)}\n") +
+               "every seed (x: did not train), bar: median; lower is better" +
                (paper ? "; diamonds: paper GSM8K" : "");
     }
 
     /// <summary>
-    /// Bars of the family's test CE (mean, 95% t interval, seeds as dots; the reference arm outlined in black), the
-    /// paper's GSM8K values as diamonds on the right axis; <paramref name="toPaper"/> names an arm's paper row.
+    /// Each arm's test CE: every seed as a dot (a cross where the run did not train), the median as a bar (black for
+    /// the reference arm), the tuned rate under the label; the paper's GSM8K values as diamonds on the right axis;
+    /// <paramref name="toPaper"/> names an arm's paper row.
     /// </summary>
-    static void BarPanel(Plot plot, IReadOnlyList<DesignRow> rows, IReadOnlyList<ArmSummaryRow> summary,
-        DesignFamily family, IReadOnlyList<PaperDesignRow> paper, Func<DesignRow, string?> toPaper)
+    static void BarPanel(Plot plot, IReadOnlyList<DesignRow> rows, DesignFamily family, IReadOnlyList<string> chosen,
+        IReadOnlyList<PaperDesignRow> paper, Func<DesignRow, string?> toPaper)
     {
-        // both pairs LoRA-style stays at the pre-trained CE (in the subtitle)
-        var arms = ArmsOf(rows, family).Where(a => a != DesignFamily.BothZeroArm).ToList();
+        var arms = chosen.Where(a => a != DesignFamily.BothZeroArm).ToList();
         var ticks = new List<Tick>();
         var px = new List<double>();
         var py = new List<double>();
         for (int i = 0; i < arms.Count; i++)
         {
-            var s = Summary(summary, family, arms[i], DesignMetric.TestCe);
-            var first = FirstOf(rows, family, arms[i]);
-            bool reference = first.Reference;
-            var colour = reference ? Reference : Ours;
-            if (!double.IsNaN(s.CiHigh))
-            {
-                var whisker = plot.Add.Line(i, s.CiLow, i, s.CiHigh);
-                whisker.Color = colour;
-                whisker.LineWidth = 2;
-            }
-            plot.Add.Markers(new[] { (double)i }, new[] { s.Mean }, MarkerShape.FilledCircle, 10, colour);
-            var values = rows.Where(r => r.Of(family) && r.Arm == arms[i]).Select(r => r.TestCe).ToArray();
-            if (values.Length > 1)
-                plot.Add.Markers(Enumerable.Repeat(i + 0.15, values.Length).ToArray(), values, MarkerShape.OpenCircle,
-                    4, Colors.Gray);
-            ticks.Add(new Tick(i, arms[i] + (reference ? " (ref)" : "")));
+            var mine = rows.Where(r => r.Of(family) && r.Arm == arms[i]).ToList();
+            var first = mine[0];
+            var colour = first.Reference ? Reference : Ours;
+            double median = Median(mine.Select(r => r.TestCe));
+            var bar = plot.Add.Line(i - 0.3, median, i + 0.3, median);
+            bar.Color = colour;
+            bar.LineWidth = 3;
+            double[] Of(bool trained) => [.. mine.Where(r => r.Trained == trained).Select(r => r.TestCe)];
+            var spread = Enumerable.Range(0, mine.Count).Select(k => i - 0.15 + 0.3 * k / Math.Max(1, mine.Count - 1));
+            var x = spread.ToArray();
+            var trainedX = x.Where((_, k) => mine[k].Trained).ToArray();
+            var failedX = x.Where((_, k) => !mine[k].Trained).ToArray();
+            if (trainedX.Length > 0) plot.Add.Markers(trainedX, Of(true), MarkerShape.FilledCircle, 6, colour);
+            if (failedX.Length > 0) plot.Add.Markers(failedX, Of(false), MarkerShape.Cross, 9, Colors.Red);
+            ticks.Add(new Tick(i, arms[i] + (first.Reference ? " (ref)" : "") + Invariant($"\nlr {first.Rate:G2}")));
             if (toPaper(first) is { } setting && paper.FirstOrDefault(p => p.Setting == setting) is { } value)
             {
                 px.Add(i);
@@ -116,8 +118,12 @@ public static class DesignFigures
             }
         }
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
+        plot.Axes.Bottom.MinimumSize = 50;
         plot.YLabel("held-out answer CE (nats/token)");
         plot.Axes.SetLimitsX(-0.5, arms.Count - 0.5);
+        double top = rows.Where(r => r.Of(family) && arms.Contains(r.Arm)).Select(r => r.TestCe)
+            .Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        plot.Axes.SetLimitsY(0, top * 1.08);
         if (px.Count > 0)
         {
             var scatter = plot.Add.Scatter(px.ToArray(), py.ToArray(), Colors.Black);
@@ -133,46 +139,115 @@ public static class DesignFigures
         }
     }
 
-    /// <summary>Left: each arm's pre-clip gradient norm per step (mean over seeds; the paper's plateau as a dotted
-    /// line); right: the final test CE bars.</summary>
-    static Multiplot CurvesAndBars(IReadOnlyList<DesignRow> rows, IReadOnlyList<ArmSummaryRow> summary,
-        IReadOnlyList<GradNormRow> norms, IReadOnlyList<PaperDesignRow> paper, DesignFamily family, string artefact,
+    /// <summary>Figure 5 at the reference ranks: the gradient-norm curves of every scaling (left) and their final
+    /// CE (right).</summary>
+    static Multiplot ScalingPlot(IReadOnlyList<DesignRow> rows, IReadOnlyList<GradNormRow> norms,
+        IReadOnlyList<PaperDesignRow> paper)
+    {
+        var family = DesignFamily.Scaling;
+        var reference = FirstOf(rows, family, ReferenceOf(rows, family) ?? ArmsOf(rows, family)[0]);
+        int r0 = FirstRank(reference);
+        var arms = ArmsOf(rows, family).Where(a => FirstRank(FirstOf(rows, family, a)) == r0).ToList();
+        return CurvesAndBars(rows, norms, paper, family, arms, "Figure 5",
+            Invariant($"Figure 5: s = alpha^2 (r1 r2)^-e at r1 = r2 = {r0}"));
+    }
+
+    /// <summary>Left: each arm's pre-clip gradient norm per step (median over seeds; the paper's plateau as a dotted
+    /// line); right: the final test CE.</summary>
+    static Multiplot CurvesAndBars(IReadOnlyList<DesignRow> rows, IReadOnlyList<GradNormRow> norms,
+        IReadOnlyList<PaperDesignRow> paper, DesignFamily family, IReadOnlyList<string> arms, string artefact,
         string title)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         var left = multiplot.GetPlot(0);
-        var arms = ArmsOf(rows, family);
         var palette = new ScottPlot.Palettes.Category10();
+        double highest = 0;
         for (int i = 0; i < arms.Count; i++)
         {
             var mine = norms.Where(n => n.Family == family.Name && n.Arm == arms[i]).GroupBy(n => n.Step)
                 .OrderBy(g => g.Key).ToArray();
-            var curve = left.Add.ScatterLine(mine.Select(g => (double)g.Key).ToArray(),
-                mine.Select(g => g.Average(n => n.GradNorm)).ToArray(), palette.GetColor(i));
+            double[] median = [.. mine.Select(g => Median(g.Select(n => n.GradNorm)))];
+            highest = Math.Max(highest, median.Skip(median.Length / 10).DefaultIfEmpty(0).Max());
+            var curve = left.Add.ScatterLine(mine.Select(g => (double)g.Key).ToArray(), median, palette.GetColor(i));
             curve.LegendText = arms[i] + (FirstOf(rows, family, arms[i]).Reference ? " (ref)" : "");
-            if (paper.FirstOrDefault(p => p.Artefact == artefact && p.Setting == arms[i]) is { } plateau)
+            string setting = arms[i].Split('/')[0];
+            if (paper.FirstOrDefault(p => p.Artefact == artefact && p.Setting == setting) is { } plateau)
             {
                 var line = left.Add.HorizontalLine(plateau.Value, 1, palette.GetColor(i), LinePattern.Dotted);
                 line.Axes.YAxis = left.Axes.Right;
             }
         }
         left.Axes.Right.Label.Text = "paper plateau (dotted, digitised, Mistral-7B)";
-        double highest = paper.Where(p => p.Artefact == artefact).Select(p => p.Value).DefaultIfEmpty(3).Max();
-        left.Axes.SetLimitsY(0, Math.Max(3, highest * 1.2), left.Axes.Right);
-        left.Title(title + "\ngradient norm before clipping, mean over seeds");
+        double paperTop = paper.Where(p => p.Artefact == artefact).Select(p => p.Value).DefaultIfEmpty(3).Max();
+        left.Axes.SetLimitsY(0, Math.Max(paperTop, highest) * 1.2);
+        left.Axes.SetLimitsY(0, paperTop * 1.2, left.Axes.Right);
+        left.Title(title + "\ngradient norm before clipping, median over seeds, each arm at its tuned rate");
         left.XLabel("fine-tuning step");
         left.YLabel("global gradient norm (adapters)");
         left.ShowLegend(Alignment.UpperRight);
         var right = multiplot.GetPlot(1);
-        BarPanel(right, rows, summary, family, [], a => null);
+        BarPanel(right, rows, family, arms, [], _ => null);
         right.Title("Final held-out CE\n" + Subtitle(rows, family, paper: false));
         return multiplot;
     }
 
-    /// <summary>Theorem 2: each moment against r1 r2 on log-log axes per scaling (mean over seeds), with the closed
-    /// form s^2 n r1 r2 dashed.</summary>
+    /// <summary>Rank stability in training: against r1 r2 (log-log) per scaling, the best rate (sweep seeds' mean
+    /// validation curve), the late gradient norm and the learned update's final second moment (medians over
+    /// seeds).</summary>
+    static Multiplot StabilityPlot(IReadOnlyList<DesignRow> rows, IReadOnlyList<LrSweepRow> sweep,
+        IReadOnlyList<UpdateMomentRow> updates)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(3);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var palette = new ScottPlot.Palettes.Category10();
+        var family = DesignFamily.Scaling;
+        var groups = rows.Where(r => r.Of(family)).GroupBy(r => r.Exponent).Where(g => g.Select(FirstRank).Distinct()
+            .Count() > 1).OrderByDescending(g => g.Key).ToArray();
+        string[] titles =
+        [
+            "best learning rate (validation optimum)", "late gradient norm (median over seeds)",
+            "update second moment, mean dW_ij^2 (median over seeds)",
+        ];
+        for (int k = 0; k < 3; k++)
+        {
+            var plot = multiplot.GetPlot(k);
+            for (int i = 0; i < groups.Length; i++)
+            {
+                var byRank = groups[i].GroupBy(FirstRank).OrderBy(g => g.Key).ToArray();
+                double[] x = [.. byRank.Select(g => Math.Log10((double)g.Key * g.Key))];
+                double[] y = [.. byRank.Select(g => Math.Log10(Math.Max(1e-30, k switch
+                {
+                    0 => BestOfMean(sweep, g.First().Arm),
+                    1 => Median(g.Where(r => r.Trained).Select(r => r.GradNormPlateau).DefaultIfEmpty(double.NaN)),
+                    _ => Median(g.Where(r => r.Trained).Select(r => r.UpdateMoment).DefaultIfEmpty(double.NaN)),
+                })))];
+                var line = plot.Add.Scatter(x, y, palette.GetColor(i));
+                line.LegendText = Invariant($"e = {groups[i].Key:0.###}");
+            }
+            plot.Title(titles[k]);
+            plot.XLabel("log10(r1 r2), r1 = r2");
+            plot.YLabel("log10");
+            plot.ShowLegend(Alignment.UpperRight);
+        }
+        multiplot.GetPlot(0).Title("Figure 5, Theorem 2 in training: rank stability, s = alpha^2 (r1 r2)^-e\n" +
+                                   titles[0] + "; SYNTHETIC stand-in");
+        return multiplot;
+    }
+
+    /// <summary>The best rate of one scaling arm, from its sweep seeds' mean validation curve.</summary>
+    static double BestOfMean(IReadOnlyList<LrSweepRow> sweep, string arm)
+    {
+        var curve = sweep.Where(s => s.Target == $"{DesignFamily.Scaling}/{arm}").GroupBy(s => s.Rate)
+            .OrderBy(g => g.Key).ToArray();
+        return curve.Length == 0 ? double.NaN : DesignStability.BestRateOf([.. curve.Select(g => g.Key)],
+            [.. curve.Select(g => g.Average(s => double.IsFinite(s.ValidationCe) ? s.ValidationCe : double.MaxValue))]);
+    }
+
+    /// <summary>Theorem 2's Monte Carlo check: each moment against r1 r2 on log-log axes per scaling (mean over seeds),
+    /// with the closed form s^2 n r1 r2 as a line.</summary>
     static Plot TheoremPlot(IReadOnlyList<MomentRow> moments)
     {
         var plot = new Plot();
@@ -185,19 +260,16 @@ public static class DesignFigures
             double e = groups[i].Key;
             var colour = palette.GetColor(i);
             double[] outputs = [.. points.Select(g => Math.Log10(g.Average(m => m.OutputMoment)))];
-            var output = plot.Add.Scatter(x, outputs, colour);
+            var output = plot.Add.Markers(x, outputs, MarkerShape.FilledCircle, 8, colour);
             output.LegendText = Invariant($"e = {e:0.###}: output (slope expected {1 - 2 * e:0.###})");
             double[] grads = [.. points.Select(g => Math.Log10(g.Average(m => m.GradientMoment)))];
-            var grad = plot.Add.Scatter(x, grads, colour);
-            grad.MarkerShape = MarkerShape.OpenSquare;
-            grad.LinePattern = LinePattern.Dotted;
+            var grad = plot.Add.Markers(x, grads, MarkerShape.OpenSquare, 8, colour);
             grad.LegendText = "  input gradient";
             double[] closedForm = [.. points.Select(g => Math.Log10(g.First().ExpectedOutput))];
-            var expected = plot.Add.ScatterLine(x, closedForm, colour);
-            expected.LinePattern = LinePattern.Dashed;
+            plot.Add.ScatterLine(x, closedForm, colour);
         }
-        plot.Title("Theorem 2: second moments vs r1 r2 (r1 = r2), s = (r1 r2)^-e\n" +
-                   "dashed: the closed form s^2 n r1 r2 of the output moment");
+        plot.Title("Theorem 2, a Monte Carlo check of the algebra (i.i.d. Gaussian factors, not training)\n" +
+                   "second moments vs r1 r2 (r1 = r2), s = (r1 r2)^-e; lines: the closed form s^2 n r1 r2");
         plot.XLabel("log10(r1 r2)");
         plot.YLabel("log10 second moment");
         plot.ShowLegend(Alignment.UpperLeft);

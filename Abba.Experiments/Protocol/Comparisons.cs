@@ -91,6 +91,12 @@ public static class Comparisons
         Verdict = Word(Verdicts.FromInterval(effect, paperSign, noiseFloor)),
     };
 
+    /// <summary>The noise floor a twin comparison measures: the largest effect size inside the 95% interval of the
+    /// paired difference between two arms that compute the same function in exact arithmetic (0 when the twin did not
+    /// run or has no interval).</summary>
+    public static double Floor(ComparisonRow? twin) =>
+        twin is { } f && !double.IsNaN(f.CiLow) ? Math.Max(Math.Abs(f.CiLow), Math.Abs(f.CiHigh)) : 0;
+
     /// <summary>The verdict a row stores.</summary>
     public static Verdict VerdictOf(ComparisonRow row) => row.Verdict switch
     {

@@ -26,15 +26,19 @@ public partial record LrSweepRow
 
 /// <summary>
 /// The protocol's learning-rate choice: for each (method, target), the grid rate with the lowest mean validation
-/// cross-entropy over the sweep seeds (ties: the smaller rate). Every arm is then compared at its own best rate, so a
-/// method that needs a larger step (HiRA's unscaled update, for one) is not judged at another method's rate.
+/// cross-entropy over the sweep seeds (ties: the smaller rate; a rate whose runs diverged to NaN counts as the worst).
+/// Every arm is then compared at its own best rate, so a method that needs a larger step (HiRA's unscaled update, for
+/// one) is not judged at another method's rate.
 /// </summary>
 public static class RateSweep
 {
     /// <summary>The chosen rate of each (method, target) in <paramref name="runs"/>.</summary>
     public static Dictionary<(string Method, string Target), double> Choose(IEnumerable<LrSweepRow> runs) =>
         runs.GroupBy(r => (r.Method, r.Target)).ToDictionary(g => g.Key, g => g
-            .GroupBy(r => r.Rate).OrderBy(r => r.Average(x => x.ValidationCe)).ThenBy(r => r.Key).First().Key);
+            .GroupBy(r => r.Rate).OrderBy(r => Worst(r.Average(x => x.ValidationCe))).ThenBy(r => r.Key).First().Key);
+
+    /// <summary>NaN as +infinity: .NET orders NaN below every number.</summary>
+    static double Worst(double ce) => double.IsNaN(ce) ? double.PositiveInfinity : ce;
 
     /// <summary><paramref name="runs"/> with <see cref="LrSweepRow.Chosen"/> set on the chosen rate's rows.</summary>
     public static List<LrSweepRow> MarkChosen(IReadOnlyList<LrSweepRow> runs)

@@ -55,7 +55,8 @@ public static class Coverage
         Measured("Figure 4", "peak training memory of ABBA, LoRA, DoRA, HiRA and full FT on four LLMs", "memory",
             "measured on reduced models (CPU, float32); full-scale numbers are modelled (analytic), not measured"),
         StandIn("Figure 5", "gradient norms under four scalings of s (Mistral-7B)", "design",
-            OnDecoder + "; Theorem 2's moments are measured directly on one ABBA layer"),
+            OnDecoder + "; each scaling at several r1 = r2 for rank stability in training, and Theorem 2's algebra " +
+            "checked by Monte Carlo on one ABBA layer"),
         StandIn("Figure 6", "gradient norms of chained ABBA, 4 pairs vs 2 (Mistral-7B)", "design", OnDecoder),
         NotCovered("Table 1", "commonsense reasoning, Llama-3.2 1B/3B, 8 benchmarks, 9 methods", RealModels),
         StandIn("Table 2", "arithmetic reasoning, Mistral-7B / Gemma-2 9B, GSM8K / MATH, 9 methods", "ablation",

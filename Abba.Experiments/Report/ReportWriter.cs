@@ -47,7 +47,9 @@ public static class ReportWriter
     static void AppendSection(StringBuilder md, string root, IExperiment e)
     {
         string folder = Path.Combine(root, e.Info.Name);
-        md.AppendLine($"## {e.Info.Name}: {e.Info.PaperArtefact}").AppendLine();
+        var artefacts = Coverage.Of(e.Info.Name).Where(a => a.Status != CoverageStatus.NotCovered)
+            .Select(a => a.Name).DefaultIfEmpty(e.Info.PaperArtefact);
+        md.AppendLine($"## {e.Info.Name}: {string.Join(", ", artefacts)}").AppendLine();
         md.AppendLine(e.Info.Description).AppendLine();
         if (RunFacts.Read(folder) is { } run)
         {

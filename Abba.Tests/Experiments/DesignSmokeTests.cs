@@ -2,6 +2,7 @@ using Abba.Experiments.Cli;
 using Abba.Experiments.Pipeline;
 using Abba.Experiments.Design;
 using Abba.Experiments.Output;
+using Abba.Experiments.Protocol;
 using Abba.Tests.Support;
 
 namespace Abba.Tests.Experiments;
@@ -63,9 +64,42 @@ public class DesignSmokeTests
         Assert.Equal("Figure 5", figures[DesignFiles.ScalingFigure]);
         Assert.Equal("Theorem 2", figures[DesignFiles.TheoremFigure]);
         Assert.Equal("Table 8", figures[DesignFiles.AlphaFigure]);
+        Assert.Equal("Table 8", figures[DesignFiles.AlphaCodeFigure]);
+        Assert.Equal("Figure 5, Theorem 2", figures[DesignFiles.StabilityFigure]);
         Assert.Equal("Table 5", figures[DesignFiles.SplitFigure]);
         Assert.Equal("Table 9", figures[DesignFiles.RankFigure]);
         Assert.Equal("Table 7, Figure 6", figures[DesignFiles.ChainedFigure]);
+    }
+
+    [Fact]
+    public void Scaling_RunsEveryExponentAtSeveralRanks_EachArmAtItsOwnRate_AndRecordsTheUpdatesMoment()
+    {
+        using var root = new TempFolder();
+        var (code, errors) = Abba("run", "design", "--profile", "tiny", "--threads", "1", "--out", root.Path,
+            "--families", "scaling");
+        Assert.True(code == 0, errors);
+        string folder = Path.Combine(root.Path, "tiny", "design");
+        var o = DesignOptions.Tiny;
+        var rows = CsvFiles.Read<DesignRow>(Path.Combine(folder, DesignFiles.Runs));
+        var tuned = rows.Where(r => r.RateChoice == DesignRow.Tuned).ToList();
+        foreach (double e in o.StabilityExponents)
+            Assert.Equal(o.StabilityRanks, tuned.Where(r => r.Exponent == e).Select(DesignSummary.FirstRank)
+                .Distinct().Order());
+        // every arm's own rate is its lowest mean validation CE on the grid (sweep seeds)
+        var sweep = CsvFiles.Read<LrSweepRow>(Path.Combine(folder, DesignFiles.LrSweep));
+        foreach (var arm in tuned.GroupBy(r => r.Arm))
+        {
+            var curve = sweep.Where(s => s.Target == $"scaling/{arm.Key}").GroupBy(s => s.Rate)
+                .Select(g => (Rate: g.Key, Ce: g.Average(s => s.ValidationCe))).ToList();
+            Assert.Equal(o.RateGrid.Count, curve.Count);
+            Assert.Equal(curve.MinBy(c => c.Ce).Rate, arm.First().Rate);
+        }
+        // the moment is recorded MomentCheckpoints times, and the last one is the row's
+        var moments = CsvFiles.Read<UpdateMomentRow>(Path.Combine(folder, DesignFiles.UpdateMoments));
+        Assert.All(moments.GroupBy(m => (m.Arm, m.Seed)), g => Assert.Equal(o.MomentCheckpoints, g.Count()));
+        Assert.All(tuned, r => Assert.Equal(
+            moments.Where(m => m.Arm == r.Arm && m.Seed == r.Seed).MaxBy(m => m.Step)!.Moment, r.UpdateMoment, 12));
+        Assert.NotEmpty(CsvFiles.Read<StabilityRow>(Path.Combine(folder, DesignFiles.Stability)));
     }
 
     [Theory]
