@@ -28,7 +28,6 @@ public static class DesignFigures
         var rows = TunedRows(all);
         var norms = CsvFiles.Read<GradNormRow>(Path.Combine(folder, DesignFiles.GradNorms));
         var moments = CsvFiles.Read<MomentRow>(Path.Combine(folder, DesignFiles.Moments));
-        var updates = CsvFiles.Read<UpdateMomentRow>(Path.Combine(folder, DesignFiles.UpdateMoments));
         var sweep = CsvFiles.Read<LrSweepRow>(Path.Combine(folder, DesignFiles.LrSweep));
         var paper = PaperValues(referenceBase);
         var files = new List<string>();
@@ -49,8 +48,8 @@ public static class DesignFigures
         if (rows.Ran(DesignFamily.Scaling))
         {
             files.AddRange(Figures.Save(ScalingPlot(rows, norms, paper), folder, DesignFiles.ScalingFigure, 1600, 650));
-            files.AddRange(Figures.Save(StabilityPlot(rows, sweep, updates), folder, DesignFiles.StabilityFigure, 1800,
-                600));
+            files.AddRange(Figures.Save(StabilityPlot(rows, sweep, norms), folder, DesignFiles.StabilityFigure, 1800,
+                1100));
         }
         if (moments.Count > 0)
             files.AddRange(Figures.Save(TheoremPlot(moments), folder, DesignFiles.TheoremFigure, 900, 650));
@@ -193,15 +192,16 @@ public static class DesignFigures
         return multiplot;
     }
 
-    /// <summary>Rank stability in training: against r1 r2 (log-log) per scaling, the best rate (sweep seeds' mean
-    /// validation curve), the late gradient norm and the learned update's final second moment (medians over
-    /// seeds).</summary>
+    /// <summary>Rank stability in training. Top: against r1 r2 (log-log) per scaling, the best rate (sweep seeds' mean
+    /// validation curve), the late gradient norm and the learned update's final second moment (medians over seeds).
+    /// Bottom: per scaling, the gradient norm over the steps at every rank (median over seeds), as Fig. 5 draws it at
+    /// one.</summary>
     static Multiplot StabilityPlot(IReadOnlyList<DesignRow> rows, IReadOnlyList<LrSweepRow> sweep,
-        IReadOnlyList<UpdateMomentRow> updates)
+        IReadOnlyList<GradNormRow> norms)
     {
         var multiplot = new Multiplot();
-        multiplot.AddPlots(3);
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        multiplot.AddPlots(6);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(2, 3);
         var palette = new ScottPlot.Palettes.Category10();
         var family = DesignFamily.Scaling;
         var groups = rows.Where(r => r.Of(family)).GroupBy(r => r.Exponent).Where(g => g.Select(FirstRank).Distinct()
@@ -232,8 +232,31 @@ public static class DesignFigures
             plot.YLabel("log10");
             plot.ShowLegend(Alignment.UpperRight);
         }
-        multiplot.GetPlot(0).Title("Figure 5, Theorem 2 in training: rank stability, s = alpha^2 (r1 r2)^-e\n" +
-                                   titles[0] + "; SYNTHETIC stand-in");
+        multiplot.GetPlot(0).Title("Figure 5, Theorem 2 in training (SYNTHETIC stand-in)\n" + titles[0]);
+        multiplot.GetPlot(1).Title("s = alpha^2 (r1 r2)^-e, each arm at its tuned rate\n" + titles[1]);
+        for (int i = 0; i < Math.Min(3, groups.Length); i++)
+        {
+            var plot = multiplot.GetPlot(3 + i);
+            var byRank = groups[i].GroupBy(FirstRank).OrderBy(g => g.Key).ToArray();
+            double highest = 0;
+            for (int k = 0; k < byRank.Length; k++)
+            {
+                string arm = byRank[k].First().Arm;
+                var steps = norms.Where(n => n.Family == family.Name && n.Arm == arm).GroupBy(n => n.Step)
+                    .OrderBy(g => g.Key).ToArray();
+                double[] median = [.. steps.Select(g => Median(g.Select(n => n.GradNorm)))];
+                highest = Math.Max(highest, median.Skip(median.Length / 10).Where(double.IsFinite)
+                    .DefaultIfEmpty(0).Max());
+                var curve = plot.Add.ScatterLine(steps.Select(g => (double)g.Key).ToArray(), median,
+                    palette.GetColor(k));
+                curve.LegendText = Invariant($"r1 = r2 = {byRank[k].Key}");
+            }
+            plot.Title(Invariant($"e = {groups[i].Key:0.###}: gradient norm before clipping (median over seeds)"));
+            plot.XLabel("fine-tuning step");
+            plot.YLabel("global gradient norm (adapters)");
+            plot.Axes.SetLimitsY(0, Math.Max(1e-3, highest) * 1.2);
+            plot.ShowLegend(Alignment.UpperRight);
+        }
         return multiplot;
     }
 
