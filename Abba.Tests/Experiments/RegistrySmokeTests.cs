@@ -56,7 +56,9 @@ public class RegistrySmokeTests
         ["step_time.csv"] = "case,kind,in_features,out_features,tokens,method,trainable_params,rounds,timing_step_ms,timing_step_ms_p25,timing_step_ms_p75," +
                             "timing_forward_ms,timing_backward_ms,timing_optimiser_ms,timing_inference_forward_ms,step_over_lora,step_over_base,inference_forward_over_lora",
         ["abba_forward_anatomy.csv"] = "case,piece,timing_ms",
-        ["design.csv"] = "family,arm,reference,variant,ranks,alpha,scale,rate,params,seed,test_ce,digit_accuracy,exact_match,final_loss,grad_norm_plateau,grad_norm_max,seconds,batch_digest",
+        ["design.csv"] = "family,arm,reference,variant,ranks,alpha,scale,exponent,steps,rate_choice,rate,params,model,seed,validation_ce,test_ce,digit_accuracy,exact_match,trained,final_loss,grad_norm_plateau,grad_norm_max,update_moment,seconds,batch_digest",
+        ["design_update_moments.csv"] = "arm,exponent,r1,scale,seed,step,moment",
+        ["design_stability.csv"] = "exponent,quantity,ranks,n,excluded,slope,ci_low,ci_high,per_seed,predicted",
         ["design_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
         ["design_grad_norms.csv"] = "family,arm,seed,step,grad_norm,loss",
         ["design_moments.csv"] = "exponent,r1,r2,seed,output_moment,gradient_moment,expected_output,expected_gradient",
