@@ -266,7 +266,7 @@ public static class DesignFigures
         var curve = sweep.Where(s => s.Target == $"{DesignFamily.Scaling}/{arm}").GroupBy(s => s.Rate)
             .OrderBy(g => g.Key).ToArray();
         return curve.Length == 0 ? double.NaN : DesignStability.BestRateOf([.. curve.Select(g => g.Key)],
-            [.. curve.Select(g => g.Average(s => double.IsFinite(s.ValidationCe) ? s.ValidationCe : double.MaxValue))]);
+            [.. curve.Select(g => g.Average(s => DesignStability.Finite(s.ValidationCe)))]);
     }
 
     /// <summary>Theorem 2's Monte Carlo check: each moment against r1 r2 on log-log axes per scaling (mean over seeds),

@@ -66,7 +66,6 @@ public static class DesignStability
                 if (curve.Length == 0 || curve.Min(s => Finite(s.ValidationCe)) >= floorValidation[seed]) return null;
                 return BestRateOf([.. curve.Select(s => s.Rate)], [.. curve.Select(s => Finite(s.ValidationCe))]);
             }
-            sweepSeeds = [.. sweepSeeds.Where(s => byRank.All(g => sweep.Any(w => w.Seed == s)))];
             result.Add(Fit(BestRate, sweepSeeds, Best));
             result.Add(Fit(Plateau, seeds, (g, s) => Trained(g, s, r => r.GradNormPlateau)));
             result.Add(Fit(Moment, seeds, (g, s) => Trained(g, s, r => r.UpdateMoment)));
@@ -74,7 +73,9 @@ public static class DesignStability
         return result;
     }
 
-    static double Finite(double v) => double.IsFinite(v) ? v : double.MaxValue;
+    /// <summary>A validation CE that diverged (NaN or infinite) as the largest finite value, so that it is never a
+    /// curve's minimum.</summary>
+    public static double Finite(double v) => double.IsFinite(v) ? v : double.MaxValue;
 
     /// <summary>
     /// The rate minimising a validation-CE curve over an ascending grid: the vertex of the parabola through the lowest

@@ -297,9 +297,9 @@ public static class DesignSummary
         var untrainable = Untrainable(rows, sweep);
         if (untrainable.Count > 0)
             text.AppendLine("Did not train at any grid rate (not tested): " + string.Join(", ", untrainable.Order()));
-        var grid_ = sweep.Select(s => s.Rate).Distinct().ToArray();
+        double[] rates = [.. sweep.Select(s => s.Rate).Distinct()];
         foreach (var family in DesignFamily.All.Where(rows.Ran))
-            FamilyText(text, rows, summary, family, floors, grid_);
+            FamilyText(text, rows, summary, family, floors, rates);
         text.AppendLine().AppendLine(
             "Paired comparisons (worse-by-the-paper minus better-by-the-paper; positive agrees with the paper):");
         foreach (var t in tests)
