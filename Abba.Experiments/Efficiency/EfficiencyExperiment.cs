@@ -21,10 +21,11 @@ public sealed class EfficiencyExperiment : IExperiment
 
     /// <inheritdoc />
     public ExperimentInfo Info { get; } = new("efficiency",
-        "training-step time per method on single LLM-shaped layers and a reduced decoder, as ratios to LoRA",
+        "training-step time per method on single LLM-shaped layers and a reduced decoder, as paired ratios to LoRA " +
+            "and against each step's roofline floor",
         "Table 10", EfficiencyFiles.Written,
         [new(EfficiencyFiles.RatioFigure, "Table 10"), new(EfficiencyFiles.PhasesFigure, "Table 10"),
-         new(EfficiencyFiles.AnatomyFigure, "Table 10")])
+         new(EfficiencyFiles.RooflineFigure, "Table 10"), new(EfficiencyFiles.AnatomyFigure, "Table 10")])
     {
         UsesFolders = ["Memory"],
     };

@@ -10,12 +10,6 @@ using static TorchSharp.torch;
 
 namespace Abba.Experiments.Efficiency;
 
-/// <summary>One timing case's rows: every method's step times (interleaved in one unit) and, for a layer, the forward
-/// anatomy.</summary>
-/// <param name="Steps">Every method's step-time row.</param>
-/// <param name="Anatomy">The pieces of ABBA's and LoRA's forward (layers only).</param>
-public sealed record CaseTimings(IReadOnlyList<EfficiencyRow> Steps, IReadOnlyList<AnatomyRow> Anatomy);
-
 /// <summary>
 /// A planned efficiency run: one unit per case with all methods interleaved inside it. Ratios to LoRA are only fair
 /// between methods timed in the same rounds on the same machine, so a case is never split across shards; a unit's
@@ -34,11 +28,11 @@ public sealed class EfficiencyRun : IPlannedRun
         int seed = Seeds[0];
         var plans = o.Layers.Select(shape => new UnitPlan($"efficiency/layer/case={shape}/seed={seed}",
             (double)shape.In * shape.Out,
-            ctx => new CaseTimings([.. TimeLayer(ctx, o, shape, seed)], [.. Anatomy(ctx, o, shape, seed)]))).ToList();
+            ctx => TimeLayer(ctx, o, shape, seed) with { Anatomy = [.. Anatomy(ctx, o, shape, seed)] })).ToList();
         if (o.DecoderModel.Length > 0)
             plans.Add(new UnitPlan($"efficiency/decoder/model={o.DecoderModel}/seed={seed}", 4.0 * o.DecoderLayers *
                 2048 * 2048,
-                ctx => new CaseTimings([.. TimeDecoder(ctx, o, seed)], [])));
+                ctx => TimeDecoder(ctx, o, seed)));
         Units = plans;
     }
 
@@ -53,73 +47,72 @@ public sealed class EfficiencyRun : IPlannedRun
     public void Run(ExperimentContext ctx)
     {
         var cases = Units.Select(ctx.Unit<CaseTimings>).ToArray();
-        var rows = cases.SelectMany(c => c.Steps).ToList();
+        var analysed = cases.Select(CaseAnalysis.Analyse).ToArray();
+        var rows = analysed.SelectMany(c => c.Steps).ToList();
         ctx.WriteCsv(EfficiencyFiles.StepTime, rows);
+        ctx.WriteCsv(EfficiencyFiles.Ratios, analysed.SelectMany(c => c.Ratios));
         ctx.WriteCsv(EfficiencyFiles.Anatomy, cases.SelectMany(c => c.Anatomy));
         foreach (var r in rows.Where(r => CostArm.Of(r.Method).LoggedBesideLora))
-            ctx.Log.Info($"{r.Case,-22} {r.Method,-13} step {r.TimingStepMs,9:0.0} ms = {r.StepOverLora:0.00}x LoRA; " +
+            ctx.Log.Info($"{r.Case,-22} {r.Method,-13} step {r.TimingStepMs,9:0.0} ms = {r.StepOverLora:0.000}x LoRA " +
+                         $"[{r.StepOverLoraLow:0.000}, {r.StepOverLoraHigh:0.000}]; " +
+                         (r.AchievedFraction is { } f ? $"{f:0.00} of its floor {r.FloorMs:0.0} ms; " : "") +
                          $"inference forward {r.InferenceForwardOverLora:0.00}x LoRA");
         ctx.Record(EfficiencyFigures.Save(ctx.OutputDir));
     }
 
-    static IEnumerable<EfficiencyRow> TimeLayer(ExperimentContext ctx, EfficiencyOptions o, LayerShape shape, int seed)
+    static CaseTimings TimeLayer(ExperimentContext ctx, EfficiencyOptions o, LayerShape shape, int seed)
     {
         string[] names = [.. CostArm.WithBase.Select(a => a.Name)];
+        string unit = $"efficiency/layer/case={shape}";
         var benches = names.Select(n => new LayerStepBenchmark(CostMethod.ByName(n, o.Rank), shape.In, shape.Out,
-            o.Tokens, ctx.Device, UnitSeeds.Of(seed, $"efficiency/layer/case={shape}"))).ToArray();
-        try
-        {
-            var results = Time(ctx, $"timing {shape} layer, {names.Length} methods interleaved", benches, o.Warmup,
-                o.Repeats);
-            return Rows(shape.ToString(), EfficiencyClaims.LayerKind, shape.In, shape.Out, o.Tokens, names,
-                benches.Select(b => b.TrainableParameters).ToArray(), results);
-        }
-        finally { foreach (var b in benches) b.Dispose(); }
+            o.Tokens, ctx.Device, UnitSeeds.Of(seed, unit))).ToArray();
+        var timed = new TimedCase(shape.ToString(), EfficiencyClaims.LayerKind, shape.In, shape.Out, o.Tokens, o.Rank);
+        return Time(ctx, o, timed, $"timing {shape} layer, {names.Length} methods interleaved", names, benches,
+            b => b.TrainableParameters, o.Repeats, UnitSeeds.Of(seed, unit + "/probe"));
     }
 
-    static IEnumerable<EfficiencyRow> TimeDecoder(ExperimentContext ctx, EfficiencyOptions o, int seed)
+    static CaseTimings TimeDecoder(ExperimentContext ctx, EfficiencyOptions o, int seed)
     {
         var shape = PaperModels.Shapes()[o.DecoderModel] with { Layers = o.DecoderLayers, VocabSize = o.DecoderVocab };
         var names = CostArm.Training.Select(a => a.Name).ToArray();
-        var benches = names.Select(n => new DecoderStepBenchmark(shape, CostMethod.ByName(n, o.Rank).Config!,
-            o.Tokens, ctx.Device, UnitSeeds.Of(seed, $"efficiency/decoder/model={o.DecoderModel}"))).ToArray();
+        string unit = $"efficiency/decoder/model={o.DecoderModel}";
+        var benches = names.Select(n => new DecoderStepBenchmark(shape,
+            CostMethod.ByName(n, o.Rank).Config!, o.Tokens, ctx.Device, UnitSeeds.Of(seed, unit))).ToArray();
+        var timed = new TimedCase($"{o.DecoderModel} x{o.DecoderLayers} decoder", EfficiencyClaims.DecoderKind,
+            shape.HiddenSize, shape.VocabSize, o.Tokens, o.Rank);
+        return Time(ctx, o, timed, $"timing reduced {o.DecoderModel} decoder, {names.Length} methods interleaved",
+            names, benches, b => b.TrainableParameters, o.DecoderRepeats, UnitSeeds.Of(seed, unit + "/probe"));
+    }
+
+    /// <summary>
+    /// Times <paramref name="benches"/> and the machine probe interleaved (the probe takes a turn in every round), then
+    /// disposes them all and analyses the rounds.
+    /// </summary>
+    /// <summary>The methods timed first, next to each other: LoRA, ABBA's two Khatri-Rao forwards, the frozen base.</summary>
+    static readonly string[] TimedFirst =
+        [CostArm.Lora.Name, CostArm.AbbaLean.Name, CostArm.AbbaPlain.Name, CostArm.Base.Name];
+
+    static CaseTimings Time<T>(ExperimentContext ctx, EfficiencyOptions o, TimedCase timed, string what,
+        string[] names, T[] benches, Func<T, long> trainable, int rounds, long probeSeed) where T : IStepBenchmark
+    {
+        var probe = new MachineProbe(o.ProbeGemmSize, o.ProbeCopyMegabytes, ctx.Device, probeSeed);
+        // Timing order: the pairs the claims read run back to back (a rotation keeps neighbours neighbours), so a
+        // shared machine's slow spells hit both sides of a ratio alike; rows keep the methods' order.
+        int[] order = [.. Enumerable.Range(0, names.Length)
+            .OrderBy(i => Array.IndexOf(TimedFirst, names[i]) is var k and >= 0 ? k : TimedFirst.Length + i)];
+        IStepBenchmark[] all = [.. order.Select(i => (IStepBenchmark)benches[i]), probe];
         try
         {
-            var results = Time(ctx, $"timing reduced {o.DecoderModel} decoder, {names.Length} methods interleaved",
-                benches, o.Warmup, o.DecoderRepeats);
-            string name = $"{o.DecoderModel} x{o.DecoderLayers} decoder";
-            return Rows(name, EfficiencyClaims.DecoderKind, shape.HiddenSize, shape.VocabSize, o.Tokens, names,
-                benches.Select(b => b.TrainableParameters).ToArray(), results);
+            using var progress = ctx.Progress.Start(what, o.Warmup + rounds);
+            var measured = InterleavedTiming.Run(all, o.Warmup, rounds, () => progress.Advance(), ctx.Cancel);
+            var methods = names.Select((name, i) =>
+            {
+                var (steps, forwards) = measured[Array.IndexOf(order, i)];
+                return new MethodRounds(name, trainable(benches[i]), steps, forwards);
+            }).ToArray();
+            return new CaseTimings(timed, methods, probe.Rounds(measured[^1].Steps, measured[^1].Forwards), []);
         }
-        finally { foreach (var b in benches) b.Dispose(); }
-    }
-
-    static (PhaseTimes[] Steps, double[] Forwards)[] Time(ExperimentContext ctx, string what,
-        IReadOnlyList<IStepBenchmark> benches, int warmup, int rounds)
-    {
-        using var progress = ctx.Progress.Start(what, warmup + rounds);
-        return InterleavedTiming.Run(benches, warmup, rounds, () => progress.Advance(), ctx.Cancel);
-    }
-
-    static List<EfficiencyRow> Rows(string name, string kind, int inFeatures, int outFeatures, int tokens, string[]
-        methods, long[] trainable,
-        (PhaseTimes[] Steps, double[] Forwards)[] results)
-    {
-        double Ms(IEnumerable<double> seconds, double q = 0.5) => 1e3 * InterleavedTiming.Quantile(seconds, q);
-        double StepOf(string m) => Ms(results[Array.IndexOf(methods, m)].Steps.Select(s => s.Total));
-        double lora = StepOf(CostArm.Lora.Name), loraForward = Ms(results[Array.IndexOf(methods,
-            CostArm.Lora.Name)].Forwards);
-        double? baseStep = methods.Contains(CostArm.Base.Name) ? StepOf(CostArm.Base.Name) : null;
-        return methods.Select((m, i) =>
-        {
-            var (steps, forwards) = results[i];
-            double step = Ms(steps.Select(s => s.Total)), inference = Ms(forwards);
-            return new EfficiencyRow(name, kind, inFeatures, outFeatures, tokens, m, trainable[i], steps.Length, step,
-                Ms(steps.Select(s => s.Total), 0.25), Ms(steps.Select(s => s.Total), 0.75), Ms(steps.Select(s =>
-                    s.Forward)),
-                Ms(steps.Select(s => s.Backward)), Ms(steps.Select(s => s.Optimiser)), inference, step / lora, step /
-                    baseStep, inference / loraForward);
-        }).ToList();
+        finally { foreach (var b in all) b.Dispose(); }
     }
 
     static IEnumerable<AnatomyRow> Anatomy(ExperimentContext ctx, EfficiencyOptions o, LayerShape shape, int seed)

@@ -17,15 +17,20 @@ public static class EfficiencyFigures
     {
         var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
         var anatomy = CsvFiles.Read<AnatomyRow>(Path.Combine(folder, EfficiencyFiles.Anatomy));
-        return [.. Figures.Save(RatioToLora(rows), folder, EfficiencyFiles.RatioFigure, 1200, 600),
-                .. Figures.Save(Phases(rows), folder, EfficiencyFiles.PhasesFigure, 1400, 900),
-                .. Figures.Save(Anatomy(anatomy), folder, EfficiencyFiles.AnatomyFigure, 1000, 600)];
+        return [.. Figures.Save(RatioToLora(rows), folder, EfficiencyFiles.RatioFigure, 1300, 650),
+                .. Figures.Save(Phases(rows), folder, EfficiencyFiles.PhasesFigure, 1400, 1000),
+                .. Figures.Save(Roofline(rows), folder, EfficiencyFiles.RooflineFigure, 1300, 650),
+                .. Figures.Save(Anatomy(anatomy), folder, EfficiencyFiles.AnatomyFigure, 1100, 600)];
     }
 
     /// <summary>Median step time over LoRA's, per case and method, with the 1.3x target line.</summary>
     static Plot RatioToLora(IReadOnlyList<EfficiencyRow> rows)
     {
         var plot = new Plot();
+        var band = plot.Add.VerticalSpan(EfficiencyClaims.PaperLow, EfficiencyClaims.PaperHigh,
+            Colors.Orange.WithAlpha(0.35));
+        band.LegendText = $"paper, Table 10: ABBA/LoRA {EfficiencyClaims.PaperLow:0.00}-" +
+                          $"{EfficiencyClaims.PaperHigh:0.00} (GPU, bf16)";
         var cases = rows.Select(r => r.Case).Distinct().ToArray();
         string[] methods = [.. CostArm.WithBase.Select(a => a.Name)];
         var bars = new GroupedBars(plot, methods.Length);
@@ -33,16 +38,55 @@ public static class EfficiencyFigures
         {
             for (int k = 0; k < methods.Length; k++)
                 if (rows.FirstOrDefault(r => r.Case == cases[g] && r.Method == methods[k]) is { } row)
+                {
                     bars.Add(g, k, row.StepOverLora, MethodStyle.Colour(row.Method), row.StepOverLora.ToString("0.00",
                         CultureInfo.InvariantCulture));
+                    if (!double.IsNaN(row.StepOverLoraLow))
+                        Whisker(plot, bars.Position(g, k), row.StepOverLoraLow, row.StepOverLoraHigh);
+                }
             bars.Label(g, cases[g]);
         }
-        var target = plot.Add.HorizontalLine(1.3, 1, Colors.Black);
-        target.LegendText = "target for ABBA (Khatri-Rao): 1.3x LoRA";
         foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodStyle.Label(m),
             FillColor = MethodStyle.Colour(m) });
-        bars.Finish($"Step time / LoRA's (forward + backward + AdamW, {rows[0].Tokens} tokens; interleaved medians)",
-            "step time / LoRA's step time");
+        bars.Finish($"Step time / LoRA's ({rows[0].Tokens} tokens, CPU float32): median per-round ratio, 95% interval",
+            "step time / LoRA's step time (forward + backward + AdamW)");
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
+    /// <summary>A black interval line at <paramref name="x"/> from <paramref name="low"/> to
+    /// <paramref name="high"/>.</summary>
+    static void Whisker(Plot plot, double x, double low, double high)
+    {
+        var line = plot.Add.Line(x, low, x, high);
+        line.Color = Colors.Black;
+        line.LineWidth = 2;
+    }
+
+    /// <summary>Each method's achieved fraction of its floor per layer case, with the 1/1.25 line.</summary>
+    static Plot Roofline(IReadOnlyList<EfficiencyRow> rows)
+    {
+        var plot = new Plot();
+        var layers = rows.Where(r => r.AchievedFraction is not null).ToArray();
+        var cases = layers.Select(r => r.Case).Distinct().ToArray();
+        string[] methods = [.. CostArm.WithBase.Select(a => a.Name)];
+        var bars = new GroupedBars(plot, methods.Length);
+        for (int g = 0; g < cases.Length; g++)
+        {
+            for (int k = 0; k < methods.Length; k++)
+                if (layers.FirstOrDefault(r => r.Case == cases[g] && r.Method == methods[k]) is { } row)
+                    bars.Add(g, k, row.AchievedFraction!.Value, MethodStyle.Colour(row.Method),
+                        row.AchievedFraction.Value.ToString("0.00", CultureInfo.InvariantCulture));
+            var first = layers.First(r => r.Case == cases[g]);
+            bars.Label(g, $"{cases[g]}\n{first.MachineGflops:0} GFLOP/s, {first.MachineGbPerSecond:0} GB/s");
+        }
+        var target = plot.Add.HorizontalLine(1 / 1.25, 1, Colors.Black, LinePattern.Dashed);
+        target.LegendText = "within 1.25x of the floor";
+        foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodStyle.Label(m),
+            FillColor = MethodStyle.Colour(m) });
+        bars.Finish("Floor / step time (floor: the step's kernels at libtorch's GEMM rate and bandwidth)",
+            "achieved fraction of the floor");
+        plot.Axes.Bottom.MinimumSize = 60;
         plot.ShowLegend(Edge.Right);
         return plot;
     }
@@ -61,6 +105,10 @@ public static class EfficiencyFigures
                 k => [caseRows[k].TimingForwardMs, caseRows[k].TimingBackwardMs, caseRows[k].TimingOptimiserMs],
                     ["forward", "backward", "AdamW"],
                 $"{cases[p]}: median phase times", "ms", legend: p == 0);
+            var axis = multiplot.GetPlot(p).Axes.Bottom;
+            axis.TickLabelStyle.Rotation = 40;
+            axis.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+            axis.MinimumSize = 150;
         }
         return multiplot;
     }
@@ -77,12 +125,28 @@ public static class EfficiencyFigures
         {
             for (int k = 0; k < pieces.Count; k++)
                 if (rows.FirstOrDefault(r => r.Case == cases[g] && r.Piece == pieces[k]) is { } row)
-                    bars.Add(g, k, row.TimingMs, palette.GetColor(k));
+                {
+                    plot.Add.Marker(bars.Position(g, k), Math.Log10(row.TimingMs), MarkerShape.FilledCircle,
+                        10, palette.GetColor(k));
+                    var label = plot.Add.Text(row.TimingMs.ToString("0.00", CultureInfo.InvariantCulture),
+                        bars.Position(g, k), Math.Log10(row.TimingMs));
+                    label.LabelFontSize = 10;
+                    label.OffsetY = -8;
+                    label.LabelAlignment = Alignment.LowerCenter;
+                }
             bars.Label(g, cases[g]);
         }
         for (int k = 0; k < pieces.Count; k++) plot.Legend.ManualItems.Add(new LegendItem { LabelText = pieces[k],
-            FillColor = palette.GetColor(k) });
-        return bars.Finish("Forward pieces without autograd (median): ABBA's Khatri-Rao path vs LoRA's, beside W0 x",
-            "ms", Alignment.UpperLeft);
+            MarkerFillColor = palette.GetColor(k), MarkerShape = MarkerShape.FilledCircle });
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(), IntegerTicksOnly = true,
+            LabelFormatter = y => $"1e{y:0}",
+        };
+        bars.Finish("Forward pieces without autograd (median): ABBA's Khatri-Rao path, LoRA's, and W0 x",
+            "ms (log scale)");
+        plot.Axes.Margins(bottom: 0.1, top: 0.15);
+        plot.ShowLegend(Edge.Right);
+        return plot;
     }
 }

@@ -54,7 +54,10 @@ public class RegistrySmokeTests
                                 "modelled_saved_for_backward_bytes,saved_for_backward_over_measured,checks",
         ["breakdown.csv"] = "scale,model,method,component,bytes",
         ["step_time.csv"] = "case,kind,in_features,out_features,tokens,method,trainable_params,rounds,timing_step_ms,timing_step_ms_p25,timing_step_ms_p75," +
-                            "timing_forward_ms,timing_backward_ms,timing_optimiser_ms,timing_inference_forward_ms,step_over_lora,step_over_base,inference_forward_over_lora",
+                            "timing_forward_ms,timing_backward_ms,timing_optimiser_ms,timing_inference_forward_ms,step_over_lora,step_over_lora_ci_low," +
+                            "step_over_lora_ci_high,step_over_base,inference_forward_over_lora,machine_gflops,machine_gb_per_s,floor_gflop,floor_mb,floor_ms," +
+                            "achieved_fraction",
+        ["paired_ratios.csv"] = "case,numerator,denominator,rounds,ratio,ci_low,ci_high,half_width",
         ["abba_forward_anatomy.csv"] = "case,piece,timing_ms",
         ["design.csv"] = "family,arm,reference,variant,ranks,alpha,scale,exponent,steps,rate_choice,rate,params,model,seed,validation_ce,test_ce,digit_accuracy,exact_match,trained,final_loss,grad_norm_plateau,grad_norm_max,update_moment,seconds,batch_digest",
         ["design_update_moments.csv"] = "arm,exponent,r1,scale,seed,step,moment",
@@ -160,6 +163,10 @@ public class RegistrySmokeTests
                 var rows = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
                 Assert.Equal(["base", "abba_kr", "abba_kr_plain", "abba_dense", "lora", "dora", "hira", "full_ft"], rows.Select(r => r.Method));
                 Assert.Equal(1.0, rows.Single(r => r.Method == "lora").StepOverLora);
+                Assert.All(rows, r => Assert.InRange(r.AchievedFraction!.Value, 1e-6, 1.0));   // no step beats its floor
+                var ratios = CsvFiles.Read<PairedRatioRow>(Path.Combine(folder, EfficiencyFiles.Ratios));
+                Assert.Equal(rows.Count - 1 + 2, ratios.Count);   // each method over LoRA, lean over plain, ABBA over base
+                Assert.All(ratios, r => Assert.InRange(r.Ratio, r.Low, r.High));
                 Assert.Equal(6, CsvFiles.Read<AnatomyRow>(Path.Combine(folder, EfficiencyFiles.Anatomy)).Count);
                 Assert.Equal(Verdict.NotRun, Assert.Single(new EfficiencyExperiment().Claims(folder)).Verdict);   // no 4096x4096 case, no decoder
                 break;
