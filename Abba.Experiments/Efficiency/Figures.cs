@@ -28,7 +28,7 @@ public static class EfficiencyFigures
     {
         var plot = new Plot();
         var band = plot.Add.VerticalSpan(EfficiencyClaims.PaperLow, EfficiencyClaims.PaperHigh,
-            Colors.Orange.WithAlpha(0.35));
+            Colors.DarkOrange.WithAlpha(0.6));
         band.LegendText = $"paper, Table 10: ABBA/LoRA {EfficiencyClaims.PaperLow:0.00}-" +
                           $"{EfficiencyClaims.PaperHigh:0.00} (GPU, bf16)";
         var cases = rows.Select(r => r.Case).Distinct().ToArray();
@@ -126,8 +126,9 @@ public static class EfficiencyFigures
             for (int k = 0; k < pieces.Count; k++)
                 if (rows.FirstOrDefault(r => r.Case == cases[g] && r.Piece == pieces[k]) is { } row)
                 {
-                    plot.Add.Marker(bars.Position(g, k), Math.Log10(row.TimingMs), MarkerShape.FilledCircle,
+                    var dot = plot.Add.Marker(bars.Position(g, k), Math.Log10(row.TimingMs), MarkerShape.FilledCircle,
                         10, palette.GetColor(k));
+                    if (g == 0) dot.LegendText = pieces[k];
                     var label = plot.Add.Text(row.TimingMs.ToString("0.00", CultureInfo.InvariantCulture),
                         bars.Position(g, k), Math.Log10(row.TimingMs));
                     label.LabelFontSize = 10;
@@ -136,8 +137,6 @@ public static class EfficiencyFigures
                 }
             bars.Label(g, cases[g]);
         }
-        for (int k = 0; k < pieces.Count; k++) plot.Legend.ManualItems.Add(new LegendItem { LabelText = pieces[k],
-            MarkerFillColor = palette.GetColor(k), MarkerShape = MarkerShape.FilledCircle });
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(), IntegerTicksOnly = true,
