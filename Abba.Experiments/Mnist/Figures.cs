@@ -1,6 +1,7 @@
 using System.Globalization;
 using Abba.Experiments.Output;
 using ScottPlot;
+using static System.FormattableString;
 using Abba.Core.Statistics;
 using ScottPlot.TickGenerators;
 using Abba.Experiments.Pipeline;
@@ -90,16 +91,17 @@ public static class MnistFigures
             line.LineWidth = 2;
             line.MarkerSize = 7;
             line.LegendText = string.Create(CultureInfo.InvariantCulture,
-                $"{label}: train loss {final.TrainLoss:0.0000}{PaperNote(method)}; final point " +
-                    $"{path[^1].OffPlane:P0} off the plane");
+                $"{label}: train loss {final.TrainLoss:0.0000}{PaperNote(method)}; the plane holds " +
+                    $"{Math.Sqrt(Math.Max(0, 1 - path[^1].OffPlane * path[^1].OffPlane)):P0} of its final " +
+                    $"displacement's length");
         }
         var start = plot.Add.Marker(0, 0, MarkerShape.OpenCircle, 14, Colors.Black);
         start.LegendText = "start: pre-trained W0";
         var target = paths.Single(p => p.Method == LandscapeAnalysis.TargetOptimum);
         var star = plot.Add.Marker(target.X, target.Y, MarkerShape.FilledDiamond, 16, Colors.Gold);
         star.LegendText = string.Create(CultureInfo.InvariantCulture,
-            $"optimum 1 (full FT, own seed, stopped on the full-batch gradient at step {target.Step}): L = " +
-                $"{target.Loss:0.00000}");
+            $"optimum 1 (full FT, stopped at |grad| < tolerance, step {target.Step}): L = {target.Loss:0.00000}; " +
+                $"separable data: the loss keeps falling beyond it");
         plot.Title($"Loss landscape, MNIST 0-7 -> 8-9 (seed {firstSeed}): plane through W0 and optimum 1");
         plot.XLabel(string.Create(CultureInfo.InvariantCulture,
             $"x: towards optimum 1 ({plane.ExplainedX:P1} of the squared displacement)"));
@@ -110,39 +112,63 @@ public static class MnistFigures
         return Figures.Save(plot, folder, MnistFiles.LandscapeFigure, 1000, 850);
     }
 
-    /// <summary>Test accuracy on the new digits 8-9, the old digits 0-7 (retention) and all ten, mean over seeds with
-    /// std error bars.</summary>
+    /// <summary>
+    /// What fine-tuning on 8-9 did, per seed (dots) and median (bar): the 8-9 test error, on an axis that resolves it,
+    /// and forgetting as the 0-7 test cross-entropy (log scale) beside the pre-trained models' own, since the 0-7
+    /// accuracy, given in the title, is the same for every method.
+    /// </summary>
     static string[] AccuracyBars(string folder)
     {
-        var summary = CsvFiles.Read<MnistSummaryRow>(Path.Combine(folder, MnistFiles.Summary));
-        (string Name, Func<MnistSummaryRow, (double, double)> Value, Color Color)[] metrics =
-        [
-            ("8-9 (new task)", s => (s.Acc89, s.Acc89Std), Color.FromHex("#4c72b0")),
-            ("0-7 (retention)", s => (s.Acc07, s.Acc07Std), Color.FromHex("#dd8452")),
-            ("all ten digits", s => (s.AccAll, s.AccAllStd), Color.FromHex("#55a868")),
-        ];
-        var plot = new Plot();
-        var bars = new GroupedBars(plot, metrics.Length);
-        int group = 0;
-        foreach (var (method, label, _) in Styles)
+        var runs = CsvFiles.Read<MnistRunRow>(Path.Combine(folder, MnistFiles.Runs));
+        var pretrained = CsvFiles.Read<MnistPretrainRow>(Path.Combine(folder, MnistFiles.Pretrain));
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var (error, forgetting) = (multiplot.GetPlot(0), multiplot.GetPlot(1));
+        var ticks = new List<Tick>();
+        int i = 0;
+        foreach (var (method, label, color) in Styles)
         {
-            var row = summary.FirstOrDefault(s => s.Method == method);
-            if (row is null) continue;
-            for (int k = 0; k < metrics.Length; k++)
-            {
-                var (value, std) = metrics[k].Value(row);
-                bars.Add(group, k, 100 * value, metrics[k].Color, (100 * value).ToString("0.0",
-                    CultureInfo.InvariantCulture), 100 * std);
-            }
-            bars.Label(group++, $"{label}\n({row.Params:N0} params)");
+            var mine = runs.Where(r => r.Method == method).OrderBy(r => r.Seed).ToArray();
+            if (mine.Length == 0) continue;
+            SeedDots(error, i, [.. mine.Select(r => 100 * (1 - r.Acc89))], color);
+            SeedDots(forgetting, i, [.. mine.Select(r => Math.Log10(r.TestLoss07))], color);
+            ticks.Add(new Tick(i++, $"{label}\n({mine[0].Params:N0} params)"));
         }
-        foreach (var (name, _, color) in metrics) plot.Legend.ManualItems.Add(new LegendItem { LabelText = name,
-            FillColor = color });
-        bars.Finish($"Test accuracy after fine-tuning on 8-9 (mean over {summary.Max(s => s.Seeds)} seed(s))",
-            "accuracy (%)");
-        plot.Axes.SetLimitsY(0, 125);
-        plot.ShowLegend(Alignment.UpperRight);
-        return Figures.Save(plot, folder, MnistFiles.AccuracyFigure);
+        if (pretrained.Count > 0)
+        {
+            var before = forgetting.Add.HorizontalLine(Math.Log10(pretrained.Average(p => p.TestLoss07)), 1,
+                Colors.Black, LinePattern.Dashed);
+            before.LegendText = $"pre-trained models' own 0-7 test CE (mean of {pretrained.Count})";
+            forgetting.ShowLegend(Alignment.LowerRight);
+        }
+        foreach (var plot in new[] { error, forgetting })
+        {
+            plot.Axes.Bottom.TickGenerator = new NumericManual([.. ticks]);
+            plot.Axes.SetLimitsX(-0.6, ticks.Count - 0.4);
+        }
+        double maxRetention = runs.Max(r => r.Acc07);
+        string retention = maxRetention == 0 ? "0-7 accuracy after fine-tuning: 0.0 % for every method and seed"
+            : Invariant($"0-7 accuracy after fine-tuning: at most {100 * maxRetention:0.0} %");
+        error.Title($"8-9 test error after fine-tuning (each seed a dot, median a bar)");
+        error.YLabel("8-9 test error (%)");
+        forgetting.Title($"Forgetting: 0-7 test cross-entropy ({retention})");
+        forgetting.YLabel("0-7 test cross-entropy (log scale)");
+        LogAxis(forgetting.Axes.Left);
+        return Figures.Save(multiplot, folder, MnistFiles.AccuracyFigure, 1500, 600);
+    }
+
+    /// <summary>Each seed's value as a dot spread around <paramref name="x"/>, and their median as a bar.</summary>
+    static void SeedDots(Plot plot, double x, double[] values, Color color)
+    {
+        double[] sorted = [.. values.Order()];
+        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        var bar = plot.Add.Line(x - 0.3, median, x + 0.3, median);
+        bar.Color = color;
+        bar.LineWidth = 3;
+        double[] xs = [.. values.Select((_, k) => x - 0.15 + 0.3 * k / Math.Max(1, values.Length - 1))];
+        plot.Add.Markers(xs, values, MarkerShape.FilledCircle, 7, color);
     }
 
     static string PaperNote(string method)

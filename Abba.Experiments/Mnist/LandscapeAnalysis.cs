@@ -79,13 +79,10 @@ public static class LandscapeAnalysis
         var rows = new List<MnistClosenessRow>();
         foreach (var (method, parameters) in finals)
         {
-            var (values, agreement) = FunctionDistance.Compare(optimum, parameters, split.Test89.Images,
-                MnistData.Pixels, o.Hidden, MnistData.Classes);
+            var (values, agreement, distance) = Against(o, split, optimum, parameters);
             kl[method] = values;
             var ci = Intervals.StudentTMean(values);
-            using var gap = parameters.to_type(ScalarType.Float64) - optimum.to_type(ScalarType.Float64);
-            rows.Add(new MnistClosenessRow(index, method, ci.Estimate, ci.Low, ci.High, agreement,
-                gap.norm().item<double>(), 0, 0));
+            rows.Add(new MnistClosenessRow(index, method, ci.Estimate, ci.Low, ci.High, agreement, distance, 0, 0));
         }
         var byKl = rows.OrderBy(r => r.Kl).Select(r => r.Method).ToList();
         var byDistance = rows.OrderBy(r => r.WeightDistance).Select(r => r.Method).ToList();
@@ -96,6 +93,19 @@ public static class LandscapeAnalysis
             MnistEffects.ClosenessComparison(index, proposed, b), MnistEffects.TestKl, -1,
             Intervals.PairedDifference(kl[proposed.Method], kl[b.Method]))).ToList();
         return (rows, effects);
+    }
+
+    /// <summary>
+    /// How far <paramref name="parameters"/> are from <paramref name="optimum"/>: KL(optimum || them) per 8-9 test
+    /// image, the share of test images where they predict the same class, and the float64 weight-space distance.
+    /// </summary>
+    public static (double[] Kl, double Agreement, double Distance) Against(MnistOptions o, TransferData split,
+        Tensor optimum, Tensor parameters)
+    {
+        var (values, agreement) = FunctionDistance.Compare(optimum, parameters, split.Test89.Images,
+            MnistData.Pixels, o.Hidden, MnistData.Classes);
+        using var gap = parameters.to_type(ScalarType.Float64) - optimum.to_type(ScalarType.Float64);
+        return (values, agreement, gap.norm().item<double>());
     }
 
     static MnistTrajectoryRow Project(TrajectoryPlane plane, TransferData split, MnistOptions o, Tensor optimum,

@@ -40,6 +40,18 @@ public static class MnistEffects
 
     /// <summary>Steps to <see cref="FastLoss"/> per seed: the proposed arm minus each baseline (the paper says fewer,
     /// sign -1).</summary>
+    /// <summary>The metric of the closeness comparisons over seeds.</summary>
+    public const string SeedKl = "test_kl_own_optimum";
+
+    /// <summary>
+    /// KL(own optimum || ABBA) - KL(own optimum || baseline) per seed, each seed's arms against that seed's own optimum,
+    /// for the baselines the closeness claim names (full fine-tuning is the optimum's own method and is left out).
+    /// </summary>
+    public static IEnumerable<ComparisonRow> Closeness(IReadOnlyList<MnistSeedClosenessRow> rows,
+        IReadOnlyList<MnistArm> arms) =>
+        MnistArm.BaselinesOf(arms).Where(b => b.InClosenessClaim).Select(b => Paired(
+            rows.Select(r => (r.Seed, r.Method, r.Kl)), SeedKl, MnistArm.ProposedOf(arms), b));
+
     public static IEnumerable<ComparisonRow> Speed(IReadOnlyList<MnistCurveRow> curves, IReadOnlyList<MnistArm> arms)
     {
         var steps = StepsToLoss(curves);
@@ -52,16 +64,32 @@ public static class MnistEffects
     /// Per (seed, method), the first step at which the trailing moving average (window steps/50) of the mini-batch
     /// loss is below <see cref="FastLoss"/>; a run that never gets there counts as the last step + 1.
     /// </summary>
-    public static Dictionary<(int Seed, string Method), int> StepsToLoss(IReadOnlyList<MnistCurveRow> curves)
+    public static Dictionary<(int Seed, string Method), int> StepsToLoss(IReadOnlyList<MnistCurveRow> curves) =>
+        curves.GroupBy(c => (c.Seed, c.Method)).ToDictionary(g => g.Key,
+            g => StepsTo([.. g.OrderBy(c => c.Step).Select(c => c.Loss)]));
+
+    /// <summary>
+    /// The first step (from 1) at which the moving average of <paramref name="losses"/> (one per step, over a fiftieth
+    /// of the run) is below <see cref="FastLoss"/>; the step count + 1 when it never is.
+    /// </summary>
+    public static int StepsTo(IReadOnlyList<double> losses)
     {
-        int last = curves.Max(c => c.Step), window = Math.Max(1, last / 50);
-        return curves.GroupBy(c => (c.Seed, c.Method)).ToDictionary(g => g.Key, g =>
-        {
-            double[] losses = [.. g.OrderBy(c => c.Step).Select(c => c.Loss)];
-            int first = Array.FindIndex(MovingAverage(losses, window), v => v < FastLoss);
-            return first < 0 ? last + 1 : first + 1;
-        });
+        int window = Math.Max(1, losses.Count / 50);
+        int first = Array.FindIndex(MovingAverage([.. losses], window), v => v < FastLoss);
+        return first < 0 ? losses.Count + 1 : first + 1;
     }
+
+    /// <summary>The metric of the speed comparisons at the rates chosen for speed.</summary>
+    public const string SpeedRateMetric = "steps_to_loss_at_speed_rate";
+
+    /// <summary>
+    /// Sensitivity of the speed claim to the rate: steps(ABBA) - steps(baseline) per seed, each arm at the sweep rate
+    /// that reached the loss in the fewest mean steps on the sweep seeds.
+    /// </summary>
+    public static IEnumerable<ComparisonRow> SpeedAtSpeedRates(IReadOnlyList<MnistSpeedRow> runs,
+        IReadOnlyList<MnistArm> arms) =>
+        MnistArm.BaselinesOf(arms).Select(b => Paired(runs.Select(r => (r.Seed, r.Method, (double)r.StepsToLoss)),
+            SpeedRateMetric, MnistArm.ProposedOf(arms), b));
 
     /// <summary>The trailing moving average over <paramref name="window"/> values (fewer at the start).</summary>
     public static double[] MovingAverage(double[] values, int window)

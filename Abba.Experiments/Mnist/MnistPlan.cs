@@ -14,6 +14,10 @@ public sealed record LandscapeUnit(IReadOnlyList<MnistTrajectoryRow> Trajectorie
     IReadOnlyList<MnistLandscapeRow> Grid, IReadOnlyList<MnistOptimumRow> Optima,
     IReadOnlyList<MnistClosenessRow> Closeness, IReadOnlyList<ComparisonRow> Effects);
 
+/// <summary>One seed's closeness unit: each of its arms against its own optimum.</summary>
+/// <param name="Rows">One row per arm.</param>
+public sealed record SeedClosenessUnit(IReadOnlyList<MnistSeedClosenessRow> Rows);
+
 /// <summary>
 /// The mnist run's units, typed by kind. A unit that needs another asks for it: stored results are loaded, missing
 /// ones computed (deterministically) and stored, so shards that need the same prerequisite compute identical copies.
@@ -23,8 +27,10 @@ public sealed record LandscapeUnit(IReadOnlyList<MnistTrajectoryRow> Trajectorie
 /// <param name="Sweep">One sweep run per (seed, arm, rate) of the first SweepSeeds seeds.</param>
 /// <param name="Arms">One fine-tuning arm per (seed, arm).</param>
 /// <param name="Landscape">The reference optima and the landscape of the first seed.</param>
+/// <param name="Closeness">Per seed, its own optimum and its arms against it.</param>
+/// <param name="Speed">Per (seed, arm), the run at the rate chosen for speed.</param>
 public sealed record MnistPlan(IReadOnlyList<UnitPlan> Pretrain, IReadOnlyList<UnitPlan> Sweep,
-    IReadOnlyList<UnitPlan> Arms, UnitPlan Landscape)
+    IReadOnlyList<UnitPlan> Arms, UnitPlan Landscape, IReadOnlyList<UnitPlan> Closeness, IReadOnlyList<UnitPlan> Speed)
 {
     /// <summary>The units of <paramref name="o"/> over <paramref name="seeds"/>, sharing one <see cref="MnistWork"/>
     /// (the loaded data, pre-trained weights and kept checkpoints of this process).</summary>
@@ -52,8 +58,31 @@ public sealed record MnistPlan(IReadOnlyList<UnitPlan> Pretrain, IReadOnlyList<U
         var landscape = new UnitPlan($"mnist/landscape/seed={first}",
             o.Optima * o.OptimumMaxSteps / 4.0 + 2.0 * o.GridSize * o.GridSize,
             ctx => work.Landscape(ctx, arms, Rates(ctx)));
-        return new MnistPlan(pretrain, sweep, fineTune, landscape);
+        UnitPlan[] closeness =
+        [
+            .. seeds.Select(seed => new UnitPlan($"mnist/closeness/seed={seed}",
+                o.OptimumMaxSteps / 4.0 + arms.Count * o.Steps,
+                ctx => work.SeedCloseness(ctx, arms, Rates(ctx), seed))),
+        ];
+        Dictionary<string, double> SpeedRates(ExperimentContext ctx) =>
+            ChosenForSpeed(sweep.Select(ctx.Unit<MnistSweepRow>));
+        UnitPlan[] speed =
+        [
+            .. from seed in seeds from arm in arms
+               let atLossRate = fineTune.Single(u => u.Identity == $"mnist/finetune/method={arm.Method}/seed={seed}")
+               select new UnitPlan($"mnist/speed/method={arm.Method}/seed={seed}", o.Steps,
+                   ctx => work.SpeedRun(ctx, arm, SpeedRates(ctx)[arm.Method], Rates(ctx)[arm.Method], seed,
+                       () => ctx.Unit<ArmUnit>(atLossRate))),
+        ];
+        return new MnistPlan(pretrain, sweep, fineTune, landscape, closeness, speed);
     }
+
+    /// <summary>Per method, the sweep rate with the fewest mean steps to the loss threshold (ties: the lower mean
+    /// validation loss, then the lower rate).</summary>
+    public static Dictionary<string, double> ChosenForSpeed(IEnumerable<MnistSweepRow> sweep) =>
+        sweep.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.GroupBy(r => r.LearningRate)
+            .OrderBy(r => r.Average(x => x.StepsToLoss)).ThenBy(r => r.Average(x => x.ValLoss)).ThenBy(r => r.Key)
+            .First().Key);
 
     /// <summary>Per method, the rate with the lowest mean validation loss over the sweep seeds (ties: the smaller
     /// rate).</summary>

@@ -19,7 +19,7 @@ public sealed class MnistRun : IPlannedRun
         o = options;
         Seeds = seeds;
         plan = MnistPlan.Of(options, seeds);
-        Units = [.. plan.Pretrain, .. plan.Sweep, .. plan.Arms, plan.Landscape];
+        Units = [.. plan.Pretrain, .. plan.Sweep, .. plan.Arms, plan.Landscape, .. plan.Closeness, .. plan.Speed];
     }
 
     /// <inheritdoc />
@@ -40,7 +40,9 @@ public sealed class MnistRun : IPlannedRun
         var sweep = plan.Sweep.Select(ctx.Unit<MnistSweepRow>).ToList();
         var chosen = MnistPlan.Chosen(sweep);
         MnistLog.Sweep(ctx, o, sweep, chosen);
-        ctx.WriteCsv(MnistFiles.Sweep, sweep.Select(r => r with { Chosen = chosen[r.Method] == r.LearningRate }));
+        var forSpeed = MnistPlan.ChosenForSpeed(sweep);
+        ctx.WriteCsv(MnistFiles.Sweep, sweep.Select(r => r with { Chosen = chosen[r.Method] == r.LearningRate,
+            ChosenForSpeed = forSpeed[r.Method] == r.LearningRate }));
         var arms = MnistLog.Arms(ctx, plan.Arms);
         var runs = arms.Select(a => a.Row).ToList();
         var curves = arms.SelectMany(a => a.Losses.Select((l, i) => new MnistCurveRow(a.Row.Seed, a.Row.Method, i + 1,
@@ -60,9 +62,14 @@ public sealed class MnistRun : IPlannedRun
         ctx.WriteCsv(MnistFiles.Landscape, landscape.Grid);
         ctx.WriteCsv(MnistFiles.Optima, landscape.Optima);
         ctx.WriteCsv(MnistFiles.Closeness, landscape.Closeness);
+        var seedCloseness = plan.Closeness.SelectMany(u => ctx.Unit<SeedClosenessUnit>(u).Rows).ToList();
+        ctx.WriteCsv(MnistFiles.SeedCloseness, seedCloseness);
+        var speed = plan.Speed.Select(ctx.Unit<MnistSpeedRow>).ToList();
+        ctx.WriteCsv(MnistFiles.Speed, speed);
         var methods = MnistArm.All(o);
         ctx.WriteCsv(MnistFiles.Comparisons,
-            [.. MnistEffects.Loss(runs, methods), .. MnistEffects.Speed(curves, methods), .. landscape.Effects]);
+            [.. MnistEffects.Loss(runs, methods), .. MnistEffects.Speed(curves, methods), .. landscape.Effects,
+             .. MnistEffects.Closeness(seedCloseness, methods), .. MnistEffects.SpeedAtSpeedRates(speed, methods)]);
         MnistLog.Landscape(ctx, landscape);
         ctx.Record(MnistFigures.Plot(ctx.OutputDir));
     }

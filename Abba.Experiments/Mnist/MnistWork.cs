@@ -73,7 +73,8 @@ public sealed class MnistWork(MnistOptions o, int firstSeed)
             MnistSeeds.SweepBatches(seed), MnistSeeds.SweepAdapters(arm.Method, seed));
         double loss = Classifier.MeanLoss(run.Model, split.Validation.Images, split.Validation.Labels);
         return new MnistSweepRow(arm.Method, rate, seed, double.IsFinite(loss) ? loss : double.PositiveInfinity,
-            Classifier.Accuracy(run.Model, split.Validation.Images, split.Validation.Labels), Chosen: false);
+            Classifier.Accuracy(run.Model, split.Validation.Images, split.Validation.Labels),
+            MnistEffects.StepsTo([.. run.StepLosses.Select(l => (double)l)]), Chosen: false, ChosenForSpeed: false);
     }
 
     /// <summary>One fine-tuning arm at its swept <paramref name="rate"/>; the first seed's keep their
@@ -101,6 +102,52 @@ public sealed class MnistWork(MnistOptions o, int firstSeed)
         }
     }
 
+    /// <summary>
+    /// <paramref name="arm"/> on <paramref name="seed"/> at the rate chosen for speed; when that is the rate chosen for
+    /// the loss, the arm unit's own curve (<paramref name="atLossRate"/>) is that run and nothing is trained again.
+    /// </summary>
+    public MnistSpeedRow SpeedRun(ExperimentContext ctx, MnistArm arm, double rate, double lossRate, int seed,
+        Func<ArmUnit> atLossRate)
+    {
+        if (rate == lossRate)
+            return new MnistSpeedRow(seed, arm.Method, rate,
+                MnistEffects.StepsTo([.. atLossRate().Losses.Select(l => (double)l)]), SameAsLossRate: true);
+        var run = FineTuneArm(o, Data, Weights(ctx, seed), arm, rate, seed, keepCheckpoints: false);
+        return new MnistSpeedRow(seed, arm.Method, rate, MnistEffects.StepsTo([.. run.Losses.Select(l => (double)l)]),
+            SameAsLossRate: false);
+    }
+
+    /// <summary>
+    /// Seed <paramref name="seed"/>'s arms against that seed's own optimum: the optimum is trained from the seed's own
+    /// pre-trained W0 (as the landscape's first optimum is from the first seed's), and each arm is fine-tuned again at
+    /// its tuned rate with the seed's own batches and adapters, which gives the arm unit's model.
+    /// </summary>
+    public SeedClosenessUnit SeedCloseness(ExperimentContext ctx, IReadOnlyList<MnistArm> arms,
+        IReadOnlyDictionary<string, double> rates, int seed)
+    {
+        var split = Data;
+        var start = Weights(ctx, seed);
+        using var task = ctx.Progress.Start($"seed {seed}: its own optimum and its arms", o.OptimumMaxSteps);
+        var settings = new OptimumSettings(o.OptimumMaxSteps, o.OptimumBatchSize, o.OptimumLearningRate,
+            o.OptimumGradientTolerance, o.OptimumCheckEvery);
+        using var optimum = Optimum.Train(start, o.Hidden, split.FineTune, settings, MnistSeeds.Optimum(seed, 1),
+            _ => task.Advance());
+        var rows = new List<MnistSeedClosenessRow>();
+        foreach (var arm in arms)
+        {
+            var kept = FineTuneArm(o, split, start, arm, rates[arm.Method], seed, keepCheckpoints: true).Checkpoints!;
+            try
+            {
+                var (kl, agreement, distance) = LandscapeAnalysis.Against(o, split, optimum.Parameters,
+                    kept[^1].Parameters);
+                rows.Add(new MnistSeedClosenessRow(seed, arm.Method, kl.Average(), agreement, distance,
+                    optimum.Steps, optimum.Converged, optimum.GradientNorm));
+            }
+            finally { foreach (var c in kept) c.Parameters.Dispose(); }
+        }
+        return new SeedClosenessUnit(rows);
+    }
+
     /// <summary>Fine-tunes <paramref name="arm"/> from <paramref name="weights"/> for replicate
     /// <paramref name="seed"/> and scores it.</summary>
     public static ArmResult FineTuneArm(MnistOptions o, TransferData split, IReadOnlyDictionary<string, Tensor> weights,
@@ -117,6 +164,7 @@ public sealed class MnistWork(MnistOptions o, int firstSeed)
                 Params: run.TrainableParameters, LearningRate: rate,
                 TrainLoss: Classifier.MeanLoss(m, split.FineTune.Images, split.FineTune.Labels),
                 TestLoss: Classifier.MeanLoss(m, split.Test89.Images, split.Test89.Labels),
+                TestLoss07: Classifier.MeanLoss(m, split.Test07.Images, split.Test07.Labels),
                 Acc89: Classifier.Accuracy(m, split.Test89.Images, split.Test89.Labels),
                 Acc07: Classifier.Accuracy(m, split.Test07.Images, split.Test07.Labels),
                 AccAll: Classifier.Accuracy(m, split.TestAll.Images, split.TestAll.Labels),

@@ -15,7 +15,7 @@ public sealed partial record MnistRunRow(
         [CsvColumn("params")] long Params,
     [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("train_loss")] double TrainLoss,
         [CsvColumn("test_loss")] double TestLoss,
-    [CsvColumn("acc_8_9")] double Acc89,
+    [CsvColumn("test_loss_0_7")] double TestLoss07, [CsvColumn("acc_8_9")] double Acc89,
     [CsvColumn("acc_0_7")] double Acc07, [CsvColumn("acc_all")] double AccAll, [CsvColumn("seconds")] double Seconds);
 
 /// <summary>Per method: means, standard deviations and (losses) 95% t intervals over seeds, beside the paper's final
@@ -42,7 +42,19 @@ public sealed partial record MnistCurveRow([CsvColumn("seed")] int Seed, [CsvCol
 [CsvRecord]
 public sealed partial record MnistSweepRow(
     [CsvColumn("method")] string Method, [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("seed")] int Seed,
-    [CsvColumn("val_loss")] double ValLoss, [CsvColumn("val_acc")] double ValAcc, [CsvColumn("chosen")] bool Chosen);
+    [CsvColumn("val_loss")] double ValLoss, [CsvColumn("val_acc")] double ValAcc,
+    [CsvColumn("steps_to_loss")] int StepsToLoss, [CsvColumn("chosen")] bool Chosen,
+    [CsvColumn("chosen_for_speed")] bool ChosenForSpeed);
+
+/// <summary>
+/// One arm and seed fine-tuned at the rate chosen for speed (the sweep rate with the fewest mean steps to the loss
+/// threshold on the sweep seeds): how many steps it took. A sensitivity of the speed claim, whose arms run at the rates
+/// chosen for the final validation loss.
+/// </summary>
+[CsvRecord]
+public sealed partial record MnistSpeedRow([CsvColumn("seed")] int Seed, [CsvColumn("method")] string Method,
+    [CsvColumn("learning_rate")] double LearningRate, [CsvColumn("steps_to_loss")] int StepsToLoss,
+    [CsvColumn("same_as_loss_rate")] bool SameAsLossRate);
 
 /// <summary>
 /// A checkpoint projected onto the landscape plane. loss: at the checkpoint's own weights; off_plane: distance to the
@@ -81,6 +93,18 @@ public sealed partial record MnistClosenessRow(
         [CsvColumn("agreement")] double Agreement,
     [CsvColumn("weight_distance")] double WeightDistance, [CsvColumn("kl_rank")] int KlRank,
         [CsvColumn("distance_rank")] int DistanceRank);
+
+/// <summary>
+/// One seed's arm against that seed's own reference optimum: full fine-tuning from the seed's own pre-trained W0 (its
+/// own seed and batch order, the fixed optimum rate, stopped on the full-batch gradient). KL(optimum || arm) is the
+/// mean over the 8-9 test images; agreement is the share of test images where the two predict the same class.
+/// </summary>
+[CsvRecord]
+public sealed partial record MnistSeedClosenessRow([CsvColumn("seed")] int Seed, [CsvColumn("method")] string Method,
+    [CsvColumn("kl")] double Kl, [CsvColumn("agreement")] double Agreement,
+    [CsvColumn("weight_distance")] double WeightDistance, [CsvColumn("optimum_steps")] int OptimumSteps,
+    [CsvColumn("optimum_converged")] bool OptimumConverged,
+    [CsvColumn("optimum_gradient_norm")] double OptimumGradientNorm);
 
 /// <summary>Loss at one point of the landscape grid.</summary>
 [CsvRecord]
@@ -128,6 +152,10 @@ public static class MnistFiles
     public const string Optima = "mnist_optima.csv";
     /// <summary>Each arm's function-space and weight-space closeness to each optimum.</summary>
     public const string Closeness = "mnist_closeness.csv";
+    /// <summary>Each arm and seed at the rate chosen for speed.</summary>
+    public const string Speed = "mnist_speed_rates.csv";
+    /// <summary>Each seed's arms against that seed's own optimum.</summary>
+    public const string SeedCloseness = "mnist_closeness_seeds.csv";
     /// <summary>Paired differences ABBA - each other method, with intervals and verdicts.</summary>
     public const string Comparisons = "mnist_comparisons.csv";
     /// <summary>The paper's final losses, under reference/.</summary>
@@ -135,7 +163,7 @@ public static class MnistFiles
 
     /// <summary>Every CSV a run writes, in the order it writes them.</summary>
     public static readonly IReadOnlyList<string> Written = [Pretrain, Sweep, Runs, Curves, Spectra, Summary,
-        Trajectories, Plane, Landscape, Optima, Closeness, Comparisons];
+        Trajectories, Plane, Landscape, Optima, Closeness, SeedCloseness, Speed, Comparisons];
 
     /// <summary>Figure base names.</summary>
     public const string LossFigure = "mnist_loss_curves", LandscapeFigure = "mnist_landscape",

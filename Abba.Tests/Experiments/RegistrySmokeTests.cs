@@ -29,14 +29,16 @@ public class RegistrySmokeTests
         ["mnist_summary.csv"] = "method,rank,params,learning_rate,seeds,train_loss,train_loss_std,train_loss_ci_low,train_loss_ci_high," +
                                 "test_loss,test_loss_std,test_loss_ci_low,test_loss_ci_high,acc_8_9,acc_8_9_std,acc_0_7,acc_0_7_std,acc_all,acc_all_std,seconds,paper_final_loss",
         ["mnist_curves.csv"] = "seed,method,step,loss",
-        ["mnist_runs.csv"] = "seed,method,rank,params,learning_rate,train_loss,test_loss,acc_8_9,acc_0_7,acc_all,seconds",
-        ["mnist_lr_sweep.csv"] = "method,learning_rate,seed,val_loss,val_acc,chosen",
+        ["mnist_runs.csv"] = "seed,method,rank,params,learning_rate,train_loss,test_loss,test_loss_0_7,acc_8_9,acc_0_7,acc_all,seconds",
+        ["mnist_lr_sweep.csv"] = "method,learning_rate,seed,val_loss,val_acc,steps_to_loss,chosen,chosen_for_speed",
+        ["mnist_speed_rates.csv"] = "seed,method,learning_rate,steps_to_loss,same_as_loss_rate",
         ["mnist_trajectories.csv"] = "method,checkpoint,step,x,y,loss,off_plane,distance_to_target",
         ["mnist_landscape.csv"] = "x,y,loss",
         ["mnist_plane.csv"] = "explained_x,explained_y,points",
         ["mnist_pretrain.csv"] = "seed,test_acc_0_7,test_loss_0_7",
         ["mnist_optima.csv"] = "optimum,steps,max_steps,converged,gradient_norm,tolerance,train_loss,test_loss",
         ["mnist_closeness.csv"] = "optimum,method,kl,kl_ci_low,kl_ci_high,agreement,weight_distance,kl_rank,distance_rank",
+        ["mnist_closeness_seeds.csv"] = "seed,method,kl,agreement,weight_distance,optimum_steps,optimum_converged,optimum_gradient_norm",
         ["mnist_comparisons.csv"] = "artefact,comparison,metric,paper_sign,n,estimate,ci_low,ci_high,interval,verdict",
         ["ablation.csv"] = "method,target,rate_choice,rate,rank,params,model,seed,test_ce,digit_accuracy,exact_match,final_loss,steps,seconds,batch_digest",
         ["ablation_summary.csv"] = "method,target,rate_choice,rate,params,metric,n,mean,std,ci_low,ci_high,interval",
@@ -118,7 +120,16 @@ public class RegistrySmokeTests
                 // Two optima, each compared with every arm; ABBA compared with three baselines on train, test, speed and per-optimum KL.
                 Assert.Equal(2, CsvFiles.Read<MnistOptimumRow>(Path.Combine(folder, MnistFiles.Optima)).Count);
                 Assert.Equal(2 * 4, CsvFiles.Read<MnistClosenessRow>(Path.Combine(folder, MnistFiles.Closeness)).Count);
-                Assert.Equal(3 * 3 + 2 * 3, CsvFiles.Read<ComparisonRow>(Path.Combine(folder, MnistFiles.Comparisons)).Count);
+                var perSeed = CsvFiles.Read<MnistSeedClosenessRow>(Path.Combine(folder, MnistFiles.SeedCloseness));
+                Assert.Equal(4, perSeed.Count);   // one seed, four arms, each against the seed's own optimum
+                Assert.All(perSeed, r => Assert.True(r.Kl >= 0, $"{r.Method}: KL {r.Kl} below zero"));
+                // the closeness unit fine-tunes each arm again: its model is the arm unit's
+                var landscapeKl = CsvFiles.Read<MnistClosenessRow>(Path.Combine(folder, MnistFiles.Closeness))
+                    .Where(r => r.Optimum == 1).ToDictionary(r => r.Method, r => r.Kl);
+                Assert.All(perSeed, r => Assert.Equal(landscapeKl[r.Method], r.Kl, 5));
+                // train, test and speed (at the loss rates and at the speed rates) against three baselines; KL against
+                // them per optimum, and against LoRA and HiRA over seeds
+                Assert.Equal(4 * 3 + 2 * 3 + 2, CsvFiles.Read<ComparisonRow>(Path.Combine(folder, MnistFiles.Comparisons)).Count);
                 break;
             case "memory":
                 var measured = CsvFiles.Read<MemoryMeasuredRow>(Path.Combine(folder, MemoryFiles.Measured));
