@@ -148,11 +148,11 @@ public static class MnistFigures
             plot.Axes.SetLimitsX(-0.6, ticks.Count - 0.4);
         }
         double maxRetention = runs.Max(r => r.Acc07);
-        string retention = maxRetention == 0 ? "0-7 accuracy after fine-tuning: 0.0 % for every method and seed"
-            : Invariant($"0-7 accuracy after fine-tuning: at most {100 * maxRetention:0.0} %");
-        error.Title($"8-9 test error after fine-tuning (each seed a dot, median a bar)");
+        string retention = maxRetention == 0 ? "0-7 accuracy 0.0 % for every method and seed"
+            : Invariant($"0-7 accuracy at most {100 * maxRetention:0.0} %");
+        error.Title("8-9 test error after fine-tuning\n(each seed a dot, the median a bar)");
         error.YLabel("8-9 test error (%)");
-        forgetting.Title($"Forgetting: 0-7 test cross-entropy ({retention})");
+        forgetting.Title($"Forgetting: 0-7 test cross-entropy\n({retention})");
         forgetting.YLabel("0-7 test cross-entropy (log scale)");
         LogAxis(forgetting.Axes.Left);
         return Figures.Save(multiplot, folder, MnistFiles.AccuracyFigure, 1500, 600);
