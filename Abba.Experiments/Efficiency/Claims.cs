@@ -54,7 +54,8 @@ public static class EfficiencyClaims
     public static IReadOnlyList<string> Deviations { get; } =
     [
         "Step times are measured on a 2-core CPU in float32 with TorchSharp (the paper: whole bf16 fine-tuning runs " +
-            "on GPUs), and the machine may be shared: only ratios measured side by side in one run are meaningful, so " +
+            "on GPUs), and the machine may be shared: only ratios measured side by side in one run are meaningful, " +
+            "so " +
             "every ratio is paired per round and its interval is a bootstrap over rounds.",
         "Floors (floor_ms) are modelled from the shapes at the rates libtorch reached in the same rounds (a square " +
             "GEMM and a large copy), not at a vendor's peak; they cover single layers only.",

@@ -88,7 +88,8 @@ public sealed class EfficiencyRun : IPlannedRun
     /// Times <paramref name="benches"/> and the machine probe interleaved (the probe takes a turn in every round), then
     /// disposes them all and analyses the rounds.
     /// </summary>
-    /// <summary>The methods timed first, next to each other: LoRA, ABBA's two Khatri-Rao forwards, the frozen base.</summary>
+    /// <summary>The methods timed first, next to each other: LoRA, ABBA's two Khatri-Rao forwards, the frozen
+    /// base.</summary>
     static readonly string[] TimedFirst =
         [CostArm.Lora.Name, CostArm.AbbaLean.Name, CostArm.AbbaPlain.Name, CostArm.Base.Name];
 

@@ -18,7 +18,8 @@ public sealed class MachineProbe : IStepBenchmark
     readonly Device device;
     readonly double gemmFlops, copyBytes;
 
-    /// <summary>Allocates the probe's tensors on <paramref name="device"/>, filled from <paramref name="seed"/>.</summary>
+    /// <summary>Allocates the probe's tensors on <paramref name="device"/>, filled from
+    /// <paramref name="seed"/>.</summary>
     public MachineProbe(int gemmSize, int copyMegabytes, Device device, long seed)
     {
         this.device = device;

@@ -37,8 +37,8 @@ public sealed record KernelCost(string Name, double Flops, double Bytes)
 /// Thin methods (LoRA, ABBA's Khatri-Rao form) never form an m x n matrix. DoRA is LoRA's thin path scaled per row by
 /// magnitude / ||W0 + s B A|| (the norm detached, as configured), whose norms need one product with W0 but no m x n
 /// result. Methods whose update is an m x n matrix (HiRA, ABBA's dense form, full fine-tuning) are costed with the
-/// merged weight W' = W0 + dW, one GEMM each way, which is the least they need. The Khatri-Rao form's plain-autograd variant does the same mathematics, so it has the same
-/// floor. A step's floor is the sum of its kernels' floors.
+/// merged weight W' = W0 + dW, one GEMM each way, which is the least they need. The Khatri-Rao form's plain-autograd
+/// variant does the same mathematics, so it has the same floor. A step's floor is the sum of its kernels' floors.
 /// </summary>
 public static class StepCost
 {

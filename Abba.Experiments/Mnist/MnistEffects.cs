@@ -44,7 +44,8 @@ public static class MnistEffects
     public const string SeedKl = "test_kl_own_optimum";
 
     /// <summary>
-    /// KL(own optimum || ABBA) - KL(own optimum || baseline) per seed, each seed's arms against that seed's own optimum,
+    /// KL(own optimum || ABBA) - KL(own optimum || baseline) per seed, each seed's arms against that seed's own
+    /// optimum,
     /// for the baselines the closeness claim names (full fine-tuning is the optimum's own method and is left out).
     /// </summary>
     public static IEnumerable<ComparisonRow> Closeness(IReadOnlyList<MnistSeedClosenessRow> rows,
