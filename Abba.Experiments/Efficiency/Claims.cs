@@ -32,8 +32,8 @@ public static class EfficiencyClaims
     public static IReadOnlyList<Claim> Judge(string folder)
     {
         var ratios = CsvFiles.Read<PairedRatioRow>(Path.Combine(folder, EfficiencyFiles.Ratios));
-        var kinds = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime))
-            .GroupBy(r => r.Case).ToDictionary(g => g.Key, g => g.First().Kind);
+        var steps = CsvFiles.Read<EfficiencyRow>(Path.Combine(folder, EfficiencyFiles.StepTime));
+        var kinds = steps.GroupBy(r => r.Case).ToDictionary(g => g.Key, g => g.First().Kind);
         PairedRatioRow[] Of(string numerator, string denominator) =>
             [.. ratios.Where(r => r.Numerator == numerator && r.Denominator == denominator)];
         var abba = Of(CostArm.AbbaLean.Name, CostArm.Lora.Name);
@@ -47,6 +47,13 @@ public static class EfficiencyClaims
         string measured = "measured step time, CPU float32, ABBA (lean Khatri-Rao node) / LoRA: " + Each(abba);
         if (Of(CostArm.AbbaLean.Name, CostArm.AbbaPlain.Name) is { Length: > 0 } plain)
             measured += "; lean node / plain autograd: " + Each(plain);
+        var floors = steps.Where(r => r.AchievedFraction is not null).ToArray();
+        string Fractions(CostArm arm) => $"{arm.Name} " + string.Join(", ", floors.Where(r => r.Method == arm.Name)
+            .Select(r => $"{r.Case} {r.AchievedFraction:0.00}"));
+        if (floors.Length > 0)
+            measured += "; achieved fraction of each step's roofline floor (floor / median step; 0.80 = 1.25x the " +
+                        "floor): " + string.Join("; ", new[] { CostArm.Lora, CostArm.AbbaLean, CostArm.Base }
+                            .Select(Fractions));
         return [SlowerThanLora.Judge(measured, decisive.Length == 0 ? Verdict.NotRun : Verdicts.Combine(parts))];
     }
 
