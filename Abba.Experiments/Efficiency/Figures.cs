@@ -23,7 +23,9 @@ public static class EfficiencyFigures
                 .. Figures.Save(Anatomy(anatomy), folder, EfficiencyFiles.AnatomyFigure, 1100, 600)];
     }
 
-    /// <summary>Median step time over LoRA's, per case and method, with the 1.3x target line.</summary>
+    /// <summary>
+    /// Each method's paired step-time ratio to LoRA per case, with its 95% interval over rounds and the paper's band.
+    /// </summary>
     static Plot RatioToLora(IReadOnlyList<EfficiencyRow> rows)
     {
         var plot = new Plot();
@@ -31,6 +33,44 @@ public static class EfficiencyFigures
             Colors.DarkOrange.WithAlpha(0.6));
         band.LegendText = $"paper, Table 10: ABBA/LoRA {EfficiencyClaims.PaperLow:0.00}-" +
                           $"{EfficiencyClaims.PaperHigh:0.00} (GPU, bf16)";
+        MethodBars(plot, rows, r => r.StepOverLora, c => c, (x, row) =>
+        {
+            if (double.IsNaN(row.StepOverLoraLow)) return;
+            var line = plot.Add.Line(x, row.StepOverLoraLow, x, row.StepOverLoraHigh);
+            line.Color = Colors.Black;
+            line.LineWidth = 2;
+        }).Finish($"Step time / LoRA's ({rows[0].Tokens} tokens, CPU float32): median per-round ratio, 95% interval",
+            "step time / LoRA's step time (forward + backward + AdamW)");
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
+    /// <summary>Each method's achieved fraction of its floor per layer case, with the 1/1.25 line.</summary>
+    static Plot Roofline(IReadOnlyList<EfficiencyRow> rows)
+    {
+        var plot = new Plot();
+        var layers = rows.Where(r => r.AchievedFraction is not null).ToArray();
+        MethodBars(plot, layers, r => r.AchievedFraction!.Value, c =>
+        {
+            var first = layers.First(r => r.Case == c);
+            return $"{c}\n{first.MachineGflops:0} GFLOP/s, {first.MachineGbPerSecond:0} GB/s";
+        }).Finish("Floor / step time (floor: the step's kernels at libtorch's GEMM rate and bandwidth)",
+            "achieved fraction of the floor");
+        var target = plot.Add.HorizontalLine(1 / 1.25, 1, Colors.Black, LinePattern.Dashed);
+        target.LegendText = "within 1.25x of the floor";
+        plot.Axes.Bottom.MinimumSize = 60;
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
+    /// <summary>
+    /// A bar per (case, method) of <paramref name="value"/>, labelled with it, grouped by case under
+    /// <paramref name="caseLabel"/>, with a legend entry per method; <paramref name="perBar"/> may draw beside each bar
+    /// (given its x position).
+    /// </summary>
+    static GroupedBars MethodBars(Plot plot, IReadOnlyList<EfficiencyRow> rows, Func<EfficiencyRow, double> value,
+        Func<string, string> caseLabel, Action<double, EfficiencyRow>? perBar = null)
+    {
         var cases = rows.Select(r => r.Case).Distinct().ToArray();
         string[] methods = [.. CostArm.WithBase.Select(a => a.Name)];
         var bars = new GroupedBars(plot, methods.Length);
@@ -39,56 +79,15 @@ public static class EfficiencyFigures
             for (int k = 0; k < methods.Length; k++)
                 if (rows.FirstOrDefault(r => r.Case == cases[g] && r.Method == methods[k]) is { } row)
                 {
-                    bars.Add(g, k, row.StepOverLora, MethodStyle.Colour(row.Method), row.StepOverLora.ToString("0.00",
-                        CultureInfo.InvariantCulture));
-                    if (!double.IsNaN(row.StepOverLoraLow))
-                        Whisker(plot, bars.Position(g, k), row.StepOverLoraLow, row.StepOverLoraHigh);
+                    bars.Add(g, k, value(row), MethodStyle.Colour(row.Method),
+                        value(row).ToString("0.00", CultureInfo.InvariantCulture));
+                    perBar?.Invoke(bars.Position(g, k), row);
                 }
-            bars.Label(g, cases[g]);
+            bars.Label(g, caseLabel(cases[g]));
         }
         foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodStyle.Label(m),
             FillColor = MethodStyle.Colour(m) });
-        bars.Finish($"Step time / LoRA's ({rows[0].Tokens} tokens, CPU float32): median per-round ratio, 95% interval",
-            "step time / LoRA's step time (forward + backward + AdamW)");
-        plot.ShowLegend(Edge.Right);
-        return plot;
-    }
-
-    /// <summary>A black interval line at <paramref name="x"/> from <paramref name="low"/> to
-    /// <paramref name="high"/>.</summary>
-    static void Whisker(Plot plot, double x, double low, double high)
-    {
-        var line = plot.Add.Line(x, low, x, high);
-        line.Color = Colors.Black;
-        line.LineWidth = 2;
-    }
-
-    /// <summary>Each method's achieved fraction of its floor per layer case, with the 1/1.25 line.</summary>
-    static Plot Roofline(IReadOnlyList<EfficiencyRow> rows)
-    {
-        var plot = new Plot();
-        var layers = rows.Where(r => r.AchievedFraction is not null).ToArray();
-        var cases = layers.Select(r => r.Case).Distinct().ToArray();
-        string[] methods = [.. CostArm.WithBase.Select(a => a.Name)];
-        var bars = new GroupedBars(plot, methods.Length);
-        for (int g = 0; g < cases.Length; g++)
-        {
-            for (int k = 0; k < methods.Length; k++)
-                if (layers.FirstOrDefault(r => r.Case == cases[g] && r.Method == methods[k]) is { } row)
-                    bars.Add(g, k, row.AchievedFraction!.Value, MethodStyle.Colour(row.Method),
-                        row.AchievedFraction.Value.ToString("0.00", CultureInfo.InvariantCulture));
-            var first = layers.First(r => r.Case == cases[g]);
-            bars.Label(g, $"{cases[g]}\n{first.MachineGflops:0} GFLOP/s, {first.MachineGbPerSecond:0} GB/s");
-        }
-        var target = plot.Add.HorizontalLine(1 / 1.25, 1, Colors.Black, LinePattern.Dashed);
-        target.LegendText = "within 1.25x of the floor";
-        foreach (string m in methods) plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodStyle.Label(m),
-            FillColor = MethodStyle.Colour(m) });
-        bars.Finish("Floor / step time (floor: the step's kernels at libtorch's GEMM rate and bandwidth)",
-            "achieved fraction of the floor");
-        plot.Axes.Bottom.MinimumSize = 60;
-        plot.ShowLegend(Edge.Right);
-        return plot;
+        return bars;
     }
 
     /// <summary>Forward, backward and AdamW medians stacked per method, one panel per case.</summary>

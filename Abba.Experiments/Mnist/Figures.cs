@@ -161,9 +161,7 @@ public static class MnistFigures
     /// <summary>Each seed's value as a dot spread around <paramref name="x"/>, and their median as a bar.</summary>
     static void SeedDots(Plot plot, double x, double[] values, Color color)
     {
-        double[] sorted = [.. values.Order()];
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
-            : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        double median = Bootstrap.Quantile([.. values.Order()], 0.5);
         var bar = plot.Add.Line(x - 0.3, median, x + 0.3, median);
         bar.Color = color;
         bar.LineWidth = 3;
